@@ -1,0 +1,1 @@
+"""Baseline RL algorithms; they share the runner's rollout → score → advantage pipeline."""

@@ -1,0 +1,52 @@
+"""REINFORCE (Williams 1992) on sequence-level advantages from the shared estimator."""
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from transformers import PreTrainedModel
+
+from harness.algorithm import Algorithm
+from harness.batch import Batch, accumulate_gradients, per_sequence_mean
+
+
+@dataclass(frozen=True)
+class Config:
+    """REINFORCE settings."""
+
+    lr: float = 1e-5
+    """Adam learning rate (tuned on smollm2-135m; see README "Default settings")"""
+    max_grad_norm: float = 1.0
+    """clip the global gradient norm to this (≤ 0 disables)"""
+
+
+def loss(logprobs: Tensor, advantages: Tensor, completion_mask: Tensor) -> Tensor:
+    """−E[A · log π(y)] with log π(y) = Σ_t log π(y_t): logprobs (B, T), advantages (B,).
+
+    Williams 1992, eq. 1 (the likelihood-ratio gradient); the advantage is a constant.
+    """
+    return -per_sequence_mean(advantages.detach()[:, None] * logprobs, completion_mask)
+
+
+def init(model: PreTrainedModel, config: Config) -> torch.optim.Optimizer:
+    """Adam over the trainable parameters."""
+    return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+
+
+def update(
+    model: PreTrainedModel, batch: Batch, config: Config, optimizer: torch.optim.Optimizer
+) -> dict[str, float]:
+    """One gradient step on the REINFORCE loss."""
+    optimizer.zero_grad(set_to_none=True)
+    policy_loss = accumulate_gradients(
+        model, batch, lambda logprobs, mb: loss(logprobs, mb.advantages, mb.completion_mask)
+    )
+    params = [p for p in model.parameters() if p.grad is not None]
+    norm = torch.nn.utils.clip_grad_norm_(
+        params, config.max_grad_norm if config.max_grad_norm > 0 else float("inf")
+    )
+    optimizer.step()
+    return {"loss/policy": policy_loss, "grad_norm": float(norm)}
+
+
+ALGORITHM = Algorithm(name="reinforce", Config=Config, init=init, update=update)

@@ -1,0 +1,59 @@
+"""Budget accounting: what a run has spent, and whether it may take another update."""
+
+from dataclasses import dataclass
+
+from harness.config import BudgetConfig
+from harness.errors import BenchError
+
+
+@dataclass
+class Spent:
+    """Counters of one run; all are always recorded, whichever limits are set."""
+
+    samples: int = 0
+    tokens: int = 0
+    updates: int = 0
+    seconds: float = 0.0
+
+
+def check_budget(budget: BudgetConfig) -> None:
+    """Refuse a budget with no limit (the run would never stop) or a non-positive limit."""
+    limits = {
+        "samples": budget.samples,
+        "tokens": budget.tokens,
+        "updates": budget.updates,
+        "seconds": budget.seconds,
+    }
+    if all(value is None for value in limits.values()):
+        raise BenchError(
+            "the budget has no limit; set one of budget.samples, budget.tokens, "
+            "budget.updates, budget.seconds"
+        )
+    for name, value in limits.items():
+        if value is not None and value <= 0:
+            raise BenchError(f"budget.{name} must be positive, got {value}")
+
+
+def prompts_for_update(
+    budget: BudgetConfig, spent: Spent, prompts_per_update: int, samples_per_prompt: int
+) -> int:
+    """Prompts the next update may draw without overshooting the sample budget (0: none)."""
+    if budget.samples is None:
+        return prompts_per_update
+    remaining = budget.samples - spent.samples
+    return max(0, min(prompts_per_update, remaining // samples_per_prompt))
+
+
+def stop_reason(
+    budget: BudgetConfig, spent: Spent, prompts_per_update: int, samples_per_prompt: int
+) -> str | None:
+    """The limit that is spent, or None while another update fits in every limit."""
+    if budget.updates is not None and spent.updates >= budget.updates:
+        return "updates"
+    if prompts_for_update(budget, spent, prompts_per_update, samples_per_prompt) == 0:
+        return "samples"
+    if budget.tokens is not None and spent.tokens >= budget.tokens:
+        return "tokens"
+    if budget.seconds is not None and spent.seconds >= budget.seconds:
+        return "seconds"
+    return None

@@ -1,0 +1,140 @@
+"""The `bench` command line. Heavy imports (torch, transformers) happen inside commands only."""
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from harness import registry
+from harness.config import (
+    BudgetConfig,
+    RunConfig,
+    apply_overrides,
+    load_config_file,
+    resolve_defaults,
+)
+from harness.errors import BenchError
+
+app = typer.Typer(
+    help="rl-lm-bench: train and compare RL algorithms for language models under equal budgets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True)
+
+
+def fail(error: BenchError) -> None:
+    """Print one line and exit with code 2 (bad input), never a traceback."""
+    errors.print(f"[red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+@app.command("list")
+def list_command() -> None:
+    """List tasks, rewards, algorithms and policies."""
+    for kind in registry.KINDS:
+        console.print(f"[bold]{kind.capitalize()}[/]")
+        for entry in registry.entries(kind).values():
+            console.print(f"  {entry.name:<14} {entry.description}", highlight=False)
+        if kind == "policies":
+            console.print(
+                f"  {'<hub id|path>':<14} any causal LM transformers can load", highlight=False
+            )
+
+
+@app.command("run")
+def run_command(
+    task: Annotated[str | None, typer.Argument(help="task name (see `bench list`)")] = None,
+    algo: Annotated[str | None, typer.Option("--algo", help="algorithm name")] = None,
+    policy: Annotated[
+        str | None, typer.Option("--policy", help="smollm2-135m | tiny | hub id | local folder")
+    ] = None,
+    samples: Annotated[
+        int | None, typer.Option("--samples", help="budget: completions sampled")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="random seed")] = None,
+    out: Annotated[str | None, typer.Option("--out", help="root of run directories")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N")] = None,
+    override: Annotated[
+        list[str] | None,
+        typer.Option("-o", "--override", help="key=value, e.g. -o rollout.kl_coef=0.1 -o lr=3e-5"),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="a config.json to replay (flags override it)")
+    ] = None,
+) -> None:
+    """Train one algorithm on one task under a budget, evaluate before and after."""
+    try:
+        run_config = build_run_config(
+            task, algo, policy, samples, seed, out, device, override or [], config
+        )
+        from harness.runner import run
+
+        run(run_config, console)
+    except BenchError as error:
+        fail(error)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        raise typer.Exit(code=130) from None
+
+
+def build_run_config(
+    task: str | None,
+    algo: str | None,
+    policy: str | None,
+    samples: int | None,
+    seed: int | None,
+    out: str | None,
+    device: str | None,
+    overrides: list[str],
+    config_file: Path | None,
+) -> RunConfig:
+    """Merge the config file, the flags and the `-o` overrides, then fill every default."""
+    if config_file is not None:
+        base = load_config_file(config_file)
+    elif task is None or algo is None:
+        raise BenchError(
+            "bench run needs a TASK and --algo ALGO (or --config FILE); see `bench list`"
+        )
+    else:
+        base = RunConfig(task=task, algo=algo)
+    flags = {
+        "task": task,
+        "algo": algo,
+        "policy": policy,
+        "seed": seed,
+        "out": out,
+        "device": device,
+    }
+    base = replace(base, **{k: v for k, v in flags.items() if v is not None})
+    if samples is not None:
+        base = replace(base, budget=replace(base.budget or BudgetConfig(), samples=samples))
+    registry.resolve("tasks", base.task)
+    registry.resolve("algorithms", base.algo)
+    task_factory = registry.load("tasks", base.task)
+    algorithm = registry.load("algorithms", base.algo)
+    resolved = resolve_defaults(
+        apply_overrides(base, overrides, algorithm.Config, task_factory),
+        algorithm.Config,
+        task_factory,
+    )
+    from harness.advantages import ESTIMATORS
+    from harness.errors import unknown_choice
+
+    if resolved.rollout.advantage not in ESTIMATORS:
+        raise unknown_choice("advantage estimator", resolved.rollout.advantage, ESTIMATORS)
+    return resolved
+
+
+def main() -> None:
+    """Entry point for `python -m harness.cli`."""
+    sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()

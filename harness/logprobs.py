@@ -1,0 +1,60 @@
+"""Token log-probabilities of sampled completions, sharing each prompt's forward pass.
+
+A rollout has P prompts and k completions per prompt (rows of one prompt are consecutive).
+The prompt is run once, its key/value cache is repeated k times, and only the completion
+tokens are run on top of it; logits are produced only at completion positions. This is what
+keeps a 135M-parameter policy affordable on two CPU cores.
+"""
+
+import torch
+from torch import Tensor
+from transformers import PreTrainedModel
+
+
+def prompt_positions(prompt_mask: Tensor) -> Tensor:
+    """Position ids of left-padded prompts, as `generate` assigns them (pads get 0)."""
+    return (prompt_mask.long().cumsum(-1) - 1).clamp(min=0)
+
+
+def completion_logits(
+    model: PreTrainedModel,
+    prompt_ids: Tensor,
+    prompt_mask: Tensor,
+    completion_ids: Tensor,
+    completion_mask: Tensor,
+) -> Tensor:
+    """Logits (B, T, V) that predict each completion token; B = P·k, prompts (P, L) left-padded.
+
+    The result at [b, t] is the model's next-token logits after prompt b//k and completion
+    tokens b, 0..t-1, exactly what `generate` computed when it sampled token t.
+    """
+    k = completion_ids.shape[0] // prompt_ids.shape[0]
+    prompt_out = model(
+        input_ids=prompt_ids,
+        attention_mask=prompt_mask,
+        position_ids=prompt_positions(prompt_mask),
+        use_cache=True,
+        logits_to_keep=1,
+    )
+    first = prompt_out.logits[:, -1:, :].repeat_interleave(k, dim=0)
+    if completion_ids.shape[1] == 1:
+        return first
+    cache = prompt_out.past_key_values
+    cache.batch_repeat_interleave(k)
+    start = prompt_mask.long().sum(-1).repeat_interleave(k)
+    steps = torch.arange(completion_ids.shape[1] - 1, device=completion_ids.device)
+    mask = torch.cat([prompt_mask.repeat_interleave(k, dim=0), completion_mask[:, :-1]], dim=1)
+    rest = model(
+        input_ids=completion_ids[:, :-1],
+        attention_mask=mask.long(),
+        position_ids=start[:, None] + steps[None, :],
+        past_key_values=cache,
+        use_cache=True,
+    ).logits
+    return torch.cat([first, rest], dim=1)
+
+
+def gather_logprobs(logits: Tensor, token_ids: Tensor, temperature: float = 1.0) -> Tensor:
+    """log π(token) (B, T) from logits (B, T, V) under the tempered distribution."""
+    logprobs = torch.log_softmax(logits.float() / temperature, dim=-1)
+    return logprobs.gather(-1, token_ids.unsqueeze(-1)).squeeze(-1)

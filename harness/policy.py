@@ -1,0 +1,83 @@
+"""Policies: load a causal LM (named, hub id or local folder), format prompts, freeze a copy."""
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import transformers
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+from harness import registry
+from harness.errors import BenchError, unknown_choice
+from harness.task import Task
+
+
+@dataclass
+class Policy:
+    """A causal LM with its tokenizer; `chat` wraps prompts in the tokenizer's chat template."""
+
+    name: str
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    chat: bool
+
+    def format(self, prompt: str) -> str:
+        """The text actually fed to the model for a task prompt."""
+        if not self.chat:
+            return prompt
+        messages = [{"role": "user", "content": prompt}]
+        return self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+
+
+def cache_root() -> Path:
+    """Where built policies are cached (override with BENCH_CACHE)."""
+    default = Path.home() / ".cache" / "rl-lm-bench"
+    return Path(os.environ.get("BENCH_CACHE", default))
+
+
+def policy_folder(name: str, task: Task) -> tuple[Path | str, str]:
+    """Folder or hub id to load for a policy name, and a note saying where it came from."""
+    if name in registry.entries("policies"):
+        build = registry.load("policies", name)
+        folder, built = build(task, cache_root())
+        return folder, "built" if built else "cached"
+    if Path(name).exists():
+        return Path(name), "local folder"
+    if "/" in name:
+        return name, "hub"
+    raise unknown_choice(
+        "policy", name, [*registry.entries("policies"), "<hub id>", "<local folder>"]
+    )
+
+
+def load_policy(name: str, task: Task, device: str) -> tuple[Policy, str]:
+    """Load a policy onto `device` in fp32; returns it with a note (built/cached/hub/...)."""
+    folder, note = policy_folder(name, task)
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    except OSError as err:
+        raise BenchError(f"cannot load policy '{name}': {err}") from err
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model.to(device)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    chat = tokenizer.chat_template is not None
+    return Policy(name=name, model=model, tokenizer=tokenizer, chat=chat), note
+
+
+def frozen_copy(policy: Policy) -> Policy:
+    """The reference policy: an independent copy with gradients off, in eval mode."""
+    model = copy.deepcopy(policy.model).eval()
+    model.requires_grad_(False)
+    return Policy(
+        name=f"{policy.name} (reference)", model=model, tokenizer=policy.tokenizer, chat=policy.chat
+    )

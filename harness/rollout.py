@@ -1,0 +1,136 @@
+"""Sampling k completions per prompt in one batched `generate` call (KV cache on)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from transformers import GenerationConfig
+
+from harness.kl import exact_kl
+from harness.logprobs import completion_logits, gather_logprobs
+from harness.policy import Policy
+from harness.task import Example
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """P prompts × k completions; the k completions of a prompt are consecutive rows.
+
+    prompt_ids, prompt_mask: (P, L) left-padded. completion_ids: (B, T) with B = P·k.
+    completion_mask: (B, T) float, 1 up to and including the first end-of-sequence token.
+    logits: (B, T, V) the sampling policy's logits at each completion position (no grad).
+    """
+
+    examples: tuple[Example, ...]
+    prompt_ids: Tensor
+    prompt_mask: Tensor
+    completion_ids: Tensor
+    completion_mask: Tensor
+    logits: Tensor
+    completions: tuple[str, ...]
+    samples_per_prompt: int
+
+    def repeated_examples(self) -> list[Example]:
+        """The example of each completion row (B,)."""
+        return [e for e in self.examples for _ in range(self.samples_per_prompt)]
+
+
+def encode_prompts(
+    policy: Policy, examples: Sequence[Example], max_prompt_tokens: int
+) -> tuple[Tensor, Tensor]:
+    """Left-padded prompt ids and mask (P, L), cut from the left to `max_prompt_tokens`."""
+    texts = [policy.format(e.prompt) for e in examples]
+    encoded = policy.tokenizer(
+        texts,
+        return_tensors="pt",
+        padding=True,
+        truncation=True,
+        max_length=max_prompt_tokens,
+        add_special_tokens=not policy.chat,
+    )
+    device = policy.model.device
+    return encoded["input_ids"].to(device), encoded["attention_mask"].to(device)
+
+
+def completion_mask(completion_ids: Tensor, eos_token_id: int) -> Tensor:
+    """1.0 for tokens up to and including the first EOS, 0.0 after it (B, T)."""
+    is_eos = (completion_ids == eos_token_id).long()
+    after_eos = (is_eos.cumsum(-1) - is_eos) > 0
+    return (~after_eos).float()
+
+
+@torch.no_grad()
+def sample_rollout(
+    policy: Policy,
+    examples: Sequence[Example],
+    samples_per_prompt: int,
+    max_new_tokens: int,
+    temperature: float,
+    max_prompt_tokens: int,
+) -> Rollout:
+    """Sample `samples_per_prompt` completions for each example with pure ancestral sampling.
+
+    No top-k/top-p/repetition processors: the sampled tokens must come from exactly the
+    distribution whose log-probabilities the algorithms optimise.
+    """
+    prompt_ids, prompt_mask = encode_prompts(policy, examples, max_prompt_tokens)
+    eos = policy.tokenizer.eos_token_id
+    settings = GenerationConfig(
+        do_sample=True,
+        temperature=temperature,
+        top_k=0,
+        top_p=1.0,
+        max_new_tokens=max_new_tokens,
+        num_return_sequences=samples_per_prompt,
+        eos_token_id=eos,
+        pad_token_id=policy.tokenizer.pad_token_id,
+        output_logits=True,
+        return_dict_in_generate=True,
+    )
+    policy.model.eval()
+    out = policy.model.generate(
+        input_ids=prompt_ids, attention_mask=prompt_mask, generation_config=settings
+    )
+    completion_ids = out.sequences[:, prompt_ids.shape[1] :]
+    mask = completion_mask(completion_ids, eos)
+    texts = policy.tokenizer.batch_decode(
+        completion_ids * mask.long() + (1 - mask.long()) * eos, skip_special_tokens=True
+    )
+    return Rollout(
+        examples=tuple(examples),
+        prompt_ids=prompt_ids,
+        prompt_mask=prompt_mask,
+        completion_ids=completion_ids,
+        completion_mask=mask,
+        logits=torch.stack(out.logits, dim=1),
+        completions=tuple(t.strip() for t in texts),
+        samples_per_prompt=samples_per_prompt,
+    )
+
+
+@torch.no_grad()
+def reference_scores(
+    reference: Policy, rollout: Rollout, temperature: float, micro_batch_prompts: int
+) -> tuple[Tensor, Tensor, Tensor]:
+    """(old_logprobs, ref_logprobs, exact_kl), each (B, T), in chunks of prompts.
+
+    old_logprobs come from the logits recorded while sampling; the exact KL(π‖π_ref) sums over
+    the whole vocabulary at every completion position.
+    """
+    k = rollout.samples_per_prompt
+    ref_parts, kl_parts = [], []
+    for start in range(0, len(rollout.examples), micro_batch_prompts):
+        stop = min(start + micro_batch_prompts, len(rollout.examples))
+        rows = slice(start * k, stop * k)
+        ref_logits = completion_logits(
+            reference.model,
+            rollout.prompt_ids[start:stop],
+            rollout.prompt_mask[start:stop],
+            rollout.completion_ids[rows],
+            rollout.completion_mask[rows],
+        )
+        ref_parts.append(gather_logprobs(ref_logits, rollout.completion_ids[rows], temperature))
+        kl_parts.append(exact_kl(rollout.logits[rows], ref_logits, temperature))
+    old_logprobs = gather_logprobs(rollout.logits, rollout.completion_ids, temperature)
+    return old_logprobs, torch.cat(ref_parts), torch.cat(kl_parts)

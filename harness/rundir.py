@@ -1,0 +1,64 @@
+"""Run directories: naming, atomic JSON writes and an append-only, flushed metrics log.
+
+Layout of one run directory:
+  config.json          the fully resolved RunConfig (`bench run --config` replays it)
+  metrics.jsonl        one line per update (kind=train) and per evaluation (kind=eval)
+  samples/eval_*.jsonl held-out generations: id, prompt, references, generation, reward
+  result.json          written last; its absence marks an unfinished run
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from harness.config import RunConfig
+
+
+def create_run_dir(config: RunConfig) -> Path:
+    """A new directory `OUT/TASK/ALGO/seedS-HASH[-N]`; HASH identifies the other settings."""
+    settings = {k: v for k, v in config.to_dict().items() if k not in ("out", "seed")}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:6]
+    base = Path(config.out) / config.task / config.algo / f"seed{config.seed}-{digest}"
+    path, attempt = base, 1
+    while True:
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            attempt += 1
+            path = base.with_name(f"{base.name}-{attempt}")
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically: a reader sees the old file or the whole new one, never a part."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Write a whole JSONL file atomically."""
+    write_text_atomic(path, "".join(json.dumps(row) + "\n" for row in rows))
+
+
+def append_jsonl(path: Path, row: dict[str, Any]) -> None:
+    """Append one line and flush it to disk, so an interrupted run keeps every finished update."""
+    with path.open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

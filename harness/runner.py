@@ -1,0 +1,311 @@
+"""The one training loop every algorithm shares: rollout → score → log-probs → advantages → update.
+
+Only step 5 (`algorithm.update`) differs between algorithms; sampling, reward, KL accounting,
+advantage estimation, budget and evaluation are this file's and the same for all.
+"""
+
+import random
+import resource
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from harness import registry
+from harness.advantages import estimate
+from harness.algorithm import Algorithm
+from harness.batch import Batch
+from harness.budget import Spent, check_budget, prompts_for_update, stop_reason
+from harness.config import RunConfig
+from harness.evaluate import EvalResult, EvalSettings, evaluate
+from harness.kl import k1
+from harness.policy import Policy, frozen_copy, load_policy
+from harness.provenance import environment, seed_everything
+from harness.report_lines import eval_line, gain_line, sparkline
+from harness.rollout import reference_scores, sample_rollout
+from harness.rundir import append_jsonl, create_run_dir, write_json, write_jsonl
+from harness.stats import paired_bootstrap
+from harness.task import Example, Task
+
+EVAL_SEED_OFFSET = 10_007  # held-out sampling uses its own stream, fixed per run seed
+
+
+@dataclass
+class Setup:
+    """Everything a run needs, built once from its RunConfig."""
+
+    config: RunConfig
+    task: Task
+    algorithm: Algorithm
+    algo_config: Any
+    policy: Policy
+    reference: Policy
+    run_dir: Path
+    heldout: list[Example]
+    eval_settings: EvalSettings
+    max_new_tokens: int
+
+
+def run(config: RunConfig, console: Console) -> Path:
+    """Train and evaluate one run; returns its run directory."""
+    check_budget(config.budget)
+    setup = prepare(config, console)
+    before = run_eval(setup, "before", 0, console)
+    spent, reason = train(setup, console)
+    after = run_eval(setup, "after", spent.updates, console) if reason != "interrupted" else None
+    finish(setup, spent, reason, before, after, console)
+    return setup.run_dir
+
+
+def prepare(config: RunConfig, console: Console) -> Setup:
+    """Seed, build the task, load policy and reference, create the run directory."""
+    seed_everything(config.seed)
+    task = registry.load("tasks", config.task)(**config.task_options)
+    algorithm = registry.load("algorithms", config.algo)
+    policy, note = load_policy(config.policy, task, config.device)
+    reference = frozen_copy(policy)
+    run_dir = create_run_dir(config)
+    write_json(run_dir / "config.json", config.to_dict())
+    max_new_tokens = config.rollout.max_new_tokens or task.generation.max_new_tokens
+    console.print(
+        f"policy [bold]{config.policy}[/] ({note}) · reference: frozen copy · "
+        f"device {config.device} · seed {config.seed}"
+    )
+    rollout, ev = config.rollout, config.eval
+    return Setup(
+        config=config,
+        task=task,
+        algorithm=algorithm,
+        algo_config=algorithm.Config(**config.algo_config),
+        policy=policy,
+        reference=reference,
+        run_dir=run_dir,
+        heldout=task.examples(ev.split)[: ev.prompts],
+        eval_settings=EvalSettings(
+            samples_per_prompt=ev.samples_per_prompt,
+            batch_prompts=ev.batch_prompts,
+            max_new_tokens=max_new_tokens,
+            temperature=rollout.temperature,
+            max_prompt_tokens=rollout.max_prompt_tokens,
+            micro_batch_prompts=rollout.micro_batch_prompts,
+            seed=config.seed + EVAL_SEED_OFFSET,
+        ),
+        max_new_tokens=max_new_tokens,
+    )
+
+
+def train(setup: Setup, console: Console) -> tuple[Spent, str]:
+    """Update until a budget limit is reached (or Ctrl-C); return what was spent and why."""
+    config, rollout_cfg = setup.config, setup.config.rollout
+    k = rollout_cfg.samples_per_prompt
+    state = setup.algorithm.init(setup.policy.model, setup.algo_config)
+    prompts = prompt_stream(setup.task.examples("train"), config.seed)
+    spent = Spent()
+    total = config.budget.samples or config.budget.updates or 0
+    with Progress(
+        TextColumn(f"[bold]{config.algo}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        bar = progress.add_task("train", total=total or None, status="")
+        while (
+            reason := stop_reason(config.budget, spent, rollout_cfg.prompts_per_update, k)
+        ) is None:
+            count = prompts_for_update(config.budget, spent, rollout_cfg.prompts_per_update, k)
+            try:
+                row = train_step(setup, state, [next(prompts) for _ in range(count)], spent)
+            except KeyboardInterrupt:
+                reason = "interrupted"
+                break
+            append_jsonl(setup.run_dir / "metrics.jsonl", row)
+            progress.update(
+                bar,
+                completed=spent.samples if config.budget.samples else spent.updates,
+                status=f"{spent.updates} updates · reward {row['train/reward']:.3f} · "
+                f"KL {row['train/kl_exact']:.4f}",
+            )
+            if not all(
+                torch.isfinite(torch.tensor(v)) for v in row.values() if isinstance(v, float)
+            ):
+                reason = "nonfinite"
+                break
+            every = config.eval.every
+            if (
+                every
+                and spent.updates % every == 0
+                and stop_reason(config.budget, spent, rollout_cfg.prompts_per_update, k) is None
+            ):
+                run_eval(setup, f"update{spent.updates}", spent.updates, console)
+    return spent, reason
+
+
+def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) -> dict[str, Any]:
+    """One update: sample, score, compute log-probs and advantages, call the algorithm."""
+    cfg = setup.config.rollout
+    clock = time.perf_counter()
+    rollout = sample_rollout(
+        setup.policy,
+        examples,
+        cfg.samples_per_prompt,
+        setup.max_new_tokens,
+        cfg.temperature,
+        cfg.max_prompt_tokens,
+    )
+    t_generate = time.perf_counter()
+    rewards = torch.tensor(
+        setup.task.reward(rollout.repeated_examples(), rollout.completions),
+        dtype=torch.float32,
+        device=rollout.completion_ids.device,
+    )
+    t_reward = time.perf_counter()
+    old_logprobs, ref_logprobs, kl_exact = reference_scores(
+        setup.reference, rollout, cfg.temperature, cfg.micro_batch_prompts
+    )
+    mask = rollout.completion_mask
+    kl_seq = (k1(old_logprobs, ref_logprobs) * mask).sum(-1)
+    returns = rewards - cfg.kl_coef * kl_seq  # KL-shaped return (Ziegler et al. 2019, eq. 2)
+    batch = Batch(
+        prompt_ids=rollout.prompt_ids,
+        prompt_mask=rollout.prompt_mask,
+        completion_ids=rollout.completion_ids,
+        completion_mask=mask,
+        old_logprobs=old_logprobs,
+        ref_logprobs=ref_logprobs,
+        returns=returns,
+        advantages=estimate(cfg.advantage, returns, cfg.samples_per_prompt),
+        samples_per_prompt=cfg.samples_per_prompt,
+        temperature=cfg.temperature,
+        micro_batch_prompts=cfg.micro_batch_prompts,
+    )
+    del rollout  # drop the (B, T, V) sampling logits before the update's own activations
+    t_logprobs = time.perf_counter()
+    stats = setup.algorithm.update(setup.policy.model, batch, setup.algo_config, state)
+    t_update = time.perf_counter()
+    tokens = int(mask.sum().item())
+    spent.samples += batch.size
+    spent.tokens += tokens
+    spent.updates += 1
+    spent.seconds += t_update - clock
+    return {
+        "kind": "train",
+        "update": spent.updates,
+        "samples_seen": spent.samples,
+        "tokens_generated": spent.tokens,
+        "seconds": round(spent.seconds, 3),
+        "train/reward": rewards.mean().item(),
+        "train/reward_std": rewards.std().item() if batch.size > 1 else 0.0,
+        "train/return": returns.mean().item(),
+        "train/kl": kl_seq.mean().item(),
+        "train/kl_exact": ((kl_exact * mask).sum() / mask.sum()).item(),
+        "train/kl_exact_seq": (kl_exact * mask).sum(-1).mean().item(),
+        "train/length": tokens / batch.size,
+        **{key: float(value) for key, value in stats.items()},
+        "time/generate": t_generate - clock,
+        "time/reward": t_reward - t_generate,
+        "time/logprobs": t_logprobs - t_reward,
+        "time/update": t_update - t_logprobs,
+    }
+
+
+def prompt_stream(examples: list[Example], seed: int):
+    """Training prompts in a seeded random order, reshuffled every epoch, forever."""
+    order = random.Random(seed)
+    pool = list(examples)
+    while True:
+        order.shuffle(pool)
+        yield from pool
+
+
+def run_eval(setup: Setup, label: str, updates: int, console: Console) -> EvalResult:
+    """Evaluate on the held-out prompts, log the metrics and save the generations."""
+    started = time.perf_counter()
+    result = evaluate(setup.policy, setup.reference, setup.task, setup.heldout, setup.eval_settings)
+    seconds = time.perf_counter() - started
+    write_jsonl(setup.run_dir / "samples" / f"eval_{label}.jsonl", result.samples)
+    append_jsonl(
+        setup.run_dir / "metrics.jsonl",
+        {
+            "kind": "eval",
+            "label": label,
+            "update": updates,
+            **result.metrics,
+            "eval/seconds": seconds,
+        },
+    )
+    console.print(eval_line(f"eval {label}", result.metrics, len(setup.heldout), seconds))
+    return result
+
+
+def finish(
+    setup: Setup,
+    spent: Spent,
+    reason: str,
+    before: EvalResult,
+    after: EvalResult | None,
+    console: Console,
+) -> None:
+    """Write result.json and print the summary: curve, held-out change with its CI, run dir."""
+    config = setup.config
+    curve = [row for row in read_train_rows(setup.run_dir)]
+    gain = None
+    if after is not None:
+        interval = paired_bootstrap(before.prompt_rewards, after.prompt_rewards, seed=config.seed)
+        gain = {
+            **asdict(interval),
+            "metric": "eval/reward",
+            "confidence": 0.95,
+            "method": "paired bootstrap over held-out prompts (10,000 resamples)",
+        }
+    result = {
+        "task": config.task,
+        "task_version": setup.task.version,
+        "algo": config.algo,
+        "policy": config.policy,
+        "seed": config.seed,
+        "stop_reason": reason,
+        "completed": reason in ("samples", "tokens", "updates", "seconds"),
+        "spent": asdict(spent),
+        "eval_before": before.metrics,
+        "eval_after": after.metrics if after else None,
+        "heldout_gain": gain,
+        "curve": [
+            {key: row[key] for key in ("samples_seen", "train/reward", "train/kl_exact")}
+            for row in curve
+        ],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "config": config.to_dict(),
+        "env": environment(config.device),
+    }
+    write_json(setup.run_dir / "result.json", result)
+    rewards = [row["train/reward"] for row in curve]
+    if rewards:
+        console.print(
+            f"train reward {sparkline(rewards)}  {rewards[0]:.3f} → {rewards[-1]:.3f} "
+            f"(per update, {len(rewards)} updates)"
+        )
+    if gain is not None:
+        console.print(gain_line(gain))
+    console.print(
+        f"stopped      {reason} · {spent.samples} samples · {spent.tokens} tokens · "
+        f"{spent.updates} updates · {spent.seconds:.0f} s training"
+    )
+    console.print(f"run dir      {setup.run_dir}")
+
+
+def read_train_rows(run_dir: Path) -> list[dict[str, Any]]:
+    """The train lines of metrics.jsonl, in order."""
+    import json
+
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [row for row in rows if row.get("kind") == "train"]

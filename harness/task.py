@@ -1,0 +1,72 @@
+"""What a task is: examples with references, a prompt format, a reward and metrics.
+
+Users implement `Task` and `Reward` (Protocols); `TaskSpec` is the ready-made dataclass that
+satisfies `Task`, so a plugin is usually one function returning a `TaskSpec`.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One prompt with its reference outputs; `id` is stable across runs (used to pair evals)."""
+
+    id: str
+    prompt: str
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A task's generation defaults (the run's rollout config may override them)."""
+
+    max_new_tokens: int = 32
+
+
+class Reward(Protocol):
+    """Scores whole completions; one float per completion, higher is better."""
+
+    name: str
+
+    def __call__(self, examples: Sequence[Example], completions: Sequence[str]) -> list[float]: ...
+
+
+class Task(Protocol):
+    """A versioned task: data splits, reward, metrics and generation defaults."""
+
+    name: str
+    version: str
+    description: str
+    reward: Reward
+    generation: Generation
+
+    def examples(self, split: str) -> list[Example]: ...
+
+    def metrics(
+        self, examples: Sequence[Example], completions: Sequence[str]
+    ) -> dict[str, float]: ...
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A Task built from plain parts: a split loader, a reward and a metrics function."""
+
+    name: str
+    version: str
+    description: str
+    load_split: Callable[[str], list[Example]]
+    reward: Reward
+    score_metrics: Callable[[Sequence[Example], Sequence[str]], dict[str, float]]
+    generation: Generation = Generation()
+
+    def examples(self, split: str) -> list[Example]:
+        """The examples of one split (train, val or test)."""
+        return self.load_split(split)
+
+    def metrics(self, examples: Sequence[Example], completions: Sequence[str]) -> dict[str, float]:
+        """Task metrics over a set of completions, keyed without the `eval/` prefix."""
+        return self.score_metrics(examples, completions)

@@ -1,0 +1,1 @@
+"""Task plugins: one small module per task, plus the rewards they share."""

@@ -1,0 +1,1 @@
+"""Rewards: lexical overlap (ROUGE, BLEU, chrF); learned and composite rewards come later."""
