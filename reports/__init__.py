@@ -1,0 +1,1 @@
+"""The reporter: leaderboards, plots and an HTML page built from run directories (no torch)."""

@@ -1,0 +1,187 @@
+"""Per-row means with bootstrap CIs over seeds, ranks and significance against the best row."""
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from harness.stats import Interval, bootstrap_mean
+from reports.load import Run
+from reports.pooling import Group, common_settings, group_runs
+from reports.significance import ALPHA, permutation_pvalue, smallest_pvalue
+
+RANK_METRIC = "eval/reward"
+MIN_SEEDS = 3
+CI_METHOD = "95% percentile bootstrap over seeds (10,000 resamples, seed 0)"
+GENERIC_EVAL = {
+    "eval/reward",
+    "eval/kl_exact",
+    "eval/kl_exact_seq",
+    "eval/kl_k1",
+    "eval/kl_k1_seq",
+    "eval/distinct_1",
+    "eval/distinct_2",
+    "eval/self_bleu",
+    "eval/length",
+    "eval/tokens",
+    "eval/seconds",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One leaderboard row: the runs of one algorithm (and setting) summarised over seeds."""
+
+    rank: int
+    label: str
+    algo: str
+    algo_config: dict[str, Any]
+    settings: dict[str, Any]
+    runs: tuple[Run, ...]
+    metrics: dict[str, Interval]
+    p_vs_best: float | None
+    flags: tuple[str, ...]
+
+    @property
+    def significant(self) -> bool | None:
+        """Whether the row's reward differs from the best row's (None for the best row)."""
+        return None if self.p_vs_best is None else self.p_vs_best < ALPHA
+
+
+@dataclass(frozen=True)
+class Table:
+    """The leaderboard of one task: its conditions, its task metrics and its ranked rows."""
+
+    task: str
+    task_version: str
+    conditions: dict[str, Any]
+    varied: tuple[str, ...]
+    task_metrics: tuple[str, ...]
+    rows: tuple[Row, ...]
+
+
+def run_metrics(run: Run) -> dict[str, float]:
+    """The numbers one run contributes: held-out metrics after training, gain, budget spent."""
+    metrics = dict(run.eval_after)
+    metrics["start/reward"] = run.eval_before["eval/reward"]
+    metrics["gain/reward"] = run.eval_after["eval/reward"] - run.eval_before["eval/reward"]
+    metrics.update({f"spent/{key}": value for key, value in run.spent.items()})
+    return metrics
+
+
+def runs_frame(groups: list[Group]) -> pd.DataFrame:
+    """One line per run: row label, seed, stop reason and every metric (NaN where absent)."""
+    records = [
+        {"row": group.label, "seed": run.seed, "stop_reason": run.stop_reason, **run_metrics(run)}
+        for group in groups
+        for run in group.runs
+    ]
+    return pd.DataFrame.from_records(records)
+
+
+def summarize(values: pd.Series) -> Interval | None:
+    """Mean and bootstrap CI of the finite values of one metric (None when there are none)."""
+    finite = values.dropna()
+    return bootstrap_mean(finite.tolist()) if len(finite) else None
+
+
+def row_flags(group: Group) -> tuple[str, ...]:
+    """Honesty notes: runs stopped for a reason other than their budget, too few seeds, etc."""
+    flags = []
+    early = [
+        f"seed {run.seed}: {run.stop_reason}" for run in group.runs if not run.stopped_by_budget
+    ]
+    if early:
+        flags.append(f"{len(early)}/{len(group.runs)} stopped early ({'; '.join(early)})")
+    if len(group.runs) < MIN_SEEDS:
+        flags.append(f"{len(group.runs)} seed{'s' if len(group.runs) != 1 else ''} (< {MIN_SEEDS})")
+    repeats = [seed for seed, n in Counter(run.seed for run in group.runs).items() if n > 1]
+    if repeats:
+        flags.append(f"seed {', '.join(map(str, sorted(repeats)))} repeated")
+    return tuple(flags)
+
+
+def power_flag(
+    group: Group, groups: list[Group], p_values: dict[str, float | None]
+) -> tuple[str, ...]:
+    """A note when this row and the best have too few seeds for the test to reach p < ALPHA."""
+    best = next(g for g in groups if p_values[g.label] is None)
+    if group is best:
+        return ()
+    floor = smallest_pvalue(len(group.runs), len(best.runs))
+    if floor < ALPHA:
+        return ()
+    seeds = f"{len(group.runs)} vs {len(best.runs)} seeds"
+    return (f"{seeds}: the test cannot reach p < {ALPHA} (smallest p {floor:.3f})",)
+
+
+def summarize_rows(frame: pd.DataFrame) -> dict[str, dict[str, Interval]]:
+    """For each row label: every metric's mean and bootstrap CI over that row's runs."""
+    metric_keys = [col for col in frame.columns if col not in ("row", "seed", "stop_reason")]
+    summaries = {}
+    for label, part in frame.groupby("row", sort=False):
+        found = {key: summarize(part[key]) for key in metric_keys}
+        summaries[str(label)] = {key: interval for key, interval in found.items() if interval}
+    return summaries
+
+
+def rank_rows(frame: pd.DataFrame) -> tuple[dict[str, int], dict[str, float | None]]:
+    """Rank by mean held-out reward (ties share a rank) and test each row against the best."""
+    rewards = frame.groupby("row", sort=False)[RANK_METRIC].apply(lambda s: s.dropna().tolist())
+    means = rewards.apply(lambda values: sum(values) / len(values))
+    ranks = means.rank(ascending=False, method="min").astype(int)
+    best = means.sort_values(ascending=False, kind="stable").index[0]
+    p_values: dict[str, float | None] = {
+        str(label): None if label == best else permutation_pvalue(values, rewards[best])
+        for label, values in rewards.items()
+    }
+    return {str(label): int(rank) for label, rank in ranks.items()}, p_values
+
+
+def build_table(task: str, groups: list[Group]) -> Table:
+    """Summarise each row, rank rows by held-out reward and test each against the best."""
+    frame = runs_frame(groups)
+    summaries = summarize_rows(frame)
+    ranks, p_values = rank_rows(frame)
+    rows = [
+        Row(
+            rank=ranks[group.label],
+            label=group.label,
+            algo=group.algo,
+            algo_config=group.algo_config,
+            settings=group.settings,
+            runs=group.runs,
+            metrics=summaries[group.label],
+            p_vs_best=p_values[group.label],
+            flags=row_flags(group) + power_flag(group, groups, p_values),
+        )
+        for group in groups
+    ]
+    rows.sort(key=lambda row: (row.rank, row.label))
+    conditions = common_settings([run for group in groups for run in group.runs])
+    task_metrics = sorted(
+        key for key in frame.columns if key.startswith("eval/") and key not in GENERIC_EVAL
+    )
+    return Table(
+        task=task,
+        task_version=str(conditions.get("task_version", "mixed")),
+        conditions=conditions,
+        varied=tuple(groups[0].settings),
+        task_metrics=tuple(task_metrics),
+        rows=tuple(rows),
+    )
+
+
+def build_tables(runs: list[Run], allow_mixed: bool) -> tuple[list[Table], list[str]]:
+    """One table per task (sorted by name) and the warnings raised while pooling runs."""
+    tables, warnings = [], []
+    for task in sorted({run.task for run in runs}):
+        groups, notes = group_runs(task, [run for run in runs if run.task == task], allow_mixed)
+        warnings.extend(notes)
+        table = build_table(task, groups)
+        tables.append(table)
+        for row in table.rows:
+            if not all(run.stopped_by_budget for run in row.runs):
+                warnings.append(f"'{task}' row '{row.label}': {row.flags[0]}")
+    return tables, warnings

@@ -1,0 +1,159 @@
+"""index.html: one self-contained page (inline CSS, base64 PNGs, no network) for the report."""
+
+import base64
+from html import escape
+
+from reports.aggregate import Row, Table
+from reports.plots import Plot, row_colors
+from reports.samples import PromptView
+from reports.tables import (
+    DAGGER,
+    Column,
+    cell_parts,
+    columns,
+    method_lines,
+    table_title,
+    versus_best,
+)
+
+# Nothing may be fetched: images are data: URIs, style and script are inline.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;
+  margin:0;background:#f6f7f9}
+main{max-width:1280px;margin:0 auto;padding:24px 28px 60px}
+h1{font-size:24px;margin:0 0 8px}h2{font-size:18px;margin:36px 0 10px;padding-top:12px;
+  border-top:2px solid #d8dce3}h3{font-size:15px;margin:22px 0 8px}
+.method{color:#4a5263;font-size:13px;margin:0 0 14px;padding-left:18px}
+.warn{background:#fff4d6;border:1px solid #e8c35a;border-radius:6px;padding:8px 12px;
+  margin:6px 0;font-size:13px}
+.scroll{overflow-x:auto;background:#fff;border:1px solid #d8dce3;border-radius:8px}
+table{border-collapse:collapse;font-size:12.5px;white-space:nowrap}
+th,td{padding:5px 8px;border-bottom:1px solid #eceef2;text-align:right}
+th{background:#eef1f6;font-weight:600;position:sticky;top:0}
+td.label,th.label{text-align:left}tr:last-child td{border-bottom:none}
+tr.best td{background:#f1f8f1}.ci{display:block;color:#7a8294;font-size:11px}
+td.few{background:#fff8e6}.sig{color:#1a7f37;font-weight:600}.ns{color:#8a93a5}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
+.notes{font-size:12px;color:#6a4b00;margin:6px 0 0;padding-left:18px}
+.plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:14px}
+figure{margin:0;background:#fff;border:1px solid #d8dce3;border-radius:8px;padding:8px}
+figure img{width:100%;height:auto;display:block}figcaption{font-size:12px;color:#5b6475}
+.prompt{background:#fff;border:1px solid #d8dce3;border-radius:8px;padding:10px 12px;
+  margin:10px 0}.prompt summary{cursor:pointer;font-size:12px;color:#4a5263;margin-top:4px}
+.context{font-size:12px;color:#4a5263;white-space:pre-wrap;margin:6px 0}
+.gens{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:8px;margin-top:8px}
+.gen{border:1px solid #e1e4ea;border-radius:6px;padding:8px;background:#fbfcfd}
+.gen .head{font-size:12px;font-weight:600;margin-bottom:4px;display:flex;
+  justify-content:space-between;gap:8px}.gen .head>span:last-child{white-space:nowrap}
+.gen .text{white-space:pre-wrap;font-size:13px}
+"""
+# Marks the page once every image has decoded, so a headless browser test can read the result.
+CHECK = """
+window.reportErrors=[];
+window.addEventListener('error',function(e){window.reportErrors.push(String(e.message))});
+window.addEventListener('load',function(){
+  var imgs=Array.prototype.slice.call(document.images);
+  var bad=imgs.filter(function(i){return !(i.complete&&i.naturalWidth>0)});
+  document.body.dataset.images=imgs.length;document.body.dataset.broken=bad.length;
+  document.body.dataset.errors=window.reportErrors.length;document.body.dataset.ready='yes';
+});
+"""
+
+
+def page(tables: list[Table], warnings: list[str], plots: dict[str, list[Plot]],
+         views: dict[str, list[PromptView]]) -> str:  # fmt: skip
+    """The whole HTML document."""
+    body = ["<h1>rl-lm-bench leaderboard</h1>", '<ul class="method">']
+    body += [f"<li>{escape(line)}</li>" for line in method_lines()] + ["</ul>"]
+    body += [f'<div class="warn">⚠ {escape(text)}</div>' for text in warnings]
+    for table in tables:
+        body.append(section(table, plots[table.task], views[table.task]))
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>rl-lm-bench report</title><style>{STYLE}</style></head>\n"
+        f"<body><main>{''.join(body)}</main><script>{CHECK}</script></body></html>\n"
+    )
+
+
+def section(table: Table, plots: list[Plot], views: list[PromptView]) -> str:
+    """One task: the leaderboard, its notes, its four figures and the samples view."""
+    colors = row_colors(table.rows)
+    parts = [f"<section><h2>{escape(table_title(table))}</h2>", leaderboard(table, colors)]
+    notes = [f"<li><b>{escape(r.label)}</b>: {escape('; '.join(r.flags))}</li>"
+             for r in table.rows if r.flags]  # fmt: skip
+    if notes:
+        parts.append(f'<ul class="notes">{"".join(notes)}</ul>')
+    parts.append('<h3>Curves, frontier and diversity</h3><div class="plots">')
+    parts += [figure(plot) for plot in plots]
+    parts.append("</div>")
+    if views:
+        parts.append(f"<h3>Held-out completions side by side ({len(views)} prompts)</h3>")
+        parts += [prompt_view(view, colors) for view in views]
+    return "".join(parts) + "</section>"
+
+
+def leaderboard(table: Table, colors: dict[str, str]) -> str:
+    """The HTML leaderboard: CIs under each mean, † cells shaded, significance coloured."""
+    cols = columns(table)
+    heads = ["rank", "algo", "seeds", *[f"{c.header} {c.better}".strip() for c in cols]]
+    heads.insert(4, "vs best")
+    html = ['<div class="scroll"><table><thead><tr>']
+    html += [f'<th class="{"label" if h == "algo" else ""}">{escape(h)}</th>' for h in heads]
+    html.append("</tr></thead><tbody>")
+    for row in table.rows:
+        cells = [metric_cell(row, c) for c in cols]
+        cells.insert(1, significance_cell(row))
+        swatch = f'<span class="swatch" style="background:{colors[row.label]}"></span>'
+        seeds = ",".join(str(run.seed) for run in row.runs)
+        html.append(f'<tr class="{"best" if row.p_vs_best is None else ""}"><td>{row.rank}</td>')
+        html.append(f'<td class="label">{swatch}{escape(row.label)}</td><td>{seeds}</td>')
+        html += cells + ["</tr>"]
+    return "".join(html) + "</tbody></table></div>"
+
+
+def metric_cell(row: Row, column: Column) -> str:
+    """A <td> with the mean, its CI below it, shaded with † when under 3 seeds."""
+    mean, ci, few = cell_parts(row.metrics.get(column.key), column)
+    title = f' title="rests on {row.metrics[column.key].n} seeds"' if few else ""
+    dagger = DAGGER if few else ""
+    ci_html = f'<span class="ci">{escape(ci)}</span>' if ci else ""
+    return f'<td class="{"few" if few else ""}"{title}>{escape(mean)}{dagger}{ci_html}</td>'
+
+
+def significance_cell(row: Row) -> str:
+    """`best`, a green `p=… *` or a grey `p=… n.s.`."""
+    css = "" if row.p_vs_best is None else ("sig" if row.significant else "ns")
+    return f'<td class="{css}">{escape(versus_best(row))}</td>'
+
+
+def figure(plot: Plot) -> str:
+    """A <figure> with the PNG embedded as a data: URI."""
+    data = base64.b64encode(plot.png).decode("ascii")
+    return (
+        f'<figure><img alt="{escape(plot.title)}" data-plot="{plot.name}" '
+        f'src="data:image/png;base64,{data}"><figcaption>{escape(plot.caption)}</figcaption></figure>'
+    )
+
+
+def prompt_view(view: PromptView, colors: dict[str, str]) -> str:
+    """One prompt: its text and references (folded), then one card per completion."""
+    refs = "".join(f"<div class='context'>↳ {escape(ref)}</div>" for ref in view.references)
+    cards = []
+    for gen in view.generations:
+        shade = colors.get(gen.label, "#7f7f7f")
+        reward = "n/a" if gen.reward is None else f"{gen.reward:.3f}"
+        text = escape(gen.text) if gen.text.strip() else "<i>(empty completion)</i>"
+        cards.append(
+            f'<div class="gen"><div class="head"><span><span class="swatch" '
+            f'style="background:{shade}"></span>{escape(gen.label)} · seed {gen.seed}</span>'
+            f'<span>reward {reward}</span></div><div class="text">{text}</div></div>'
+        )
+    return (
+        f'<div class="prompt"><b>prompt {escape(view.id)}</b><details><summary>prompt text and'
+        f' references</summary><div class="context">{escape(view.prompt)}</div>'
+        f"<div class='context'><b>references</b></div>{refs}</details>"
+        f'<div class="gens">{"".join(cards)}</div></div>'
+    )

@@ -1,0 +1,179 @@
+"""Matplotlib figures (Agg canvas, no pyplot state) of one table, returned as PNG bytes."""
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from harness.stats import Interval, bootstrap_mean
+from reports.aggregate import Row, Table
+from reports.load import Run
+
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+START_COLOR = "#7f7f7f"
+CURVE_POINTS = 120
+CURVE_RESAMPLES = 2000
+DIVERSITY = (("eval/distinct_1", "distinct-1 ↑"), ("eval/distinct_2", "distinct-2 ↑"))
+DIVERSITY += (("eval/self_bleu", "self-BLEU ↓"),)
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One figure of the report: a short title, a caption and the PNG bytes."""
+
+    name: str
+    title: str
+    caption: str
+    png: bytes
+
+
+def color(index: int) -> str:
+    """The colour of the row at `index` (stable across every figure of a table)."""
+    return COLORS[index % len(COLORS)]
+
+
+def new_figure(title: str, xlabel: str, ylabel: str) -> tuple[Figure, object]:
+    """A 6.4×4 in figure with one titled, labelled, lightly gridded axes."""
+    figure = Figure(figsize=(6.4, 4.0), dpi=110, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.set_title(title, fontsize=11)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.grid(alpha=0.3)
+    return figure, axes
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """Render a figure to PNG."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def mean_curve(runs: tuple[Run, ...], key: str) -> tuple[np.ndarray, list[Interval]]:
+    """Per-point mean and bootstrap CI over runs, on a grid every run covers (interpolated)."""
+    series = [
+        (
+            np.array([p["samples_seen"] for p in run.curve if key in p]),
+            np.array([p[key] for p in run.curve if key in p]),
+        )
+        for run in runs
+    ]
+    series = [(x, y) for x, y in series if x.size]
+    if not series:
+        return np.array([]), []
+    if all(np.array_equal(x, series[0][0]) for x, _ in series):
+        grid = series[0][0]
+    else:
+        grid = np.linspace(max(x[0] for x, _ in series), min(x[-1] for x, _ in series), 50)
+    if grid.size > CURVE_POINTS:
+        grid = grid[np.linspace(0, grid.size - 1, CURVE_POINTS).round().astype(int)]
+    values = np.array([np.interp(grid, x, y) for x, y in series])
+    return grid, [bootstrap_mean(column, resamples=CURVE_RESAMPLES) for column in values.T]
+
+
+def curve_plot(table: Table, key: str, name: str, ylabel: str) -> Plot:
+    """`key` against completions sampled: one line (mean) and band (95% CI) per row."""
+    title = f"{table.task}: {ylabel} vs completions sampled"
+    figure, axes = new_figure(title, "completions sampled", ylabel)
+    for index, row in enumerate(table.rows):
+        grid, intervals = mean_curve(row.runs, key)
+        if not intervals:
+            continue
+        label = f"{row.label} (n={len(row.runs)})"
+        axes.plot(grid, [i.mean for i in intervals], color=color(index), label=label, lw=1.8)
+        low, high = [i.low for i in intervals], [i.high for i in intervals]
+        axes.fill_between(grid, low, high, color=color(index), alpha=0.2, lw=0)
+    axes.legend(fontsize=8)
+    caption = f"Training {key} per update: mean over seeds, band = 95% bootstrap CI over seeds."
+    return Plot(name, title, caption, png_bytes(figure))
+
+
+def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The points no other point beats on both lower KL (x) and higher reward (y)."""
+    front: list[tuple[float, float]] = []
+    for x, y in sorted(points, key=lambda p: (p[0], -p[1])):
+        if not front or y > front[-1][1]:
+            front.append((x, y))
+    return front
+
+
+def frontier_plot(table: Table) -> Plot:
+    """Each run's final (exact KL, held-out reward); row means with CIs; the start policy."""
+    title = f"{table.task}: reward–KL frontier (held-out, after training)"
+    figure, axes = new_figure(title, "exact KL to reference (per token) ↓", "held-out reward ↑")
+    starts = [run.eval_before for row in table.rows for run in row.runs]
+    start_kl = float(np.mean([s.get("eval/kl_exact", 0.0) for s in starts]))
+    start_reward = float(np.mean([s["eval/reward"] for s in starts]))
+    axes.scatter([start_kl], [start_reward], marker="*", s=160, color=START_COLOR, label="start")
+    means = []
+    for index, row in enumerate(table.rows):
+        kl, reward = row.metrics.get("eval/kl_exact"), row.metrics["eval/reward"]
+        xs = [run.eval_after.get("eval/kl_exact", np.nan) for run in row.runs]
+        ys = [run.eval_after["eval/reward"] for run in row.runs]
+        axes.scatter(xs, ys, color=color(index), alpha=0.45, s=22)
+        if kl is None:
+            continue
+        means.append((kl.mean, reward.mean))
+        axes.errorbar(
+            kl.mean, reward.mean, xerr=[[kl.mean - kl.low], [kl.high - kl.mean]],
+            yerr=[[reward.mean - reward.low], [reward.high - reward.mean]],
+            fmt="o", color=color(index), ms=7, capsize=3, label=row.label,
+        )  # fmt: skip
+    front = pareto(means)
+    if len(front) > 1:
+        axes.plot(*zip(*front, strict=True), ls="--", color="black", lw=0.8, label="frontier")
+    axes.legend(fontsize=8)
+    caption = "Small dots: single runs. Large dots: row means with 95% bootstrap CIs over seeds."
+    return Plot("frontier", title, caption, png_bytes(figure))
+
+
+def diversity_plot(table: Table) -> Plot:
+    """Grouped bars of distinct-1, distinct-2 and self-BLEU per row (and the start policy)."""
+    title = f"{table.task}: diversity of held-out completions"
+    figure, axes = new_figure(title, "", "score")
+    starts = [run.eval_before for row in table.rows for run in row.runs]
+    bars: list[tuple[str, str, dict[str, Interval]]] = [
+        ("start", START_COLOR, start_intervals(starts))
+    ]
+    bars += [(row.label, color(i), row.metrics) for i, row in enumerate(table.rows)]
+    width = 0.8 / len(bars)
+    for offset, (label, shade, metrics) in enumerate(bars):
+        present = [(i, metrics[key]) for i, (key, _) in enumerate(DIVERSITY) if key in metrics]
+        xs = [i + (offset - (len(bars) - 1) / 2) * width for i, _ in present]
+        heights = [m.mean for _, m in present]
+        errors = [[m.mean - m.low for _, m in present], [m.high - m.mean for _, m in present]]
+        axes.bar(xs, heights, width, yerr=errors, color=shade, label=label, capsize=2)
+    axes.set_xticks(range(len(DIVERSITY)), [name for _, name in DIVERSITY])
+    axes.set_ylim(0, 1.05)
+    axes.legend(fontsize=8)
+    caption = "Means over seeds with 95% bootstrap CIs; start = the policy before training."
+    return Plot("diversity", title, caption, png_bytes(figure))
+
+
+def start_intervals(starts: list[dict[str, float]]) -> dict[str, Interval]:
+    """Bootstrap intervals of the diversity metrics before training, over all runs of a table."""
+    found = {}
+    for key, _ in DIVERSITY:
+        values = [s[key] for s in starts if key in s]
+        if values:
+            found[key] = bootstrap_mean(values)
+    return found
+
+
+def table_plots(table: Table) -> list[Plot]:
+    """The four figures of one table: reward curve, KL curve, frontier, diversity."""
+    return [
+        curve_plot(table, "train/reward", "reward", "training reward"),
+        curve_plot(table, "train/kl_exact", "kl", "exact KL to reference"),
+        frontier_plot(table),
+        diversity_plot(table),
+    ]
+
+
+def row_colors(rows: tuple[Row, ...]) -> dict[str, str]:
+    """The colour each row has in the figures, for the HTML legend swatches."""
+    return {row.label: color(index) for index, row in enumerate(rows)}

@@ -1,0 +1,78 @@
+"""`bench report` end to end: the four files, one-line errors, and no torch import."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from report_fixtures import make_run
+from typer.testing import CliRunner
+
+from harness.cli import app
+
+FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html")
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def runs(tmp_path: Path) -> Path:
+    """Two algorithms × two seeds, plus one corrupt directory."""
+    root = tmp_path / "runs"
+    for seed in (0, 1):
+        make_run(root, "ppo", seed, 0.3 + seed / 100)
+        make_run(root, "reinforce", seed, 0.2 + seed / 100)
+    broken = root / "summarization" / "ppo" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "result.json").write_text("{")
+    return root
+
+
+def test_bench_report_writes_the_four_files(runs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["report", str(runs), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in out.iterdir()) == sorted(FILES)
+    assert "warning: skipped" in result.output and "broken" in result.output
+    data = json.loads((out / "leaderboard.json").read_text())
+    assert [row["row"] for row in data["tables"][0]["rows"]] == ["ppo", "reinforce"]
+    html = (out / "index.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 4
+    assert "http://" not in html and "https://" not in html
+    assert "&lt;b&gt;&amp;" in html  # generations are escaped, never injected
+
+
+def test_bench_report_errors_are_one_line_exit_2(runs: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(app, ["report", str(empty), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert "no run directories found under" in result.output
+    make_run(runs, "ppo", 5, config_changes={"rollout.kl_coef": 0.1})
+    result = CliRunner().invoke(app, ["report", str(runs), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "rollout.kl_coef (0.05 ×4, 0.1 ×1)" in result.output
+    mixed = ["report", str(runs), "--out", str(tmp_path / "r"), "--allow-mixed"]
+    result = CliRunner().invoke(app, mixed)
+    assert result.exit_code == 0 and "MIXED SETTINGS" in result.output
+    assert "MIXED SETTINGS" in (tmp_path / "r" / "leaderboard.md").read_text()
+
+
+def test_report_never_imports_torch(runs: Path, tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from rich.console import Console
+        import reports.build
+        reports.build.build_report([Path({str(runs)!r})], Path({str(tmp_path / "r")!r}),
+                                   False, Console(quiet=True))
+        assert (Path({str(tmp_path / "r")!r}) / "index.html").exists()
+        print("torch" in sys.modules, "transformers" in sys.modules)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
