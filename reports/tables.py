@@ -122,7 +122,8 @@ def markdown(tables: list[Table], warnings: list[str]) -> str:
             cells = [cell_text(row.metrics.get(c.key), c) for c in cols]
             cells.insert(1, versus_best(row))
             seeds = ",".join(str(run.seed) for run in row.runs)
-            lines.append("| " + " | ".join([str(row.rank), row.label, seeds, *cells]) + " |")
+            label = row.label.replace("|", "\\|")
+            lines.append("| " + " | ".join([str(row.rank), label, seeds, *cells]) + " |")
         notes = [f"- **{row.label}**: {'; '.join(row.flags)}" for row in table.rows if row.flags]
         lines += ["", *notes, ""] if notes else [""]
     return "\n".join(lines)

@@ -1,0 +1,39 @@
+"""Curve pooling over seeds and the reward–KL Pareto front used by the plots."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.stats import bootstrap_mean
+from reports.load import Run
+from reports.plots import mean_curve, pareto
+
+
+def run_with_curve(xs: list[float], ys: list[float]) -> Run:
+    """A Run that only carries a training curve of train/reward."""
+    curve = tuple({"samples_seen": x, "train/reward": y} for x, y in zip(xs, ys, strict=True))
+    return Run(Path("."), "t", "1", "a", 0, "samples", True, {}, {}, {}, {}, curve)
+
+
+def test_equal_grids_are_pooled_point_by_point() -> None:
+    runs = (run_with_curve([32, 64], [0.1, 0.3]), run_with_curve([32, 64], [0.2, 0.5]))
+    grid, intervals = mean_curve(runs, "train/reward")
+    assert grid.tolist() == [32, 64]
+    assert [i.mean for i in intervals] == pytest.approx([0.15, 0.4], abs=1e-12)
+    expected = bootstrap_mean([0.3, 0.5], resamples=2000)
+    assert (intervals[1].low, intervals[1].high) == pytest.approx((expected.low, expected.high))
+
+
+def test_unequal_grids_are_interpolated_over_the_common_range() -> None:
+    runs = (run_with_curve([0, 100, 200], [0.0, 1.0, 2.0]), run_with_curve([0, 100], [1.0, 1.0]))
+    grid, intervals = mean_curve(runs, "train/reward")
+    assert grid[0] == 0 and grid[-1] == 100
+    # run 1 is y = x / 100 on [0, 100], run 2 is constant 1: the mean is (x / 100 + 1) / 2.
+    assert [i.mean for i in intervals] == pytest.approx(((grid / 100 + 1) / 2).tolist())
+    assert np.all(np.diff(grid) > 0)
+
+
+def test_pareto_keeps_points_not_beaten_on_both_axes() -> None:
+    points = [(0.1, 0.2), (0.05, 0.1), (0.2, 0.15), (0.3, 0.4), (0.05, 0.05)]
+    assert pareto(points) == [(0.05, 0.1), (0.1, 0.2), (0.3, 0.4)]
