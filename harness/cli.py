@@ -83,6 +83,25 @@ def run_command(
         raise typer.Exit(code=130) from None
 
 
+@app.command("report")
+def report_command(
+    paths: Annotated[list[Path], typer.Argument(help="run directories or roots holding them")],
+    out: Annotated[Path, typer.Option("--out", help="folder for the report files")] = Path(
+        "report"
+    ),
+    allow_mixed: Annotated[
+        bool, typer.Option("--allow-mixed", help="pool runs whose settings differ (with a warning)")
+    ] = False,
+) -> None:
+    """Build leaderboards (Markdown, CSV, JSON, HTML) from run directories; never imports torch."""
+    try:
+        from reports.build import build_report
+
+        build_report(paths, out, allow_mixed, console)
+    except BenchError as error:
+        fail(error)
+
+
 def build_run_config(
     task: str | None,
     algo: str | None,

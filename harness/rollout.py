@@ -8,7 +8,7 @@ from torch import Tensor
 from transformers import GenerationConfig
 
 from harness.kl import exact_kl
-from harness.logprobs import completion_logits, gather_logprobs
+from harness.logprobs import completion_logits, gather_logprobs, prompt_positions
 from harness.policy import Policy
 from harness.task import Example
 
@@ -60,6 +60,25 @@ def completion_mask(completion_ids: Tensor, eos_token_id: int) -> Tensor:
     return (~after_eos).float()
 
 
+def shared_prompt_cache(policy: Policy, prompt_ids: Tensor, prompt_mask: Tensor, k: int):
+    """KV cache of every prompt but its last token, computed once and repeated k times.
+
+    `generate` with num_return_sequences would prefill each prompt k times; with this cache it
+    runs only the last prompt token and the new tokens.
+    """
+    if prompt_ids.shape[1] < 2:
+        return None
+    cache = policy.model(
+        input_ids=prompt_ids[:, :-1],
+        attention_mask=prompt_mask[:, :-1],
+        position_ids=prompt_positions(prompt_mask[:, :-1]),
+        use_cache=True,
+        logits_to_keep=1,
+    ).past_key_values
+    cache.batch_repeat_interleave(k)
+    return cache
+
+
 @torch.no_grad()
 def sample_rollout(
     policy: Policy,
@@ -82,15 +101,18 @@ def sample_rollout(
         top_k=0,
         top_p=1.0,
         max_new_tokens=max_new_tokens,
-        num_return_sequences=samples_per_prompt,
         eos_token_id=eos,
         pad_token_id=policy.tokenizer.pad_token_id,
         output_logits=True,
         return_dict_in_generate=True,
     )
     policy.model.eval()
+    k = samples_per_prompt
     out = policy.model.generate(
-        input_ids=prompt_ids, attention_mask=prompt_mask, generation_config=settings
+        input_ids=prompt_ids.repeat_interleave(k, dim=0),
+        attention_mask=prompt_mask.repeat_interleave(k, dim=0),
+        past_key_values=shared_prompt_cache(policy, prompt_ids, prompt_mask, k),
+        generation_config=settings,
     )
     completion_ids = out.sequences[:, prompt_ids.shape[1] :]
     mask = completion_mask(completion_ids, eos)
