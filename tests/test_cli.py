@@ -1,0 +1,72 @@
+"""The CLI: listing, one-line errors with exit code 2, no torch at start-up."""
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from harness.cli import app
+
+runner = CliRunner()
+
+
+def test_list_names_every_kind():
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0
+    for word in (
+        "Tasks",
+        "summarization",
+        "Algorithms",
+        "reinforce",
+        "Policies",
+        "smollm2-135m",
+        "tiny",
+        "Rewards",
+        "rouge",
+        "bleu",
+    ):
+        assert word in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["run", "summarisation", "--algo", "reinforce"],
+            "unknown task 'summarisation'; did you mean 'summarization'? (tasks: summarization)",
+        ),
+        (
+            ["run", "summarization", "--algo", "reinforc"],
+            "unknown algorithm 'reinforc'; did you mean 'reinforce'?",
+        ),
+        (
+            ["run", "summarization", "--algo", "reinforce", "-o", "rollout.kl_coeff=1"],
+            "unknown option 'rollout.kl_coeff'; did you mean 'rollout.kl_coef'?",
+        ),
+        (
+            ["run", "summarization", "--algo", "reinforce", "-o", "advantage=gea"],
+            "unknown advantage estimator 'gea'",
+        ),
+        (["run", "summarization"], "bench run needs a TASK and --algo ALGO"),
+    ],
+)
+def test_bad_input_is_one_line_with_exit_code_2(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_help_and_list_do_not_import_torch():
+    code = (
+        "import sys; from typer.testing import CliRunner; from harness.cli import app; "
+        "r = CliRunner(); assert r.invoke(app, ['--help']).exit_code == 0; "
+        "assert r.invoke(app, ['list']).exit_code == 0; "
+        "assert r.invoke(app, ['run', 'x', '--algo', 'reinforce']).exit_code == 2; "
+        "print('torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
