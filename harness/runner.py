@@ -62,12 +62,16 @@ def run(config: RunConfig, console: Console) -> Path:
 
 
 def prepare(config: RunConfig, console: Console) -> Setup:
-    """Seed, build the task, load policy and reference, create the run directory."""
-    seed_everything(config.seed)
+    """Build the task, load policy and reference, seed, create the run directory.
+
+    Seeding comes after loading, so a run that has to build its policy first (consuming
+    random numbers) trains exactly like one that finds the policy cached.
+    """
     task = registry.load("tasks", config.task)(**config.task_options)
     algorithm = registry.load("algorithms", config.algo)
     policy, note = load_policy(config.policy, task, config.device)
     reference = frozen_copy(policy)
+    seed_everything(config.seed)
     run_dir = create_run_dir(config)
     write_json(run_dir / "config.json", config.to_dict())
     max_new_tokens = config.rollout.max_new_tokens or task.generation.max_new_tokens

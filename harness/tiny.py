@@ -49,8 +49,11 @@ def build(task: Task, cache: Path, recipe: TinyRecipe = TinyRecipe()) -> tuple[P
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".building-"))
     try:
-        tokenizer = train_tokenizer(examples, recipe)
-        model = warm_start(new_model(tokenizer, recipe), tokenizer, examples, recipe)
+        import torch
+
+        with torch.random.fork_rng(devices=[]):  # leave the caller's random stream untouched
+            tokenizer = train_tokenizer(examples, recipe)
+            model = warm_start(new_model(tokenizer, recipe), tokenizer, examples, recipe)
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         if folder.exists():

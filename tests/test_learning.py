@@ -1,0 +1,59 @@
+"""Learning: REINFORCE raises the reward of a small real task within seconds (fixed seed).
+
+The KL penalty is off here: the test isolates whether the update rule climbs the reward.
+With β > 0 the summed sequence KL soon outweighs a 0..1 reward on a 0.26 M-parameter model
+and the outcome depends on the seed (seen at lr 3e-3 with β = 0.05).
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from harness import registry
+from harness.cli import build_run_config
+from harness.runner import run
+
+LEARNABLE = registry.Entry("extractive", "learnable_task:extractive", "test task")
+
+
+@pytest.fixture
+def learnable_task(monkeypatch):
+    """Register the learnable test task under the name 'extractive'."""
+    tasks = (*registry.BUILTIN["tasks"], LEARNABLE)
+    monkeypatch.setitem(registry.BUILTIN, "tasks", tasks)
+    return "extractive"
+
+
+def train_curve(algo: str, out: Path, overrides: list[str]) -> tuple[list[float], dict]:
+    """Run `algo` on the learnable task; return the per-update train rewards and result.json."""
+    config = build_run_config(
+        "extractive",
+        algo,
+        "tiny",
+        1536,
+        0,
+        str(out),
+        None,
+        [
+            "prompts_per_update=8",
+            "rollout.samples_per_prompt=8",
+            "eval.prompts=32",
+            "eval.samples_per_prompt=2",
+            *overrides,
+        ],
+        None,
+    )
+    run_dir = run(config, Console(quiet=True))
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    rewards = [row["train/reward"] for row in rows if row["kind"] == "train"]
+    return rewards, json.loads((run_dir / "result.json").read_text())
+
+
+@pytest.mark.slow
+def test_reinforce_raises_reward(bench_cache, learnable_task, tmp_path):
+    rewards, result = train_curve("reinforce", tmp_path, ["lr=2e-3"])
+    first, last = sum(rewards[:4]) / 4, sum(rewards[-4:]) / 4
+    assert last > first + 0.1, f"train reward {first:.3f} → {last:.3f}"
+    assert result["heldout_gain"]["low"] > 0, result["heldout_gain"]
