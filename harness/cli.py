@@ -90,7 +90,7 @@ def report_command(
         "report"
     ),
     allow_mixed: Annotated[
-        bool, typer.Option("--allow-mixed", help="pool runs whose settings differ (with a warning)")
+        bool, typer.Option("--allow-mixed", help="report runs whose shared settings differ as separate rows (with a warning)")
     ] = False,
 ) -> None:
     """Build leaderboards (Markdown, CSV, JSON, HTML) from run directories; never imports torch."""

@@ -9,11 +9,14 @@ from harness.errors import BenchError
 from reports.load import Run
 
 SHARED_SECTIONS = ("budget", "rollout", "eval", "task_options")
+# Chunk sizes that bound memory but leave the results unchanged (up to float round-off).
+COMPUTE_ONLY = ("rollout.micro_batch_prompts", "eval.batch_prompts")
 MISSING = "<absent>"
 RULE = (
     "A table holds the runs of one task; a row is one algorithm with one algo_config, and its"
     " runs differ only in seed (out and device never matter). Shared settings are task_version,"
-    " policy and every key of budget, rollout, eval and task_options: if they differ between the"
+    " policy and every key of budget, rollout, eval and task_options except the memory-only chunk"
+    " sizes (rollout.micro_batch_prompts, eval.batch_prompts): if they differ between the"
     " runs of a task the report is refused, naming each differing key and its values. With"
     " --allow-mixed each combination of the differing settings becomes a row of its own (e.g."
     " 'reinforce · rollout.advantage=batch-mean'): runs with different settings are still never"
@@ -38,6 +41,8 @@ def shared_settings(run: Run) -> dict[str, Any]:
     flatten("policy", run.config.get("policy", MISSING), flat)
     for section in SHARED_SECTIONS:
         flatten(section, run.config.get(section, {}), flat)
+    for key in COMPUTE_ONLY:
+        flat.pop(key, None)
     return flat
 
 

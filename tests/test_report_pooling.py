@@ -78,3 +78,10 @@ def test_tasks_get_separate_tables(tmp_path: Path) -> None:
     tables, warnings = tables_for(tmp_path, allow_mixed=False)
     assert [table.task for table in tables] == ["summarization", "translation"]
     assert warnings == []
+
+
+def test_memory_only_chunk_sizes_do_not_split_runs(tmp_path: Path) -> None:
+    make_run(tmp_path, "ppo", 0, config_changes={"rollout.micro_batch_prompts": 1})
+    make_run(tmp_path, "ppo", 1, config_changes={"eval.batch_prompts": 4})
+    tables, warnings = tables_for(tmp_path, allow_mixed=False)
+    assert warnings == [] and [len(row.runs) for row in tables[0].rows] == [2]
