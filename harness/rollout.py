@@ -141,7 +141,7 @@ def reference_scores(
     the whole vocabulary at every completion position.
     """
     k = rollout.samples_per_prompt
-    ref_parts, kl_parts = [], []
+    old_parts, ref_parts, kl_parts = [], [], []
     for start in range(0, len(rollout.examples), micro_batch_prompts):
         stop = min(start + micro_batch_prompts, len(rollout.examples))
         rows = slice(start * k, stop * k)
@@ -152,7 +152,8 @@ def reference_scores(
             rollout.completion_ids[rows],
             rollout.completion_mask[rows],
         )
-        ref_parts.append(gather_logprobs(ref_logits, rollout.completion_ids[rows], temperature))
+        ids = rollout.completion_ids[rows]
+        old_parts.append(gather_logprobs(rollout.logits[rows], ids, temperature))
+        ref_parts.append(gather_logprobs(ref_logits, ids, temperature))
         kl_parts.append(exact_kl(rollout.logits[rows], ref_logits, temperature))
-    old_logprobs = gather_logprobs(rollout.logits, rollout.completion_ids, temperature)
-    return old_logprobs, torch.cat(ref_parts), torch.cat(kl_parts)
+    return torch.cat(old_parts), torch.cat(ref_parts), torch.cat(kl_parts)

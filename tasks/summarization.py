@@ -27,6 +27,7 @@ INSTRUCTIONS = {
     "outcome": "In one sentence, state the main result of this paper.",
     "title": "Write the title of this paper.",
 }
+CUES = {"summary": "Summary:", "title": "Title:"}  # the aspects answer after "Answer:"
 
 
 def summarization(
@@ -48,7 +49,8 @@ def summarization(
     """
     if target not in TARGETS:
         raise BenchError(f"unknown target '{target}' (targets: {', '.join(TARGETS)})")
-    instruction = INSTRUCTIONS[target if source == "aclsum" else "summary"]
+    kind = target if source == "aclsum" else "summary"
+    instruction, cue = INSTRUCTIONS[kind], CUES.get(kind, "Answer:")
 
     def load_split(split: str) -> list[Example]:
         if split not in SPLITS:
@@ -59,9 +61,7 @@ def summarization(
             rows = load_records(source, split, hub_config)
             pairs = [field_pair(row, text_field, summary_field, i) for i, row in enumerate(rows)]
         return [
-            Example(
-                id=key, prompt=render_prompt(instruction, text, max_source_words), references=(ref,)
-            )
+            Example(key, render_prompt(instruction, cue, text, max_source_words), (ref,))
             for key, text, ref in pairs
         ]
 
@@ -76,11 +76,11 @@ def summarization(
     )
 
 
-def render_prompt(instruction: str, text: str, max_words: int) -> str:
+def render_prompt(instruction: str, cue: str, text: str, max_words: int) -> str:
     """Instruction, then the source cut to `max_words` words, then the answer cue."""
     words = text.split()
     clipped = " ".join(words[:max_words]) + (" …" if len(words) > max_words else "")
-    return f"{instruction}\n\nAbstract: {clipped}\n\nSummary:"
+    return f"{instruction}\n\nAbstract: {clipped}\n\n{cue}"
 
 
 @cache

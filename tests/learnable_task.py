@@ -34,7 +34,7 @@ class SourcePrecision:
 
 def source(prompt: str) -> str:
     """The abstract inside a summarization prompt."""
-    return prompt.split("Abstract: ", 1)[1].rsplit("\n\nSummary:", 1)[0]
+    return prompt.split("Abstract: ", 1)[1].rsplit("\n\n", 1)[0]
 
 
 def extractive(max_source_words: int = 40, max_new_tokens: int = 12) -> TaskSpec:
