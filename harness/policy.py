@@ -7,7 +7,13 @@ from pathlib import Path
 
 import torch
 import transformers
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
+from transformers import (
+    AutoConfig,
+    AutoModelForCausalLM,
+    AutoModelForSeq2SeqLM,
+    AutoTokenizer,
+    PreTrainedModel,
+)
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from harness import registry
@@ -56,13 +62,15 @@ def policy_folder(name: str, task: Task) -> tuple[Path | str, str]:
 
 
 def load_policy(name: str, task: Task, device: str) -> tuple[Policy, str]:
-    """Load a policy onto `device` in fp32; returns it with a note (built/cached/hub/...)."""
+    """Load a causal or seq2seq LM onto `device` in fp32, with a note (built/cached/hub/...)."""
     folder, note = policy_folder(name, task)
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder)
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+        seq2seq = getattr(AutoConfig.from_pretrained(folder), "is_encoder_decoder", False)
+        auto = AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM
+        model = auto.from_pretrained(folder, dtype=torch.float32)
     except OSError as err:
         raise BenchError(f"cannot load policy '{name}': {err}") from err
     tokenizer.padding_side = "left"

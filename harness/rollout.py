@@ -10,6 +10,7 @@ from transformers import GenerationConfig
 from harness.kl import exact_kl
 from harness.logprobs import completion_logits, gather_logprobs, prompt_positions
 from harness.policy import Policy
+from harness.seq2seq import decoder_tokens, is_seq2seq
 from harness.task import Example
 
 
@@ -66,7 +67,7 @@ def shared_prompt_cache(policy: Policy, prompt_ids: Tensor, prompt_mask: Tensor,
     `generate` with num_return_sequences would prefill each prompt k times; with this cache it
     runs only the last prompt token and the new tokens.
     """
-    if prompt_ids.shape[1] < 2:
+    if prompt_ids.shape[1] < 2 or is_seq2seq(policy.model):
         return None
     cache = policy.model(
         input_ids=prompt_ids[:, :-1],
@@ -114,7 +115,10 @@ def sample_rollout(
         past_key_values=shared_prompt_cache(policy, prompt_ids, prompt_mask, k),
         generation_config=settings,
     )
-    completion_ids = out.sequences[:, prompt_ids.shape[1] :]
+    if is_seq2seq(policy.model):
+        completion_ids = decoder_tokens(out.sequences)
+    else:
+        completion_ids = out.sequences[:, prompt_ids.shape[1] :]
     mask = completion_mask(completion_ids, eos)
     texts = policy.tokenizer.batch_decode(
         completion_ids * mask.long() + (1 - mask.long()) * eos, skip_special_tokens=True
