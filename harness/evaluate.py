@@ -10,6 +10,7 @@ from harness.kl import k1
 from harness.policy import Policy
 from harness.rollout import reference_scores, sample_rollout
 from harness.task import Example, Task
+from tasks.rewards.composite import score_with_parts
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,11 @@ def evaluate(
     """
     texts: list[str] = []
     rewards: list[float] = []
+    parts: dict[str, list[float]] = {}  # components of a composite reward, logged one by one
     kl_exact_tokens, k1_tokens, kl_exact_seq, k1_seq, lengths = [], [], [], [], []
-    with torch.random.fork_rng(devices=[]):
+    device = policy.model.device
+    forked = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=forked):
         torch.manual_seed(settings.seed)
         for start in range(0, len(examples), settings.batch_prompts):
             chunk = examples[start : start + settings.batch_prompts]
@@ -69,11 +73,17 @@ def evaluate(
             k1_seq += sampled.sum(-1).tolist()
             lengths.append(mask.sum().item())
             texts += rollout.completions
-            rewards += task.reward(rollout.repeated_examples(), rollout.completions)
+            scores, chunk_parts = score_with_parts(
+                task.reward, rollout.repeated_examples(), rollout.completions
+            )
+            rewards += scores
+            for name, values in chunk_parts.items():
+                parts.setdefault(name, []).extend(values)
     repeated = [e for e in examples for _ in range(settings.samples_per_prompt)]
     tokens = max(sum(lengths), 1.0)
     metrics = {
         "reward": mean(rewards),
+        **{f"reward_{name}": mean(values) for name, values in parts.items()},
         **task.metrics(repeated, texts),
         "kl_exact": sum(kl_exact_tokens) / tokens,
         "kl_exact_seq": mean(kl_exact_seq),
