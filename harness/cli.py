@@ -90,7 +90,11 @@ def report_command(
         "report"
     ),
     allow_mixed: Annotated[
-        bool, typer.Option("--allow-mixed", help="report runs whose shared settings differ as separate rows (with a warning)")
+        bool,
+        typer.Option(
+            "--allow-mixed",
+            help="report runs whose shared settings differ as separate rows (with a warning)",
+        ),
     ] = False,
 ) -> None:
     """Build leaderboards (Markdown, CSV, JSON, HTML) from run directories; never imports torch."""
@@ -98,6 +102,55 @@ def report_command(
         from reports.build import build_report
 
         build_report(paths, out, allow_mixed, console)
+    except BenchError as error:
+        fail(error)
+
+
+@app.command("validate")
+def validate_command(
+    target: Annotated[str, typer.Argument(help="a task file (.yaml) or a task name")],
+    count: Annotated[int, typer.Option("--count", help="examples to render")] = 3,
+) -> None:
+    """Check a task and render a few prompts and references, each scored against itself."""
+    try:
+        from harness.task_files import validate
+
+        for line in validate(target, count):
+            console.print(line, highlight=False, markup=False)
+    except BenchError as error:
+        fail(error)
+
+
+reward_app = typer.Typer(help="Learned reward models.", no_args_is_help=True)
+app.add_typer(reward_app, name="reward")
+
+
+@reward_app.command("train")
+def reward_train_command(
+    name: Annotated[str, typer.Argument(help="model name; 'dialogue'/'sentiment' = the recipes")],
+    data: Annotated[
+        str | None, typer.Option("--data", help="chitchat | imdb | a .jsonl/.csv file")
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="pairs | labels")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="folder (default $BENCH_CACHE/reward-models/NAME)")
+    ] = None,
+    max_examples: Annotated[
+        int | None, typer.Option("--max-examples", help="subsample size (default 2000)")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", help="default 1")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="default 0")] = None,
+) -> None:
+    """Train an HF sequence classifier (Bradley–Terry on pairs, cross-entropy on labels)."""
+    try:
+        from harness.reward_training import train_from_cli
+
+        card, folder = train_from_cli(name, data, kind, out, max_examples, epochs, seed)
+        console.print(
+            f"held-out accuracy {card['heldout_accuracy']:.3f} "
+            f"({card['examples']['heldout']} held out) · saved {folder}",
+            highlight=False,
+        )
     except BenchError as error:
         fail(error)
 

@@ -34,11 +34,31 @@ BUILTIN: dict[Kind, tuple[Entry, ...]] = {
             "tasks.summarization:summarization",
             "aclsum: paper abstract → challenge/approach/outcome summary; reward rouge(rougeL)",
         ),
+        Entry(
+            "translation",
+            "tasks.translation:translation",
+            "trans-de-en: German sentence → English; reward sentence BLEU (or chrF)",
+        ),
+        Entry(
+            "dialogue",
+            "tasks.dialogue:dialogue",
+            "chitchat-dataset: chat context → next reply; reward learned RM (real vs other chat)",
+        ),
+        Entry(
+            "sentiment",
+            "tasks.sentiment:sentiment",
+            "IMDB review prefix → positive continuation; reward learned sentiment classifier",
+        ),
     ),
     "rewards": (
         Entry("rouge", "tasks.rewards.lexical:rouge", "ROUGE F-measure via rouge-score"),
         Entry("bleu", "tasks.rewards.lexical:bleu", "sentence BLEU via sacrebleu, scaled to 0..1"),
         Entry("chrf", "tasks.rewards.lexical:chrf", "sentence chrF via sacrebleu, scaled to 0..1"),
+        Entry(
+            "learned",
+            "tasks.rewards.learned:learned",
+            "a reward model saved by `bench reward train` (path=FOLDER or a recipe name)",
+        ),
     ),
     "algorithms": (
         Entry(
@@ -65,6 +85,11 @@ BUILTIN: dict[Kind, tuple[Entry, ...]] = {
 def entries(kind: Kind) -> dict[str, Entry]:
     """All entries of one kind: built-ins first, then installed plugins (which may not shadow)."""
     found = {entry.name: entry for entry in BUILTIN[kind]}
+    if kind == "tasks":  # YAML task files shipped in tasks/files, by name
+        from harness.task_files import builtin_files
+
+        for name, path in builtin_files().items():
+            found.setdefault(name, Entry(name, str(path), f"task file {path.name}"))
     for point in entry_points(group=f"bench.{kind}"):
         if point.name in found:
             continue
@@ -75,6 +100,8 @@ def entries(kind: Kind) -> dict[str, Entry]:
 
 def resolve(kind: Kind, name: str) -> Entry:
     """Find an entry by name, or raise a BenchError with the valid names and a did-you-mean."""
+    if kind == "tasks" and name.endswith((".yaml", ".yml")):
+        return Entry(name, name, "task file", origin="file")
     known = entries(kind)
     if name not in known:
         raise unknown_choice(SINGULAR[kind], name, known)
@@ -87,7 +114,11 @@ def load(kind: Kind, name: str) -> Any:
 
 
 def import_target(target: str) -> Any:
-    """Import "package.module:attr" and return the attribute."""
+    """Import "package.module:attr" and return the attribute (a .yaml target: its task factory)."""
+    if target.endswith((".yaml", ".yml")):
+        from harness.task_files import file_factory
+
+        return file_factory(target)
     module_name, _, attr = target.partition(":")
     if not attr:
         raise BenchError(f"registry target '{target}' must look like 'package.module:attr'")

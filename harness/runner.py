@@ -7,7 +7,7 @@ advantage estimation, budget and evaluation are this file's and the same for all
 import random
 import resource
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from harness.rollout import reference_scores, sample_rollout
 from harness.rundir import append_jsonl, create_run_dir, write_json, write_jsonl
 from harness.stats import paired_bootstrap
 from harness.task import Example, Task
+from tasks.rewards.composite import score_with_parts
 
 EVAL_SEED_OFFSET = 10_007  # held-out sampling uses its own stream, fixed per run seed
 
@@ -72,7 +73,7 @@ def prepare(config: RunConfig, console: Console) -> Setup:
     policy, note = load_policy(config.policy, task, config.device)
     reference = frozen_copy(policy)
     seed_everything(config.seed)
-    run_dir = create_run_dir(config)
+    run_dir = create_run_dir(replace(config, task=task.name))  # a task-file path → its name
     write_json(run_dir / "config.json", config.to_dict())
     max_new_tokens = config.rollout.max_new_tokens or task.generation.max_new_tokens
     console.print(
@@ -164,8 +165,11 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
         cfg.max_prompt_tokens,
     )
     t_generate = time.perf_counter()
+    scores, reward_parts = score_with_parts(
+        setup.task.reward, rollout.repeated_examples(), rollout.completions
+    )
     rewards = torch.tensor(
-        setup.task.reward(rollout.repeated_examples(), rollout.completions),
+        scores,
         dtype=torch.float32,
         device=rollout.completion_ids.device,
     )
@@ -206,6 +210,7 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
         "seconds": round(spent.seconds, 3),
         "train/reward": rewards.mean().item(),
         "train/reward_std": rewards.std().item() if batch.size > 1 else 0.0,
+        **{f"train/reward_{name}": sum(v) / len(v) for name, v in reward_parts.items()},
         "train/return": returns.mean().item(),
         "train/kl": kl_seq.mean().item(),
         "train/kl_exact": ((kl_exact * mask).sum() / mask.sum()).item(),

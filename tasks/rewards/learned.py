@@ -1,0 +1,141 @@
+"""The `learned` reward: an HF sequence classifier saved by `bench reward train`, scored batched.
+
+`path` is a folder (with `reward_card.json`) or a recipe name. Recipes (`dialogue`, `sentiment`)
+are trained on first use into $BENCH_CACHE/reward-models/<recipe>-<hash> with a progress bar
+(a few minutes on CPU) and reused afterwards; `bench reward train dialogue` does the same ahead
+of time. The reward is P(real reply) = σ(score) for pair models and P(label 1) for label models.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from harness.errors import BenchError
+from harness.reward_training import CARD, RewardTrainConfig
+from harness.task import Example
+
+RECIPES = {
+    "dialogue": RewardTrainConfig(kind="pairs", data="chitchat", max_examples=2500, max_length=128),
+    "sentiment": RewardTrainConfig(kind="labels", data="imdb", max_examples=2000, max_length=128),
+}
+CONTEXTS = ("none", "prompt", "chat")
+
+
+def recipe_folder(name: str) -> Path:
+    """The cache folder of a recipe's model (the hash covers the recipe, so edits retrain)."""
+    from harness.policy import cache_root
+
+    digest = hashlib.sha256(json.dumps(asdict(RECIPES[name])).encode()).hexdigest()[:12]
+    return cache_root() / "reward-models" / f"{name}-{digest}"
+
+
+def resolve_model(path: str) -> Path:
+    """A model folder: a recipe's (trained now if missing) or a saved folder with a card."""
+    if path in RECIPES:
+        folder = recipe_folder(path)
+        if not (folder / CARD).exists():
+            from harness.reward_training import train_reward_model
+
+            print(f"training the '{path}' reward model once into {folder} (cached afterwards)")
+            train_reward_model(path, RECIPES[path], folder)
+        return folder
+    folder = Path(path)
+    if not (folder / CARD).exists():
+        raise BenchError(
+            f"'{path}' is not a reward model folder (no {CARD}); use a recipe "
+            f"({', '.join(RECIPES)}) or a folder saved by `bench reward train NAME --out FOLDER`"
+        )
+    return folder
+
+
+@cache
+def load_model(folder: Path) -> tuple[Any, Any, dict[str, Any]]:
+    """(model, tokenizer, card) of a saved reward model, in eval mode, loaded once per process."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    card = json.loads((folder / CARD).read_text())
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    model.requires_grad_(False)
+    return model, tokenizer, card
+
+
+@dataclass(frozen=True)
+class LearnedReward:
+    """Scores completions with a saved classifier (no grad, batches of `batch_size`).
+
+    The model is found (and for a recipe trained) at the first call, not when the task is built,
+    so `bench validate` and option checks never wait for training.
+    """
+
+    path: str
+    context: str = "none"
+    batch_size: int = 32
+
+    @property
+    def name(self) -> str:
+        return f"learned({Path(self.path).name})"
+
+    def context_of(self, example: Example) -> str | None:
+        """What the model sees before the completion: nothing, the prompt, or the chat lines."""
+        if self.context == "none":
+            return None
+        if self.context == "chat":
+            from tasks.dialogue import chat_of
+
+            return chat_of(example.prompt)
+        return example.prompt
+
+    def __call__(self, examples: Sequence[Example], completions: Sequence[str]) -> list[float]:
+        import torch
+
+        model, tokenizer, card = load_model(resolve_model(self.path))
+        scores: list[float] = []
+        with torch.no_grad():
+            for start in range(0, len(completions), self.batch_size):
+                chunk = slice(start, start + self.batch_size)
+                batch = encode(tokenizer, examples[chunk], completions[chunk], self, card)
+                logits = model(**batch.to(model.device)).logits.float()
+                if card["kind"] == "pairs":
+                    scores += torch.sigmoid(logits[:, 0]).tolist()
+                else:
+                    scores += torch.softmax(logits, -1)[:, 1].tolist()
+        return scores
+
+
+def encode(
+    tokenizer: Any,
+    examples: Sequence[Example],
+    completions: Sequence[str],
+    reward: LearnedReward,
+    card: dict[str, Any],
+) -> Any:
+    """Token batch of (context, completion) pairs, or of completions alone."""
+    length = card["config"]["max_length"]
+    texts = list(completions)
+    contexts = [reward.context_of(e) for e in examples]
+    if contexts and contexts[0] is not None:
+        return tokenizer(
+            contexts,
+            texts,
+            truncation="only_first",
+            max_length=length,
+            padding=True,
+            return_tensors="pt",
+        )
+    return tokenizer(texts, truncation=True, max_length=length, padding=True, return_tensors="pt")
+
+
+def learned(path: str = "sentiment", context: str = "none", batch_size: int = 32) -> LearnedReward:
+    """The learned reward; `context`: none (completion alone), prompt, or chat (dialogue lines)."""
+    if context not in CONTEXTS:
+        raise BenchError(f"unknown reward context '{context}' (contexts: {', '.join(CONTEXTS)})")
+    if path not in RECIPES:
+        resolve_model(path)  # a bad folder fails now, in one line, not at the first rollout
+    return LearnedReward(path, context, batch_size)

