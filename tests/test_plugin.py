@@ -1,0 +1,60 @@
+"""A throw-away plugin package registers a task through the `bench.tasks` entry point."""
+
+import json
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from harness.cli import app
+
+MODULE = '''"""A plugin task: repeat a colour name."""
+from harness.task import Example, Generation, TaskSpec
+from tasks.rewards.lexical import chrf, rouge_metrics
+
+COLOURS = "red green blue yellow purple orange black white brown pink grey violet".split()
+
+
+def echo_colours(max_new_tokens: int = 6) -> TaskSpec:
+    """Repeat a colour name."""
+    rows = [Example(f"c{i}", f"Say {c}:", (c,)) for i, c in enumerate(COLOURS * 3)]
+    shares = {"train": rows[:28], "val": rows[28:32], "test": rows[32:]}
+    return TaskSpec(
+        name="echo-colours",
+        version="0.1",
+        description="repeat a colour name (plugin)",
+        load_split=shares.__getitem__,
+        reward=chrf(),
+        score_metrics=rouge_metrics,
+        generation=Generation(max_new_tokens=max_new_tokens),
+    )
+'''
+
+
+def install_plugin(root: Path) -> None:
+    """What `pip install` leaves behind: the module and a dist-info with entry_points.txt."""
+    root.mkdir()
+    (root / "bench_plugin_demo.py").write_text(MODULE)
+    dist = root / "bench_plugin_demo-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-plugin-demo\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[bench.tasks]\necho-colours = bench_plugin_demo:echo_colours\n"
+    )
+
+
+def test_plugin_task_is_listed_and_runs(tmp_path, monkeypatch, bench_cache):
+    install_plugin(tmp_path / "site")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    listed = CliRunner().invoke(app, ["list"])
+    assert "echo-colours" in listed.output and "plugin from bench-plugin-demo" in listed.output
+    args = ["run", "echo-colours", "--algo", "reinforce", "--policy", "tiny", "--samples", "8"]
+    args += ["--out", str(tmp_path / "runs"), "-o", "prompts_per_update=2", "-o", "eval.prompts=2"]
+    args += ["-o", "rollout.samples_per_prompt=4", "-o", "task.max_new_tokens=4"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    run_dir = Path(result.output.split("run dir")[1].split()[0])
+    outcome = json.loads((run_dir / "result.json").read_text())
+    assert outcome["task"] == "echo-colours" and outcome["task_version"] == "0.1"
+    assert outcome["spent"]["samples"] == 8 and "eval/rougeL" in outcome["eval_after"]
+    sys.modules.pop("bench_plugin_demo", None)
