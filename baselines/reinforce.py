@@ -7,7 +7,7 @@ from torch import Tensor
 from transformers import PreTrainedModel
 
 from harness.algorithm import Algorithm
-from harness.batch import Batch, accumulate_gradients, per_sequence_mean
+from harness.batch import Batch, accumulate_losses, per_sequence_mean, token_advantages
 
 
 @dataclass(frozen=True)
@@ -21,11 +21,17 @@ class Config:
 
 
 def loss(logprobs: Tensor, advantages: Tensor, completion_mask: Tensor) -> Tensor:
-    """−E[A · log π(y)] with log π(y) = Σ_t log π(y_t): logprobs (B, T), advantages (B,).
+    """−E[Σ_t A_t · log π(y_t)]: logprobs (B, T), advantages (B,) or (B, T) (gae).
 
     Williams 1992, eq. 1 (the likelihood-ratio gradient); the advantage is a constant.
     """
-    return -per_sequence_mean(advantages.detach()[:, None] * logprobs, completion_mask)
+    return -per_sequence_mean(token_advantages(advantages) * logprobs, completion_mask)
+
+
+def batch_loss(logprobs: Tensor, batch: Batch, config: Config) -> Tensor:
+    """The loss whose gradient `update` follows, on a whole batch (used by invariant tests)."""
+    del config
+    return loss(logprobs, batch.advantages, batch.completion_mask)
 
 
 def init(model: PreTrainedModel, config: Config) -> torch.optim.Optimizer:
@@ -38,15 +44,15 @@ def update(
 ) -> dict[str, float]:
     """One gradient step on the REINFORCE loss."""
     optimizer.zero_grad(set_to_none=True)
-    policy_loss = accumulate_gradients(
-        model, batch, lambda logprobs, mb: loss(logprobs, mb.advantages, mb.completion_mask)
+    stats = accumulate_losses(
+        model, batch, lambda logprobs, mb: (loss(logprobs, mb.advantages, mb.completion_mask), {})
     )
     params = [p for p in model.parameters() if p.grad is not None]
     norm = torch.nn.utils.clip_grad_norm_(
         params, config.max_grad_norm if config.max_grad_norm > 0 else float("inf")
     )
     optimizer.step()
-    return {"loss/policy": policy_loss, "grad_norm": float(norm)}
+    return {**stats, "grad_norm": float(norm)}
 
 
 ALGORITHM = Algorithm(name="reinforce", Config=Config, init=init, update=update)

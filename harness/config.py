@@ -49,8 +49,24 @@ class RolloutConfig:
     """prompts are cut to this many tokens (from the left, keeping the instruction's end)"""
     kl_coef: float = 0.05
     """β of the per-token KL penalty in the reward; 0.05 as in TRL's RLOOTrainer default"""
+    kl_placement: str = "reward"
+    """where the KL penalty goes: reward (per token, Ziegler et al. 2019) | loss (β·KL term)"""
+    kl_estimator: str = "k1"
+    """per-token KL estimator of the penalty: k1 | k2 | k3 (Schulman 2020)"""
+    kl_target: float | None = None
+    """target per-sequence KL (nats) of the adaptive β controller; None keeps β fixed"""
+    kl_adapt_rate: float = 0.1
+    """K_β of the adaptive controller; 0.1 as in Ziegler et al. 2019, §2.2"""
     advantage: str = "rloo"
-    """advantage estimator: rloo (Ahmadian et al. 2024) | batch-mean | none"""
+    """advantage estimator: rloo (Ahmadian et al. 2024) | batch-mean | ema | none | gae"""
+    ema_decay: float = 0.9
+    """decay of the ema baseline b ← d·b + (1−d)·mean(R) (reinforcement comparison)"""
+    gamma: float = 1.0
+    """GAE discount γ; 1.0 as in Ziegler et al. 2019 (lm-human-preferences)"""
+    lam: float = 0.95
+    """GAE λ; 0.95 as in Ziegler et al. 2019 (lm-human-preferences)"""
+    value_coef: float = 0.1
+    """weight of the value loss added to gradient-based losses with gae (vf_coef, Ziegler 2019)"""
     micro_batch_prompts: int = 2
     """prompts per forward/backward chunk; bounds memory, does not change the update"""
 

@@ -10,6 +10,8 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
+from harness.seq2seq import is_seq2seq, seq2seq_outputs
+
 
 def prompt_positions(prompt_mask: Tensor) -> Tensor:
     """Position ids of left-padded prompts, as `generate` assigns them (pads get 0)."""
@@ -28,6 +30,21 @@ def completion_logits(
     The result at [b, t] is the model's next-token logits after prompt b//k and completion
     tokens b, 0..t-1, exactly what `generate` computed when it sampled token t.
     """
+    logits, _ = completion_outputs(model, prompt_ids, prompt_mask, completion_ids, completion_mask)
+    return logits
+
+
+def completion_outputs(
+    model: PreTrainedModel,
+    prompt_ids: Tensor,
+    prompt_mask: Tensor,
+    completion_ids: Tensor,
+    completion_mask: Tensor,
+    with_hidden: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """`completion_logits` and, with `with_hidden`, the trunk's last hidden states (B, T, H)."""
+    if is_seq2seq(model):  # encoder–decoder policies: see harness/seq2seq.py
+        return seq2seq_outputs(model, prompt_ids, prompt_mask, completion_ids, with_hidden)
     k = completion_ids.shape[0] // prompt_ids.shape[0]
     prompt_out = model(
         input_ids=prompt_ids,
@@ -35,10 +52,12 @@ def completion_logits(
         position_ids=prompt_positions(prompt_mask),
         use_cache=True,
         logits_to_keep=1,
+        output_hidden_states=with_hidden,
     )
     first = prompt_out.logits[:, -1:, :].repeat_interleave(k, dim=0)
+    first_hidden = last_hidden(prompt_out, k) if with_hidden else None
     if completion_ids.shape[1] == 1:
-        return first
+        return first, first_hidden
     cache = prompt_out.past_key_values
     cache.batch_repeat_interleave(k)
     start = prompt_mask.long().sum(-1).repeat_interleave(k)
@@ -50,8 +69,17 @@ def completion_logits(
         position_ids=start[:, None] + steps[None, :],
         past_key_values=cache,
         use_cache=True,
-    ).logits
-    return torch.cat([first, rest], dim=1)
+        output_hidden_states=with_hidden,
+    )
+    logits = torch.cat([first, rest.logits], dim=1)
+    if not with_hidden:
+        return logits, None
+    return logits, torch.cat([first_hidden, rest.hidden_states[-1]], dim=1)
+
+
+def last_hidden(prompt_out, k: int) -> Tensor:
+    """The final hidden state at each prompt's last position, repeated k times: (P·k, 1, H)."""
+    return prompt_out.hidden_states[-1][:, -1:, :].repeat_interleave(k, dim=0)
 
 
 def gather_logprobs(logits: Tensor, token_ids: Tensor, temperature: float = 1.0) -> Tensor:

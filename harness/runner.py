@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness import registry
-from harness.advantages import estimate
+from harness.advantages import Estimator, token_rewards
 from harness.algorithm import Algorithm
 from harness.batch import Batch
 from harness.budget import Spent, check_budget, prompts_for_update, stop_reason
 from harness.config import RunConfig
 from harness.evaluate import EvalResult, EvalSettings, evaluate
-from harness.kl import k1
+from harness.kl import KLControl, estimate_kl
 from harness.policy import Policy, frozen_copy, load_policy
 from harness.provenance import environment, seed_everything
 from harness.report_lines import eval_line, gain_line, sparkline
@@ -30,6 +30,7 @@ from harness.rollout import reference_scores, sample_rollout
 from harness.rundir import append_jsonl, create_run_dir, write_json, write_jsonl
 from harness.stats import paired_bootstrap
 from harness.task import Example, Task
+from harness.value import attach_value_head, predict_values
 from tasks.rewards.composite import score_with_parts
 
 EVAL_SEED_OFFSET = 10_007  # held-out sampling uses its own stream, fixed per run seed
@@ -49,6 +50,8 @@ class Setup:
     heldout: list[Example]
     eval_settings: EvalSettings
     max_new_tokens: int
+    estimator: Estimator
+    kl_control: KLControl
 
 
 def run(config: RunConfig, console: Console) -> Path:
@@ -81,6 +84,11 @@ def prepare(config: RunConfig, console: Console) -> Setup:
         f"device {config.device} · seed {config.seed}"
     )
     rollout, ev = config.rollout, config.eval
+    estimator = Estimator(
+        rollout.advantage, rollout.samples_per_prompt, rollout.gamma, rollout.lam, rollout.ema_decay
+    )
+    if estimator.needs_values:
+        attach_value_head(policy.model)
     return Setup(
         config=config,
         task=task,
@@ -100,6 +108,10 @@ def prepare(config: RunConfig, console: Console) -> Setup:
             seed=config.seed + EVAL_SEED_OFFSET,
         ),
         max_new_tokens=max_new_tokens,
+        estimator=estimator,
+        kl_control=KLControl(
+            rollout.kl_coef, rollout.kl_placement, rollout.kl_target, rollout.kl_adapt_rate
+        ),
     )
 
 
@@ -177,9 +189,14 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
     old_logprobs, ref_logprobs, kl_exact = reference_scores(
         setup.reference, rollout, cfg.temperature, cfg.micro_batch_prompts
     )
-    mask = rollout.completion_mask
-    kl_seq = (k1(old_logprobs, ref_logprobs) * mask).sum(-1)
-    returns = rewards - cfg.kl_coef * kl_seq  # KL-shaped return (Ziegler et al. 2019, eq. 2)
+    mask, kl_control = rollout.completion_mask, setup.kl_control
+    kl_coef = kl_control.coef
+    kl_tokens = estimate_kl(cfg.kl_estimator, old_logprobs, ref_logprobs) * mask
+    # Per-token KL-shaped rewards (Ziegler et al. 2019, eq. 2); Σ_t = R − β Σ_t kl_t.
+    shaped = token_rewards(rewards, kl_tokens, mask, kl_control.reward_coef)
+    values = predict_values(setup.policy.model, rollout, cfg.micro_batch_prompts)  # gae only
+    advantages, value_targets = setup.estimator(shaped, mask, values)
+    returns = shaped.sum(-1)
     batch = Batch(
         prompt_ids=rollout.prompt_ids,
         prompt_mask=rollout.prompt_mask,
@@ -188,15 +205,21 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
         old_logprobs=old_logprobs,
         ref_logprobs=ref_logprobs,
         returns=returns,
-        advantages=estimate(cfg.advantage, returns, cfg.samples_per_prompt),
+        advantages=advantages,
         samples_per_prompt=cfg.samples_per_prompt,
         temperature=cfg.temperature,
         micro_batch_prompts=cfg.micro_batch_prompts,
+        value_targets=value_targets,
+        kl_loss_coef=kl_control.loss_coef,
+        kl_estimator=cfg.kl_estimator,
+        value_coef=cfg.value_coef,
     )
     del rollout  # drop the (B, T, V) sampling logits before the update's own activations
     t_logprobs = time.perf_counter()
     stats = setup.algorithm.update(setup.policy.model, batch, setup.algo_config, state)
     t_update = time.perf_counter()
+    kl_exact_seq = (kl_exact * mask).sum(-1).mean().item()
+    kl_control.update(kl_exact_seq)  # adaptive β sees the exact KL of this update
     tokens = int(mask.sum().item())
     spent.samples += batch.size
     spent.tokens += tokens
@@ -212,9 +235,10 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
         "train/reward_std": rewards.std().item() if batch.size > 1 else 0.0,
         **{f"train/reward_{name}": sum(v) / len(v) for name, v in reward_parts.items()},
         "train/return": returns.mean().item(),
-        "train/kl": kl_seq.mean().item(),
+        "train/kl": kl_tokens.sum(-1).mean().item(),
         "train/kl_exact": ((kl_exact * mask).sum() / mask.sum()).item(),
-        "train/kl_exact_seq": (kl_exact * mask).sum(-1).mean().item(),
+        "train/kl_exact_seq": kl_exact_seq,
+        "train/kl_coef": kl_coef,
         "train/length": tokens / batch.size,
         **{key: float(value) for key, value in stats.items()},
         "time/generate": t_generate - clock,

@@ -3,7 +3,14 @@
 import pytest
 import torch
 
-from harness.advantages import estimate, leave_one_out
+from harness.advantages import (
+    Estimator,
+    estimate,
+    gae,
+    leave_one_out,
+    running_mean,
+    token_rewards,
+)
 from harness.errors import BenchError
 
 
@@ -36,3 +43,64 @@ def test_rloo_needs_two_samples():
 def test_unknown_estimator_names_choices():
     with pytest.raises(BenchError, match="did you mean 'rloo'.*batch-mean, none, rloo"):
         estimate("rlo", torch.zeros(2), 2)
+    with pytest.raises(BenchError, match="batch-mean, ema, gae, none, rloo"):
+        Estimator("gea", 2)
+
+
+def test_ema_baseline_by_hand():
+    # First update: no history → b = own mean 2; then b ← 0.5·2 + 0.5·2 = 2.
+    first, b = running_mean(torch.tensor([1.0, 3.0]), None, 0.5)
+    torch.testing.assert_close(first, torch.tensor([-1.0, 1.0]))
+    assert b == 2.0
+    # Second update uses b = 2 from the past, then b ← 0.5·2 + 0.5·6 = 4.
+    second, b = running_mean(torch.tensor([5.0, 7.0]), b, 0.5)
+    torch.testing.assert_close(second, torch.tensor([3.0, 5.0]))
+    assert b == 4.0
+
+
+def test_estimator_keeps_the_ema_state_between_updates():
+    estimator = Estimator("ema", 2, ema_decay=0.5)
+    mask = torch.ones(2, 1)
+    estimator(torch.tensor([[1.0], [3.0]]), mask, None)
+    advantages, targets = estimator(torch.tensor([[5.0], [7.0]]), mask, None)
+    torch.testing.assert_close(advantages, torch.tensor([3.0, 5.0]))
+    assert targets is None and estimator.ema_baseline == 4.0
+
+
+def test_token_rewards_put_the_reward_on_the_last_token():
+    kl = torch.tensor([[0.2, 0.4, 9.0], [1.0, 0.0, 0.0]])
+    mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    shaped = token_rewards(torch.tensor([1.0, 2.0]), kl, mask, 0.5)
+    expected = torch.tensor([[-0.1, -0.2 + 1.0, 0.0], [-0.5, 0.0, 2.0]])
+    torch.testing.assert_close(shaped, expected, atol=1e-6, rtol=0)
+
+
+def test_gae_by_hand():
+    # One sequence of 3 tokens (then padding): r = (0, 0, 1), V = (0.5, 0.2, 0.4), γ = 0.9, λ = 0.8.
+    rewards = torch.tensor([[0.0, 0.0, 1.0, 0.0]])
+    values = torch.tensor([[0.5, 0.2, 0.4, 7.0]])
+    mask = torch.tensor([[1.0, 1.0, 1.0, 0.0]])
+    d2 = 1.0 + 0.9 * 0.0 - 0.4  # V after the last token is 0
+    d1 = 0.0 + 0.9 * 0.4 - 0.2
+    d0 = 0.0 + 0.9 * 0.2 - 0.5
+    a2 = d2
+    a1 = d1 + 0.72 * a2
+    a0 = d0 + 0.72 * a1
+    advantages, targets = gae(rewards, values, mask, 0.9, 0.8)
+    torch.testing.assert_close(advantages, torch.tensor([[a0, a1, a2, 0.0]]), atol=1e-6, rtol=0)
+    expected_targets = torch.tensor([[a0 + 0.5, a1 + 0.2, a2 + 0.4, 0.0]])
+    torch.testing.assert_close(targets, expected_targets, atol=1e-6, rtol=0)
+
+
+def test_gae_with_lambda_one_and_zero_values_is_the_return_to_go():
+    rewards = torch.tensor([[-0.1, -0.2, 1.0]])
+    advantages, _ = gae(rewards, torch.zeros(1, 3), torch.ones(1, 3), 1.0, 1.0)
+    torch.testing.assert_close(advantages, torch.tensor([[0.7, 0.8, 1.0]]), atol=1e-6, rtol=0)
+
+
+def test_sequence_estimators_see_the_summed_token_rewards():
+    rewards = torch.tensor([[1.0, 2.0], [3.0, 0.0], [0.0, 0.0], [5.0, 1.0]])
+    mask = torch.tensor([[1.0, 1.0], [1.0, 0.0], [1.0, 1.0], [1.0, 1.0]])
+    advantages, targets = Estimator("rloo", 2)(rewards, mask, None)
+    torch.testing.assert_close(advantages, torch.tensor([0.0, 0.0, -6.0, 6.0]))
+    assert targets is None

@@ -2,9 +2,11 @@
 
 import math
 
+import pytest
 import torch
 
-from harness.kl import exact_kl, k1, k2, k3
+from harness.errors import BenchError
+from harness.kl import KLControl, adapt_coef, estimate_kl, exact_kl, k1, k2, k3
 
 
 def test_exact_kl_matches_torch_distributions():
@@ -48,3 +50,38 @@ def test_sample_estimators_are_unbiased_on_a_known_pair():
     kl = (p * (p / q).log()).sum()
     assert abs((p * k1(p.log(), q.log())).sum().item() - kl.item()) < 1e-6
     assert abs((p * k3(p.log(), q.log())).sum().item() - kl.item()) < 1e-6
+
+
+def test_k2_and_k3_on_a_known_pair():
+    # E_π[k3] is exactly KL; E_π[k2] = ½ E_π[(log π/π_ref)²] by hand for a two-point pair.
+    p, q = torch.tensor([0.5, 0.5]), torch.tensor([0.25, 0.75])
+    log_ratio = (p / q).log()
+    assert (
+        abs((p * k2(p.log(), q.log())).sum().item() - (0.5 * p * log_ratio**2).sum().item()) < 1e-6
+    )
+    assert abs((p * k3(p.log(), q.log())).sum().item() - (p * log_ratio).sum().item()) < 1e-6
+    torch.testing.assert_close(estimate_kl("k2", p.log(), q.log()), k2(p.log(), q.log()))
+
+
+def test_unknown_estimator_and_placement_name_the_choices():
+    with pytest.raises(BenchError, match="KL estimators: k1, k2, k3"):
+        estimate_kl("k4", torch.zeros(1), torch.zeros(1))
+    with pytest.raises(BenchError, match="loss, reward"):
+        KLControl(0.1, placement="rewards")
+
+
+def test_adaptive_coefficient_follows_ziegler():
+    # e = clip(KL/target − 1, ±0.2); β ← β(1 + 0.1·e).
+    assert abs(adapt_coef(0.1, 3.0, 6.0, 0.1) - 0.1 * (1 - 0.1 * 0.2)) < 1e-9
+    assert abs(adapt_coef(0.1, 6.6, 6.0, 0.1) - 0.1 * (1 + 0.1 * 0.1)) < 1e-9
+    assert abs(adapt_coef(0.1, 60.0, 6.0, 0.1) - 0.1 * 1.02) < 1e-9
+
+
+def test_kl_control_places_the_penalty_and_adapts_only_with_a_target():
+    fixed = KLControl(0.1)
+    fixed.update(100.0)
+    assert (fixed.coef, fixed.reward_coef, fixed.loss_coef) == (0.1, 0.1, 0.0)
+    adaptive = KLControl(0.1, placement="loss", target=6.0)
+    adaptive.update(60.0)
+    assert abs(adaptive.coef - 0.102) < 1e-9
+    assert adaptive.reward_coef == 0.0 and adaptive.loss_coef == adaptive.coef
