@@ -66,6 +66,16 @@ BUILTIN: dict[Kind, tuple[Entry, ...]] = {
             "baselines.reinforce:ALGORITHM",
             "REINFORCE (Williams 1992) with the shared advantage estimator",
         ),
+        Entry(
+            "ppo",
+            "baselines.ppo:ALGORITHM",
+            "PPO (Schulman et al. 2017): clipped surrogate, epochs × minibatches per rollout",
+        ),
+        Entry(
+            "trpo",
+            "baselines.trpo:ALGORITHM",
+            "TRPO (Schulman et al. 2015): natural gradient by CG, KL ≤ δ line search",
+        ),
     ),
     "policies": (
         Entry(

@@ -1,0 +1,113 @@
+"""PPO (Schulman et al. 2017): the clipped surrogate, epochs × minibatches over one rollout."""
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from transformers import PreTrainedModel
+
+from harness.algorithm import Algorithm
+from harness.batch import Batch, accumulate_losses, per_sequence_mean, token_advantages
+
+
+@dataclass(frozen=True)
+class Config:
+    """PPO settings."""
+
+    lr: float = 1e-5
+    """Adam learning rate; REINFORCE's tuned value, so a comparison isolates the update rule"""
+    clip_eps: float = 0.2
+    """clip range ε of the probability ratio; 0.2, best in Schulman et al. 2017, Table 1"""
+    epochs: int = 4
+    """passes over each rollout; 4 as in Ziegler et al. 2019 (lm-human-preferences noptepochs)"""
+    minibatches: int = 1
+    """minibatches per epoch (split by prompts); 1 as in Ziegler et al. 2019 (nminibatches)"""
+    target_kl: float | None = None
+    """stop the epochs early once approx KL > 1.5 × this (OpenAI Spinning Up); None: never"""
+    max_grad_norm: float = 1.0
+    """clip the global gradient norm to this (≤ 0 disables); REINFORCE's value, for fairness"""
+
+
+def loss(
+    logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: Tensor, clip_eps: float
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """−L^CLIP (Schulman et al. 2017, eq. 7) per token, reduced with `per_sequence_mean`.
+
+    r_t = π_θ(y_t) / π_old(y_t); L^CLIP = Σ_t min(r_t A_t, clip(r_t, 1 − ε, 1 + ε) A_t).
+    logprobs, old_logprobs, mask (B, T); advantages (B,) or (B, T). Stats: the fraction of
+    tokens whose ratio is outside the clip range and approx KL(π_old‖π_θ) (k3 estimator).
+    """
+    log_ratio = (logprobs - old_logprobs.detach()) * mask  # masked: no inf·0 past the end
+    ratio = torch.exp(log_ratio)
+    adv = token_advantages(advantages)
+    clipped = torch.clamp(ratio, 1.0 - clip_eps, 1.0 + clip_eps)
+    policy_loss = -per_sequence_mean(torch.minimum(ratio * adv, clipped * adv), mask)
+    with torch.no_grad():
+        tokens = mask.sum().clamp(min=1.0)
+        clipfrac = (((ratio - 1.0).abs() > clip_eps).float() * mask).sum() / tokens
+        approx_kl = (((ratio - 1.0) - log_ratio) * mask).sum() / tokens
+    return policy_loss, {"ppo/clipfrac": clipfrac, "ppo/approx_kl": approx_kl}
+
+
+def batch_loss(logprobs: Tensor, batch: Batch, config: Config) -> Tensor:
+    """The loss whose gradient `update` follows, on a whole batch (used by invariant tests)."""
+    return loss(
+        logprobs, batch.old_logprobs, batch.advantages, batch.completion_mask, config.clip_eps
+    )[0]
+
+
+def init(model: PreTrainedModel, config: Config) -> torch.optim.Optimizer:
+    """Adam over the trainable parameters (with gae, the value head's too)."""
+    return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+
+
+def minibatch_step(
+    model: PreTrainedModel, minibatch: Batch, config: Config, optimizer: torch.optim.Optimizer
+) -> dict[str, float] | None:
+    """One clipped-surrogate step; None (no step) when approx KL exceeds 1.5 × target_kl."""
+    optimizer.zero_grad(set_to_none=True)
+    stats = accumulate_losses(
+        model,
+        minibatch,
+        lambda lp, mb: loss(
+            lp, mb.old_logprobs, mb.advantages, mb.completion_mask, config.clip_eps
+        ),
+    )
+    if config.target_kl is not None and stats["ppo/approx_kl"] > 1.5 * config.target_kl:
+        optimizer.zero_grad(set_to_none=True)
+        return None
+    params = [p for p in model.parameters() if p.grad is not None]
+    limit = config.max_grad_norm if config.max_grad_norm > 0 else float("inf")
+    stats["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(params, limit))
+    optimizer.step()
+    return stats
+
+
+def update(
+    model: PreTrainedModel, batch: Batch, config: Config, optimizer: torch.optim.Optimizer
+) -> dict[str, float]:
+    """`epochs` passes over the rollout in shuffled prompt minibatches; mean stats per step."""
+    prompts = batch.prompt_ids.shape[0]
+    totals: dict[str, float] = {}
+    steps = 0
+    for _ in range(config.epochs):
+        order = torch.randperm(prompts, device=batch.prompt_ids.device)
+        for chunk in order.chunk(min(config.minibatches, prompts)):
+            stats = minibatch_step(model, batch.select_prompts(chunk), config, optimizer)
+            if stats is None:
+                return summarize(totals, steps, stopped=True)
+            for key, value in stats.items():
+                totals[key] = totals.get(key, 0.0) + value
+            steps += 1
+    return summarize(totals, steps, stopped=False)
+
+
+def summarize(totals: dict[str, float], steps: int, stopped: bool) -> dict[str, float]:
+    """Mean of each statistic over the steps taken, plus how many and whether PPO stopped early."""
+    stats = {key: value / max(steps, 1) for key, value in totals.items()}
+    if "value/explained_variance" in stats:
+        stats["ppo/explained_variance"] = stats["value/explained_variance"]
+    return {**stats, "ppo/steps": float(steps), "ppo/early_stop": float(stopped)}
+
+
+ALGORITHM = Algorithm(name="ppo", Config=Config, init=init, update=update)

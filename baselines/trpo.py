@@ -1,0 +1,254 @@
+"""TRPO (Schulman et al. 2015): maximise the surrogate subject to mean KL(π_old‖π_θ) ≤ δ.
+
+One update: the surrogate's gradient g at θ_old, the natural direction x ≈ F⁻¹g by conjugate
+gradient on Fisher-vector products (the Hessian of the mean KL by double back-propagation, plus
+damping), the step scaled to the KL bound, then a backtracking line search that accepts only a
+step that improves the surrogate AND measures exact mean KL ≤ δ, else keeps θ_old. Parameters
+are handled as one flat vector (parameters_to_vector / vector_to_parameters).
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.nn.utils import parameters_to_vector, vector_to_parameters
+from transformers import PreTrainedModel
+
+from harness.algorithm import Algorithm
+from harness.batch import Batch, kl_penalty, per_sequence_mean, token_advantages
+from harness.logprobs import completion_outputs
+from harness.value import explained_variance, policy_parameters, regress, value_head, value_loss
+
+
+@dataclass(frozen=True)
+class Config:
+    """TRPO settings."""
+
+    max_kl: float = 0.01
+    """trust region δ on the mean per-token KL(π_old‖π_θ); 0.01 as in Schulman et al. 2015, §8"""
+    cg_iters: int = 10
+    """conjugate gradient iterations; 10 as in Schulman et al. 2015, App. C"""
+    cg_damping: float = 0.1
+    """λ of the damped Fisher F + λI; 0.1 as in OpenAI baselines' TRPO"""
+    backtrack_steps: int = 10
+    """line search trials (step × ratio^i, i = 0..n−1); 10 as in OpenAI baselines' TRPO"""
+    backtrack_ratio: float = 0.5
+    """step shrink factor per line search trial; 0.5 as in OpenAI baselines' TRPO"""
+    fisher_fraction: float = 0.2
+    """share of prompts for the FVPs (App. C subsamples; baselines' TRPO uses every 5th sample)"""
+    value_ridge: float = 1e-3
+    """ridge penalty of the value head's least-squares regression (gae only)"""
+
+
+def surrogate(logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: Tensor) -> Tensor:
+    """L_θold(θ) = E[Σ_t π_θ(y_t)/π_old(y_t) · A_t] (Schulman et al. 2015, eq. 14): (B, T) → ()."""
+    ratio = torch.exp((logprobs - old_logprobs.detach()) * mask)
+    return per_sequence_mean(ratio * token_advantages(advantages), mask)
+
+
+def objective(logprobs: Tensor, batch: Batch) -> Tensor:
+    """The maximised objective: surrogate − the KL penalty when it sits in the loss."""
+    adv = batch.advantages
+    return surrogate(logprobs, batch.old_logprobs, adv, batch.completion_mask) - kl_penalty(
+        logprobs, batch
+    )
+
+
+def batch_loss(logprobs: Tensor, batch: Batch, config: Config) -> Tensor:
+    """The negated surrogate (used by the cross-algorithm invariant tests)."""
+    del config
+    return -surrogate(logprobs, batch.old_logprobs, batch.advantages, batch.completion_mask)
+
+
+def mean_kl(old_logp: Tensor, logp: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    """(Σ over tokens of exact KL(π_old‖π_θ), token count) from log-softmaxes (B, T, V)."""
+    kl = (old_logp.exp() * (old_logp - logp)).sum(-1)
+    return (kl * mask).sum(), mask.sum()
+
+
+def log_softmax(model: PreTrainedModel, batch: Batch, with_hidden: bool = False):
+    """Tempered log π_θ over the vocabulary (B, T, V) and, optionally, hidden states (B, T, H)."""
+    logits, hidden = completion_outputs(
+        model, batch.prompt_ids, batch.prompt_mask, batch.completion_ids, batch.completion_mask,
+        with_hidden=with_hidden,
+    )  # fmt: skip
+    wide = logits.to(torch.promote_types(logits.dtype, torch.float32))  # bf16 → fp32, fp64 kept
+    return torch.log_softmax(wide / batch.temperature, dim=-1), hidden
+
+
+def gather(logp: Tensor, batch: Batch) -> Tensor:
+    """log π_θ(y_t) (B, T) of the batch's tokens from log-softmaxes (B, T, V)."""
+    return logp.gather(-1, batch.completion_ids.unsqueeze(-1)).squeeze(-1)
+
+
+def flat_grad(params: list[torch.nn.Parameter]) -> Tensor:
+    """The parameters' .grad as one vector (zeros where a parameter got no gradient)."""
+    return parameters_to_vector([torch.zeros_like(p) if p.grad is None else p.grad for p in params])
+
+
+def fisher_product(
+    model: PreTrainedModel, params: list[torch.nn.Parameter], batch: Batch, damping: float
+) -> Callable[[Tensor], Tensor]:
+    """v ↦ (∇²_θ mean KL(π_old‖π_θ) + damping·I) v at θ = θ_old, by double back-propagation.
+
+    One forward keeps the graph of ∇ mean KL (create_graph); each product is one more backward.
+    At θ_old this Hessian is the Fisher information matrix of the token distributions.
+    """
+    total, count = 0.0, 0.0
+    for micro in batch.micro_batches():
+        # The fused attention kernels have no double backward; the math kernel does.
+        with sdpa_kernel(SDPBackend.MATH):
+            logp, _ = log_softmax(model, micro)
+        kl, tokens = mean_kl(logp.detach(), logp, micro.completion_mask)
+        total, count = total + kl, count + tokens
+    grads = torch.autograd.grad(total / count, params, create_graph=True, materialize_grads=True)
+    flat = parameters_to_vector(grads)
+
+    def product(vector: Tensor) -> Tensor:
+        hessian = torch.autograd.grad(flat @ vector, params, retain_graph=True)
+        return parameters_to_vector(hessian) + damping * vector
+
+    return product
+
+
+def conjugate_gradient(
+    product: Callable[[Tensor], Tensor], b: Tensor, iters: int, tol: float = 1e-10
+) -> tuple[Tensor, Tensor]:
+    """Solve A x = b for SPD A given v ↦ A v (Hestenes–Stiefel); returns (x, residual b − A x)."""
+    x, r = torch.zeros_like(b), b.clone()
+    p, rr = b.clone(), b @ b
+    for _ in range(iters):
+        if rr <= tol:
+            break
+        ap = product(p)
+        alpha = rr / (p @ ap)
+        x, r = x + alpha * p, r - alpha * ap
+        new_rr = r @ r
+        p, rr = r + (new_rr / rr) * p, new_rr
+    return x, r
+
+
+@dataclass(frozen=True)
+class Search:
+    """Outcome of the line search: the accepted parameters (None: keep θ_old) and measures."""
+
+    theta: Tensor | None
+    trials: int
+    gain: float
+    kl: float
+
+
+def line_search(
+    evaluate: Callable[[Tensor], tuple[float, float]],
+    theta: Tensor,
+    step: Tensor,
+    baseline: float,
+    config: Config,
+) -> Search:
+    """Try θ + ratio^i·step; accept the first with surrogate > baseline AND KL ≤ δ."""
+    for trial in range(config.backtrack_steps):
+        candidate = theta + (config.backtrack_ratio**trial) * step
+        value, kl = evaluate(candidate)
+        if kl <= config.max_kl and value > baseline:
+            return Search(candidate, trial + 1, value - baseline, kl)
+    return Search(None, config.backtrack_steps, 0.0, 0.0)
+
+
+def evaluator(
+    model: PreTrainedModel, params: list, batch: Batch, old_logps: list[Tensor]
+) -> Callable[[Tensor], tuple[float, float]]:
+    """θ ↦ (objective, exact mean KL(π_old‖π_θ)) over the whole batch; loads θ into the model."""
+
+    def evaluate(theta: Tensor) -> tuple[float, float]:
+        vector_to_parameters(theta, params)
+        value, kl_sum, tokens = 0.0, 0.0, 0.0
+        for micro, old_logp in zip(batch.micro_batches(), old_logps, strict=True):
+            logp, _ = log_softmax(model, micro)
+            value += objective(gather(logp, micro), micro).item() * micro.size / batch.size
+            kl, count = mean_kl(old_logp, logp, micro.completion_mask)
+            kl_sum, tokens = kl_sum + kl.item(), tokens + count.item()
+        return value, kl_sum / max(tokens, 1.0)
+
+    return torch.no_grad()(evaluate)
+
+
+def surrogate_gradient(model: PreTrainedModel, params: list, batch: Batch, fit_value: bool):
+    """Backward of the objective at θ_old: (value, g, old log-softmaxes, hidden, targets)."""
+    model.zero_grad(set_to_none=True)
+    value, old_logps, hidden, targets = 0.0, [], [], []
+    for micro in batch.micro_batches():
+        logp, h = log_softmax(model, micro, with_hidden=fit_value)
+        part = objective(gather(logp, micro), micro) * (micro.size / batch.size)
+        (-part).backward()
+        value += part.item()
+        old_logps.append(logp.detach())
+        if fit_value:
+            picked = micro.completion_mask.bool()
+            hidden.append(h.detach()[picked])
+            targets.append(micro.value_targets[picked])
+    return value, -flat_grad(params), old_logps, hidden, targets
+
+
+def fit_value_head(model: PreTrainedModel, hidden: list, targets: list, ridge: float):
+    """Regress the value head on the θ_old trunk features (the trunk is TRPO's, not touched)."""
+    head = value_head(model)
+    features, goal = torch.cat(hidden), torch.cat(targets)
+    with torch.no_grad():
+        before = head(features)
+    ones = torch.ones_like(goal)
+    stats = {"loss/value": value_loss(before, goal, ones).item()}
+    regress(head, features, goal, ridge)
+    with torch.no_grad():
+        stats["value/explained_variance"] = explained_variance(head(features), goal, ones)
+    return stats
+
+
+def fisher_batch(batch: Batch, fraction: float) -> Batch:
+    """The prompts whose FVPs CG uses: all, or a random `fraction` of them (at least one)."""
+    prompts = batch.prompt_ids.shape[0]
+    count = max(1, math.ceil(fraction * prompts))
+    if count >= prompts:
+        return batch
+    return batch.select_prompts(torch.randperm(prompts, device=batch.prompt_ids.device)[:count])
+
+
+def init(model: PreTrainedModel, config: Config) -> None:
+    """TRPO keeps no state between updates (no optimizer)."""
+    return None
+
+
+def update(model: PreTrainedModel, batch: Batch, config: Config, state: None) -> dict[str, float]:
+    """One trust-region step (Schulman et al. 2015, §6 and App. C)."""
+    params = policy_parameters(model)
+    fit_value = batch.value_targets is not None and value_head(model) is not None
+    baseline, g, old_logps, hidden, targets = surrogate_gradient(model, params, batch, fit_value)
+    model.zero_grad(set_to_none=True)
+    product = fisher_product(
+        model, params, fisher_batch(batch, config.fisher_fraction), config.cg_damping
+    )
+    x, residual = conjugate_gradient(product, g, config.cg_iters)
+    del product  # frees the double-backprop graph before the line search
+    shs = (x @ (g - residual)).clamp(min=1e-12)  # xᵀFx, since F x = g − r
+    step = torch.sqrt(2.0 * config.max_kl / shs) * x  # ½ sᵀFs = δ: the step reaches the bound
+    theta = parameters_to_vector(params).detach()
+    search = line_search(evaluator(model, params, batch, old_logps), theta, step, baseline, config)
+    vector_to_parameters(theta if search.theta is None else search.theta, params)
+    stats = {
+        "loss/policy": -baseline,
+        "trpo/kl": search.kl,
+        "trpo/surrogate_gain": search.gain,
+        "trpo/expected_gain": float(g @ step),
+        "trpo/line_search_steps": float(search.trials),
+        "trpo/cg_residual": float(residual.norm()),
+        "trpo/step_norm": 0.0 if search.theta is None else float((search.theta - theta).norm()),
+        "trpo/accepted": float(search.theta is not None),
+    }
+    if fit_value:
+        stats.update(fit_value_head(model, hidden, targets, config.value_ridge))
+    return stats
+
+
+ALGORITHM = Algorithm(name="trpo", Config=Config, init=init, update=update)

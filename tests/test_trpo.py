@@ -1,0 +1,103 @@
+"""TRPO: conjugate gradient, the Fisher-vector product and the KL-guarded line search."""
+
+import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.nn.utils import parameters_to_vector
+
+from baselines import trpo
+from harness.batch import Batch
+
+
+def test_conjugate_gradient_solves_a_known_spd_system():
+    a = torch.tensor([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]], dtype=torch.float64)
+    b = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    x, residual = trpo.conjugate_gradient(lambda v: a @ v, b, iters=10)
+    torch.testing.assert_close(x, torch.linalg.solve(a, b), atol=1e-9, rtol=0)
+    assert residual.norm() < 1e-6
+
+
+def tiny_lm_batch(model) -> Batch:
+    """Two prompts × two completions of three tokens for a model with a small vocabulary."""
+    torch.manual_seed(0)
+    vocab = model.config.vocab_size
+    completions = torch.randint(3, vocab, (4, 3))
+    return Batch(
+        prompt_ids=torch.randint(3, vocab, (2, 4)), prompt_mask=torch.ones(2, 4, dtype=torch.long),
+        completion_ids=completions, completion_mask=torch.tensor([[1.0, 1, 1], [1, 1, 0]] * 2),
+        old_logprobs=torch.zeros(4, 3), ref_logprobs=torch.zeros(4, 3), returns=torch.zeros(4),
+        advantages=torch.tensor([1.0, -1.0, 0.5, -0.5]), samples_per_prompt=2, temperature=1.0,
+        micro_batch_prompts=1,
+    )  # fmt: skip
+
+
+def small_llama():
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=7, hidden_size=4, intermediate_size=6, num_hidden_layers=1,
+        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=16,
+    )  # fmt: skip
+    return LlamaForCausalLM(config).double()
+
+
+def test_fisher_vector_product_equals_explicit_hessian_vector_product():
+    model = small_llama()
+    batch = tiny_lm_batch(model)
+    params = [p for p in model.parameters()]
+    theta = parameters_to_vector(params).detach()
+    with torch.no_grad():
+        old = [trpo.log_softmax(model, mb)[0].double() for mb in batch.micro_batches()]
+
+    def mean_kl(vector: torch.Tensor) -> torch.Tensor:
+        named = {}
+        offset = 0
+        for name, p in model.named_parameters():
+            named[name] = vector[offset : offset + p.numel()].view_as(p)
+            offset += p.numel()
+        total, count = 0.0, 0.0
+        for micro, old_logp in zip(batch.micro_batches(), old, strict=True):
+            logits = torch.func.functional_call(
+                model, named, (), {"input_ids": torch.cat([micro.prompt_ids.repeat_interleave(2, 0),
+                                   micro.completion_ids], 1)},
+            ).logits[:, 3:-1]  # fmt: skip
+            kl, tokens = trpo.mean_kl(
+                old_logp, torch.log_softmax(logits, -1), micro.completion_mask
+            )
+            total, count = total + kl, count + tokens
+        return total / count
+
+    torch.manual_seed(1)
+    v = torch.randn_like(theta)
+    with sdpa_kernel(SDPBackend.MATH):  # the fused kernels have no double backward
+        hessian = torch.autograd.functional.hessian(mean_kl, theta)
+    product = trpo.fisher_product(model, params, batch, damping=0.0)
+    torch.testing.assert_close(product(v), hessian @ v, atol=1e-6, rtol=0)
+    damped = trpo.fisher_product(model, params, batch, damping=0.1)
+    torch.testing.assert_close(damped(v), hessian @ v + 0.1 * v, atol=1e-6, rtol=0)
+
+
+def test_line_search_never_accepts_kl_above_the_bound():
+    config = trpo.Config(max_kl=0.01, backtrack_steps=10, backtrack_ratio=0.5)
+    theta, step = torch.zeros(2), torch.tensor([1.0, 0.0])
+    # The surrogate improves with any positive step; KL = s² exceeds δ until s ≤ 0.1.
+    seen = []
+
+    def evaluate(candidate: torch.Tensor) -> tuple[float, float]:
+        s = candidate[0].item()
+        seen.append(s)
+        return s, s * s
+
+    search = trpo.line_search(evaluate, theta, step, 0.0, config)
+    assert search.theta is not None and search.kl <= 0.01
+    assert search.trials == 5 and abs(search.theta[0].item() - 0.0625) < 1e-9  # 1/2⁴ ≤ 0.1
+    assert all(s * s > 0.01 for s in seen[:-1])
+
+
+def test_line_search_rejects_when_no_step_is_safe_or_improving():
+    config = trpo.Config(max_kl=0.01, backtrack_steps=4)
+    theta, step = torch.zeros(1), torch.ones(1)
+    too_far = trpo.line_search(lambda c: (1.0, 1.0), theta, step, 0.0, config)
+    worse = trpo.line_search(lambda c: (-1.0, 0.0), theta, step, 0.0, config)
+    for search in (too_far, worse):
+        assert search.theta is None and search.trials == 4 and search.kl == 0.0
