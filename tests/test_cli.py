@@ -34,7 +34,7 @@ def test_list_names_every_kind():
     [
         (
             ["run", "summarisation", "--algo", "reinforce"],
-            "unknown task 'summarisation'; did you mean 'summarization'? (tasks: capitals, dialogue,",
+            "unknown task 'summarisation'; did you mean 'summarization'? (tasks: capitals,",
         ),
         (
             ["run", "summarization", "--algo", "reinforc"],
