@@ -5,9 +5,8 @@ advantage estimation, budget and evaluation are this file's and the same for all
 """
 
 import random
-import resource
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,11 @@ from harness.config import RunConfig
 from harness.evaluate import EvalResult, EvalSettings, evaluate
 from harness.kl import KLControl, estimate_kl
 from harness.policy import Policy, frozen_copy, load_policy
-from harness.provenance import environment, seed_everything
-from harness.report_lines import eval_line, gain_line, sparkline
+from harness.provenance import seed_everything
+from harness.report_lines import eval_line, gain_line
+from harness.result import finish, heldout_gain
 from harness.rollout import reference_scores, sample_rollout
 from harness.rundir import append_jsonl, create_run_dir, write_json, write_jsonl
-from harness.stats import paired_bootstrap
 from harness.task import Example, Task
 from harness.value import attach_value_head, predict_values
 from tasks.rewards.composite import score_with_parts
@@ -59,8 +58,10 @@ def run(config: RunConfig, console: Console) -> Path:
     check_budget(config.budget)
     setup = prepare(config, console)
     before = run_eval(setup, "before", 0, console)
-    spent, reason = train(setup, console)
-    after = run_eval(setup, "after", spent.updates, console) if reason != "interrupted" else None
+    spent, reason = train(setup, before, console)
+    after = None
+    if reason != "interrupted":
+        after = run_eval(setup, "after", spent.updates, console, before)
     finish(setup, spent, reason, before, after, console)
     return setup.run_dir
 
@@ -115,7 +116,7 @@ def prepare(config: RunConfig, console: Console) -> Setup:
     )
 
 
-def train(setup: Setup, console: Console) -> tuple[Spent, str]:
+def train(setup: Setup, before: EvalResult, console: Console) -> tuple[Spent, str]:
     """Update until a budget limit is reached (or Ctrl-C); return what was spent and why."""
     config, rollout_cfg = setup.config, setup.config.rollout
     k = rollout_cfg.samples_per_prompt
@@ -160,7 +161,7 @@ def train(setup: Setup, console: Console) -> tuple[Spent, str]:
                 and spent.updates % every == 0
                 and stop_reason(config.budget, spent, rollout_cfg.prompts_per_update, k) is None
             ):
-                run_eval(setup, f"update{spent.updates}", spent.updates, console)
+                run_eval(setup, f"update{spent.updates}", spent.updates, console, before)
     return spent, reason
 
 
@@ -257,88 +258,30 @@ def prompt_stream(examples: list[Example], seed: int):
         yield from pool
 
 
-def run_eval(setup: Setup, label: str, updates: int, console: Console) -> EvalResult:
-    """Evaluate on the held-out prompts, log the metrics and save the generations."""
+def run_eval(
+    setup: Setup, label: str, updates: int, console: Console, before: EvalResult | None = None
+) -> EvalResult:
+    """Evaluate on the held-out prompts; log metrics (and the gain over `before`); save samples."""
     started = time.perf_counter()
     result = evaluate(setup.policy, setup.reference, setup.task, setup.heldout, setup.eval_settings)
     seconds = time.perf_counter() - started
     write_jsonl(setup.run_dir / "samples" / f"eval_{label}.jsonl", result.samples)
-    append_jsonl(
-        setup.run_dir / "metrics.jsonl",
-        {
-            "kind": "eval",
-            "label": label,
-            "update": updates,
-            **result.metrics,
-            "eval/seconds": seconds,
-        },
-    )
-    console.print(eval_line(f"eval {label}", result.metrics, len(setup.heldout), seconds))
-    return result
-
-
-def finish(
-    setup: Setup,
-    spent: Spent,
-    reason: str,
-    before: EvalResult,
-    after: EvalResult | None,
-    console: Console,
-) -> None:
-    """Write result.json and print the summary: curve, held-out change with its CI, run dir."""
-    config = setup.config
-    curve = [row for row in read_train_rows(setup.run_dir)]
-    gain = None
-    if after is not None:
-        interval = paired_bootstrap(before.prompt_rewards, after.prompt_rewards, seed=config.seed)
-        gain = {
-            **asdict(interval),
-            "metric": "eval/reward",
-            "confidence": 0.95,
-            "method": "paired bootstrap over held-out prompts (10,000 resamples)",
-        }
-    result = {
-        "task": config.task,
-        "task_version": setup.task.version,
-        "algo": config.algo,
-        "policy": config.policy,
-        "seed": config.seed,
-        "stop_reason": reason,
-        "completed": reason in ("samples", "tokens", "updates", "seconds"),
-        "spent": asdict(spent),
-        "eval_before": before.metrics,
-        "eval_after": after.metrics if after else None,
-        "heldout_gain": gain,
-        "curve": [
-            {key: row[key] for key in ("samples_seen", "train/reward", "train/kl_exact")}
-            for row in curve
-        ],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "config": config.to_dict(),
-        "env": environment(config.device),
+    gain = heldout_gain(before, result, setup.config.seed) if before is not None else None
+    row = {
+        "kind": "eval",
+        "label": label,
+        "update": updates,
+        **result.metrics,
+        "eval/seconds": seconds,
     }
-    write_json(setup.run_dir / "result.json", result)
-    rewards = [row["train/reward"] for row in curve]
-    if rewards:
-        console.print(
-            f"train reward {sparkline(rewards)}  {rewards[0]:.3f} → {rewards[-1]:.3f} "
-            f"(per update, {len(rewards)} updates)"
-        )
     if gain is not None:
+        row |= {
+            "eval/gain": gain["mean"],
+            "eval/gain_low": gain["low"],
+            "eval/gain_high": gain["high"],
+        }
+    append_jsonl(setup.run_dir / "metrics.jsonl", row)
+    console.print(eval_line(f"eval {label}", result.metrics, len(setup.heldout), seconds))
+    if gain is not None and label != "after":
         console.print(gain_line(gain))
-    console.print(
-        f"stopped      {reason} · {spent.samples} samples · {spent.tokens} tokens · "
-        f"{spent.updates} updates · {spent.seconds:.0f} s training"
-    )
-    console.print(f"run dir      {setup.run_dir}")
-
-
-def read_train_rows(run_dir: Path) -> list[dict[str, Any]]:
-    """The train lines of metrics.jsonl, in order."""
-    import json
-
-    path = run_dir / "metrics.jsonl"
-    if not path.exists():
-        return []
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [row for row in rows if row.get("kind") == "train"]
+    return result

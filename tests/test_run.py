@@ -56,6 +56,8 @@ def test_run_writes_a_complete_run_directory_and_replays_identically(bench_cache
         "5",
         "--out",
         str(tmp_path / "runs"),
+        "-o",
+        "eval.every=2",
         *FAST,
     )
     assert run_dir.parent == tmp_path / "runs" / "summarization" / "reinforce"
@@ -83,7 +85,17 @@ def test_run_writes_a_complete_run_directory_and_replays_identically(bench_cache
     assert gain["n"] == 4 and gain["low"] <= gain["mean"] <= gain["high"]
     assert result["env"]["packages"]["torch"] and result["task_version"] == "1"
     metrics = read_jsonl(run_dir / "metrics.jsonl")
-    assert [row["kind"] for row in metrics] == ["eval", "train", "train", "train", "eval"]
+    assert [row.get("label", row["kind"]) for row in metrics] == [
+        "before",
+        "train",
+        "train",
+        "update2",
+        "train",
+        "after",
+    ]
+    for row in metrics[3], metrics[5]:  # later evals carry the paired gain over "before"
+        assert row["eval/gain_low"] <= row["eval/gain"] <= row["eval/gain_high"]
+    assert metrics[5]["eval/gain"] == pytest.approx(result["heldout_gain"]["mean"])
     assert [row["samples_seen"] for row in metrics if row["kind"] == "train"] == [8, 16, 20]
     samples = read_jsonl(run_dir / "samples" / "eval_after.jsonl")
     assert len(samples) == 4 and set(samples[0]) >= {

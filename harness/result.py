@@ -1,0 +1,89 @@
+"""The end of a run: result.json and the console summary (curve, held-out change and its CI)."""
+
+import json
+import resource
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from harness.budget import Spent
+from harness.evaluate import EvalResult
+from harness.provenance import environment
+from harness.report_lines import gain_line, sparkline
+from harness.rundir import write_json
+from harness.stats import paired_bootstrap
+
+if TYPE_CHECKING:
+    from harness.runner import Setup
+
+BUDGET_REASONS = ("samples", "tokens", "updates", "seconds")
+
+
+def heldout_gain(before: EvalResult, after: EvalResult, seed: int) -> dict[str, Any]:
+    """Mean change of the held-out reward per prompt with its 95% paired-bootstrap CI."""
+    interval = paired_bootstrap(before.prompt_rewards, after.prompt_rewards, seed=seed)
+    return {
+        **asdict(interval),
+        "metric": "eval/reward",
+        "confidence": 0.95,
+        "method": "paired bootstrap over held-out prompts (10,000 resamples)",
+    }
+
+
+def finish(
+    setup: "Setup",
+    spent: Spent,
+    reason: str,
+    before: EvalResult,
+    after: EvalResult | None,
+    console: Console,
+) -> None:
+    """Write result.json and print the summary: curve, held-out change with its CI, run dir."""
+    config = setup.config
+    curve = [row for row in read_train_rows(setup.run_dir)]
+    gain = heldout_gain(before, after, config.seed) if after is not None else None
+    result = {
+        "task": config.task,
+        "task_version": setup.task.version,
+        "algo": config.algo,
+        "policy": config.policy,
+        "seed": config.seed,
+        "stop_reason": reason,
+        "completed": reason in BUDGET_REASONS,
+        "spent": asdict(spent),
+        "eval_before": before.metrics,
+        "eval_after": after.metrics if after else None,
+        "heldout_gain": gain,
+        "curve": [
+            {key: row[key] for key in ("samples_seen", "train/reward", "train/kl_exact")}
+            for row in curve
+        ],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "config": config.to_dict(),
+        "env": environment(config.device),
+    }
+    write_json(setup.run_dir / "result.json", result)
+    rewards = [row["train/reward"] for row in curve]
+    if rewards:
+        console.print(
+            f"train reward {sparkline(rewards)}  {rewards[0]:.3f} → {rewards[-1]:.3f} "
+            f"(per update, {len(rewards)} updates)"
+        )
+    if gain is not None:
+        console.print(gain_line(gain))
+    console.print(
+        f"stopped      {reason} · {spent.samples} samples · {spent.tokens} tokens · "
+        f"{spent.updates} updates · {spent.seconds:.0f} s training"
+    )
+    console.print(f"run dir      {setup.run_dir}")
+
+
+def read_train_rows(run_dir: Path) -> list[dict[str, Any]]:
+    """The train lines of metrics.jsonl, in order."""
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [row for row in rows if row.get("kind") == "train"]
