@@ -14,7 +14,7 @@ from harness.batch import Batch, accumulate_losses, per_sequence_mean, token_adv
 class Config:
     """REINFORCE settings."""
 
-    lr: float = 1e-5
+    lr: float = 3e-5
     """Adam learning rate (tuned on smollm2-135m; see README "Default settings")"""
     max_grad_norm: float = 1.0
     """clip the global gradient norm to this (≤ 0 disables)"""

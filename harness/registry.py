@@ -32,7 +32,7 @@ BUILTIN: dict[Kind, tuple[Entry, ...]] = {
         Entry(
             "summarization",
             "tasks.summarization:summarization",
-            "aclsum: paper abstract → challenge/approach/outcome summary; reward rouge(rougeL)",
+            "aclsum: paper abstract → title | 3-aspect summary; reward rouge(rougeL)",
         ),
         Entry(
             "translation",

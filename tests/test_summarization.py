@@ -9,7 +9,7 @@ from tasks.summarization import detokenize, summarization
 
 
 def test_aclsum_splits_are_real_and_disjoint():
-    task = summarization()
+    task = summarization(target="summary")
     splits = {name: task.examples(name) for name in ("train", "val", "test")}
     assert {name: len(rows) for name, rows in splits.items()} == {
         "train": 100,
@@ -22,6 +22,11 @@ def test_aclsum_splits_are_real_and_disjoint():
     assert first.prompt.endswith("Summary:") and "Abstract:" in first.prompt
     assert first.references[0].startswith("A generally accessible NER system")
     assert task.version == "1" and task.reward.name == "rouge(rougeL)"
+
+
+def test_default_target_is_the_title():
+    example = summarization().examples("train")[0]
+    assert example.prompt.endswith("Title:") and example.references[0].startswith("Exploring")
 
 
 def test_targets_select_the_reference():
