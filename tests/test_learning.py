@@ -41,6 +41,7 @@ def train_curve(algo: str, out: Path, overrides: list[str]) -> tuple[list[float]
             "rollout.samples_per_prompt=8",
             "eval.prompts=32",
             "eval.samples_per_prompt=2",
+            "rollout.kl_coef=0",
             *overrides,
         ],
         None,
