@@ -5,11 +5,10 @@ from GGUF refuses `save_pretrained`, so we rebuild a plain model from its config
 state dict and save that once into the cache; later runs load the cached folder directly.
 """
 
-import shutil
-import tempfile
 from importlib.util import find_spec
 from pathlib import Path
 
+from harness.cache import write_folder_atomically
 from harness.errors import BenchError
 from harness.task import Task
 
@@ -48,13 +47,9 @@ def convert(source: Path, folder: Path) -> None:
     plain = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
     plain.load_state_dict(loaded.state_dict())
     plain.generation_config = loaded.generation_config
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".building-"))
-    try:
+
+    def write(staging: Path) -> None:
         plain.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    write_folder_atomically(folder, write)

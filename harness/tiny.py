@@ -10,11 +10,10 @@ import dataclasses
 import hashlib
 import json
 import random
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.cache import write_folder_atomically
 from harness.task import Example, Task
 
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>")
@@ -46,21 +45,17 @@ def build(task: Task, cache: Path, recipe: TinyRecipe = TinyRecipe()) -> tuple[P
     folder = cache / "policies" / f"tiny-{task.name}-{key}"
     if (folder / "config.json").exists():
         return folder, False
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".building-"))
-    try:
-        import torch
+    import torch
 
-        with torch.random.fork_rng(devices=[]):  # leave the caller's random stream untouched
-            tokenizer = train_tokenizer(examples, recipe)
-            model = warm_start(new_model(tokenizer, recipe), tokenizer, examples, recipe)
+    with torch.random.fork_rng(devices=[]):  # leave the caller's random stream untouched
+        tokenizer = train_tokenizer(examples, recipe)
+        model = warm_start(new_model(tokenizer, recipe), tokenizer, examples, recipe)
+
+    def write(staging: Path) -> None:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    write_folder_atomically(folder, write)
     return folder, True
 
 
