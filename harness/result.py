@@ -75,7 +75,8 @@ def finish(
         console.print(gain_line(gain))
     console.print(
         f"stopped      {reason} · {spent.samples} samples · {spent.tokens} tokens · "
-        f"{spent.updates} updates · {spent.seconds:.0f} s training"
+        f"{spent.updates} updates · {spent.seconds:.0f} s training · "
+        f"peak memory {result['peak_rss_mb'] / 1024:.1f} GB"
     )
     console.print(f"run dir      {setup.run_dir}")
 
