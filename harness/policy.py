@@ -76,7 +76,7 @@ def load_policy(name: str, task: Task, device: str) -> tuple[Policy, str]:
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model.to(device)
+    model.to(device).eval()  # dropout off: update-time log-probs must match sampling-time ones
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     chat = tokenizer.chat_template is not None
     return Policy(name=name, model=model, tokenizer=tokenizer, chat=chat), note
