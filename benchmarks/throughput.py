@@ -68,6 +68,7 @@ def main() -> None:
         "reward",
         "logprobs",
         "update",
+        "update ms/compl",
         "s/update",
         "completions/s",
     ):
@@ -80,7 +81,9 @@ def main() -> None:
                 algo,
                 str(r["completions"]),
                 f"{r['tokens/completion']:.1f}",
-                *(f"{r[key]:.2f}" for key in (*PHASES, "wall")),
+                *(f"{r[key]:.2f}" for key in PHASES),
+                f"{1000 * r['time/update'] / r['completions']:.1f}",
+                f"{r['wall']:.2f}",
                 f"{r['completions/s']:.2f}",
             )
     Console(width=160).print(table)
