@@ -5,6 +5,7 @@ import json
 
 import pytest
 import torch
+from test_learning import learnable_task, train_curve  # noqa: F401 (fixture)
 
 from harness import registry
 from harness.batch import Batch, policy_logprobs
@@ -104,3 +105,12 @@ def test_value_head_is_attached_once_and_left_out_of_the_policy(tiny_policy):
     ids = {id(p) for p in policy_parameters(model)}
     assert not ids & {id(p) for p in head.parameters()}
     assert len(ids) == len(list(tiny_policy.model.parameters()))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("algo", "overrides"), [("ppo", ["lr=1e-3"]), ("trpo", ["max_kl=0.3"])])
+def test_algorithm_raises_reward(bench_cache, learnable_task, tmp_path, algo, overrides):  # noqa: F811
+    rewards, result = train_curve(algo, tmp_path, overrides)
+    first, last = sum(rewards[:4]) / 4, sum(rewards[-4:]) / 4
+    assert last > first + 0.1, f"{algo}: train reward {first:.3f} → {last:.3f}"
+    assert result["heldout_gain"]["low"] > 0, result["heldout_gain"]
