@@ -42,7 +42,7 @@ def finish(
 ) -> None:
     """Write result.json and print the summary: curve, held-out change with its CI, run dir."""
     config = setup.config
-    curve = [row for row in read_train_rows(setup.run_dir)]
+    curve = read_train_rows(setup.run_dir)
     gain = heldout_gain(before, after, config.seed) if after is not None else None
     result = {
         "task": config.task,

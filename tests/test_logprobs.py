@@ -6,6 +6,17 @@ from harness.logprobs import completion_logits, gather_logprobs
 from harness.rollout import completion_mask, reference_scores, sample_rollout
 
 
+def shared_prompt_logprobs(model, rollout):
+    logits = completion_logits(
+        model,
+        rollout.prompt_ids,
+        rollout.prompt_mask,
+        rollout.completion_ids,
+        rollout.completion_mask,
+    )
+    return gather_logprobs(logits, rollout.completion_ids)
+
+
 def full_forward_logprobs(model, rollout):
     k = rollout.samples_per_prompt
     ids = torch.cat([rollout.prompt_ids.repeat_interleave(k, 0), rollout.completion_ids], 1)
@@ -31,16 +42,7 @@ def test_shared_prompt_logprobs_equal_full_forward_and_generate(tiny_policy, sum
     assert rollout.completion_ids.shape[0] == 9
     model = tiny_policy.model
     with torch.no_grad():
-        shared = gather_logprobs(
-            completion_logits(
-                model,
-                rollout.prompt_ids,
-                rollout.prompt_mask,
-                rollout.completion_ids,
-                rollout.completion_mask,
-            ),
-            rollout.completion_ids,
-        )
+        shared = shared_prompt_logprobs(model, rollout)
         full = full_forward_logprobs(model, rollout)
     generated, ref, kl = reference_scores(tiny_policy, rollout, 1.0, 2)
     mask = rollout.completion_mask
@@ -61,18 +63,7 @@ def test_shared_prompt_gradient_equals_full_forward_gradient(tiny_policy, summar
         (logprobs_fn() * weights).sum().backward()
         return torch.cat([p.grad.flatten() for p in model.parameters()])
 
-    shared = gradient(
-        lambda: gather_logprobs(
-            completion_logits(
-                model,
-                rollout.prompt_ids,
-                rollout.prompt_mask,
-                rollout.completion_ids,
-                rollout.completion_mask,
-            ),
-            rollout.completion_ids,
-        )
-    )
+    shared = gradient(lambda: shared_prompt_logprobs(model, rollout))
     full = gradient(lambda: full_forward_logprobs(model, rollout))
     model.zero_grad(set_to_none=True)
     torch.testing.assert_close(shared, full, atol=1e-5, rtol=1e-4)
