@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from harness.data import load_records
-from harness.diversity import distinct_n, mean_words
 from harness.errors import BenchError
 from harness.task import SPLITS, Example, Generation, Reward, TaskSpec
 from tasks.rewards.composite import composite
@@ -146,13 +145,14 @@ def next_turn_examples(
 
 
 def dialogue_metrics(examples: Sequence[Example], completions: Sequence[str]) -> dict[str, float]:
-    """BLEU (sentence, 0..1), ROUGE-L, distinct-1/2 and length in words against the real reply."""
+    """Mean sentence BLEU (0..1) and ROUGE-L against the real reply.
+
+    Named `sentence_bleu`, not `bleu`: translation's `bleu` is corpus BLEU on sacrebleu's 0..100
+    scale. Distinct-n, self-BLEU and length come from the shared evaluation for every task.
+    """
     bleu = BleuReward()(examples, completions)
     rouge_l = rouge_f(examples, completions, ("rougeL",))["rougeL"]
     return {
-        "bleu": sum(bleu) / max(len(bleu), 1),
+        "sentence_bleu": sum(bleu) / max(len(bleu), 1),
         "rougeL": sum(rouge_l) / max(len(rouge_l), 1),
-        "distinct_1": distinct_n(completions, 1),
-        "distinct_2": distinct_n(completions, 2),
-        "length_words": mean_words(completions),
     }

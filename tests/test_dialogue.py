@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+import sacrebleu
 from typer.testing import CliRunner
 
 from harness.cli import app
@@ -50,10 +51,12 @@ def test_chitchat_splits_are_disjoint_and_stable():
 
 def test_metrics_by_hand():
     examples = [Example("a", "p", ("see you at noon",))] * 2
-    metrics = dialogue_metrics(examples, ["see you at noon", "see you"])
-    assert metrics["distinct_1"] == pytest.approx(4 / 6) and metrics["length_words"] == 3.0
+    completions = ["see you at noon", "see you"]
+    metrics = dialogue_metrics(examples, completions)
     assert metrics["rougeL"] == pytest.approx((1.0 + 2 * 0.5 * 1 / 1.5) / 2)
-    assert 0.5 < metrics["bleu"] < 1.0
+    bleu = sacrebleu.BLEU(effective_order=True)
+    by_hand = [bleu.sentence_score(c, ["see you at noon"]).score / 100 for c in completions]
+    assert metrics["sentence_bleu"] == pytest.approx(sum(by_hand) / 2)
 
 
 def test_dialogue_runs_end_to_end_with_tiny_and_a_small_reward_model(tmp_path, bench_cache):
@@ -71,7 +74,7 @@ def test_dialogue_runs_end_to_end_with_tiny_and_a_small_reward_model(tmp_path, b
     for key in (
         "eval/reward",
         "eval/reward_learned",
-        "eval/bleu",
+        "eval/sentence_bleu",
         "eval/rougeL",
         "eval/distinct_2",
     ):
