@@ -9,8 +9,7 @@ from harness.diversity import diversity_metrics
 from harness.kl import k1
 from harness.policy import Policy
 from harness.rollout import reference_scores, sample_rollout
-from harness.task import Example, Task
-from tasks.rewards.composite import score_with_parts
+from harness.task import Example, Task, score_with_parts
 
 
 @dataclass(frozen=True)

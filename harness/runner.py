@@ -28,9 +28,8 @@ from harness.report_lines import eval_line, gain_line
 from harness.result import finish, heldout_gain
 from harness.rollout import reference_scores, sample_rollout
 from harness.rundir import append_jsonl, create_run_dir, write_json, write_jsonl
-from harness.task import Example, Task
+from harness.task import Example, Task, score_with_parts
 from harness.value import attach_value_head, predict_values
-from tasks.rewards.composite import score_with_parts
 
 EVAL_SEED_OFFSET = 10_007  # held-out sampling uses its own stream, fixed per run seed
 

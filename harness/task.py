@@ -28,11 +28,26 @@ class Generation:
 
 
 class Reward(Protocol):
-    """Scores whole completions; one float per completion, higher is better."""
+    """Scores whole completions; one float per completion, higher is better.
+
+    A reward made of parts may also have `score(examples, completions) -> (totals, {name:
+    values})`; the runner and the evaluation then log each part next to the total.
+    """
 
     name: str
 
     def __call__(self, examples: Sequence[Example], completions: Sequence[str]) -> list[float]: ...
+
+
+def score_with_parts(
+    reward: Reward, examples: Sequence[Example], completions: Sequence[str]
+) -> tuple[list[float], dict[str, list[float]]]:
+    """A reward's values and its named parts when it reports them (else no parts)."""
+    score = getattr(reward, "score", None)
+    if callable(score):
+        totals, parts = score(examples, completions)
+        return list(totals), parts
+    return list(reward(examples, completions)), {}
 
 
 class Task(Protocol):

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import pytest
 
 from harness.errors import BenchError
-from harness.task import Example
-from tasks.rewards.composite import composite, score_with_parts
+from harness.task import Example, score_with_parts
+from tasks.rewards.composite import composite
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,10 @@ def test_weighted_sum_and_length_penalty_by_hand():
 
 
 def test_plain_reward_has_no_parts_and_bad_setups_fail():
-    assert score_with_parts(Const(1.0), [Example("x", "p", ("r",))], ["a b"]) == ([2.0], {})
+    example = [Example("x", "p", ("r",))]
+    assert score_with_parts(Const(1.0), example, ["a b"]) == ([2.0], {})
+    mixed = composite({"a": (2.0, Const(1.0))})
+    assert score_with_parts(mixed, example, ["a b"]) == ([4.0], {"a": [2.0]})
     with pytest.raises(BenchError, match="at least one component"):
         composite({})
     with pytest.raises(BenchError, match="must be ≥ 0"):

@@ -56,12 +56,3 @@ def composite(
         )
     parts = tuple((name, float(weight), reward) for name, (weight, reward) in components.items())
     return CompositeReward(parts, length_penalty, max_words)
-
-
-def score_with_parts(
-    reward: Reward, examples: Sequence[Example], completions: Sequence[str]
-) -> tuple[list[float], dict[str, list[float]]]:
-    """A reward's values and, for a composite reward, its components (else no components)."""
-    if isinstance(reward, CompositeReward):
-        return reward.score(examples, completions)
-    return list(reward(examples, completions)), {}
