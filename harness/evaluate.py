@@ -65,10 +65,10 @@ def evaluate(
                 reference, rollout, settings.temperature, settings.micro_batch_prompts
             )
             mask = rollout.completion_mask
-            sampled = k1(logprobs, ref_logprobs) * mask
-            kl_exact_tokens.append((exact * mask).sum().item())
+            sampled, exact = k1(logprobs, ref_logprobs) * mask, exact * mask
+            kl_exact_tokens.append(exact.sum().item())
             k1_tokens.append(sampled.sum().item())
-            kl_exact_seq += (exact * mask).sum(-1).tolist()
+            kl_exact_seq += exact.sum(-1).tolist()
             k1_seq += sampled.sum(-1).tolist()
             lengths.append(mask.sum().item())
             texts += rollout.completions

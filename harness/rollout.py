@@ -149,14 +149,14 @@ def reference_scores(
     for start in range(0, len(rollout.examples), micro_batch_prompts):
         stop = min(start + micro_batch_prompts, len(rollout.examples))
         rows = slice(start * k, stop * k)
+        ids = rollout.completion_ids[rows]
         ref_logits = completion_logits(
             reference.model,
             rollout.prompt_ids[start:stop],
             rollout.prompt_mask[start:stop],
-            rollout.completion_ids[rows],
+            ids,
             rollout.completion_mask[rows],
         )
-        ids = rollout.completion_ids[rows]
         old_parts.append(gather_logprobs(rollout.logits[rows], ids, temperature))
         ref_parts.append(gather_logprobs(ref_logits, ids, temperature))
         kl_parts.append(exact_kl(rollout.logits[rows], ref_logits, temperature))

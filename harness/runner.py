@@ -218,7 +218,8 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
     t_logprobs = time.perf_counter()
     stats = setup.algorithm.update(setup.policy.model, batch, setup.algo_config, state)
     t_update = time.perf_counter()
-    kl_exact_seq = (kl_exact * mask).sum(-1).mean().item()
+    masked_kl = kl_exact * mask  # zero past each completion's end
+    kl_exact_seq = masked_kl.sum(-1).mean().item()
     kl_control.update(kl_exact_seq)  # adaptive β sees the exact KL of this update
     tokens = int(mask.sum().item())
     spent.samples += batch.size
@@ -236,7 +237,7 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
         **{f"train/reward_{name}": sum(v) / len(v) for name, v in reward_parts.items()},
         "train/return": returns.mean().item(),
         "train/kl": kl_tokens.sum(-1).mean().item(),
-        "train/kl_exact": ((kl_exact * mask).sum() / mask.sum()).item(),
+        "train/kl_exact": (masked_kl.sum() / mask.sum()).item(),
         "train/kl_exact_seq": kl_exact_seq,
         "train/kl_coef": kl_coef,
         "train/length": tokens / batch.size,
