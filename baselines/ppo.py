@@ -6,8 +6,9 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
-from harness.algorithm import Algorithm
-from harness.batch import Batch, accumulate_losses, per_sequence_mean, token_advantages
+from harness.api.algorithm import Algorithm
+from harness.api.batch import Batch
+from harness.rl.losses import accumulate_losses, per_sequence_mean, token_advantages
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,11 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 from transformers import PreTrainedModel
 
-from harness.algorithm import Algorithm
-from harness.batch import Batch, kl_penalty, per_sequence_mean, token_advantages
-from harness.logprobs import completion_outputs
-from harness.value import explained_variance, policy_parameters, regress, value_head, value_loss
+from harness.api.algorithm import Algorithm
+from harness.api.batch import Batch
+from harness.rl.logprobs import completion_outputs
+from harness.rl.losses import kl_penalty, per_sequence_mean, token_advantages
+from harness.rl.value import explained_variance, policy_parameters, regress, value_head, value_loss
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from harness.budget import Spent
 from harness.cli import build_run_config
-from harness.runner import prepare, prompt_stream, train_step
+from harness.run.budget import Spent
+from harness.run.runner import prepare, prompt_stream, train_step
 
 PHASES = ("time/generate", "time/reward", "time/logprobs", "time/update")
 

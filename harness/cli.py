@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harness import registry
+from harness.api import registry
+from harness.api.errors import BenchError
 from harness.config import (
     BudgetConfig,
     RunConfig,
@@ -16,7 +17,6 @@ from harness.config import (
     load_config_file,
     resolve_defaults,
 )
-from harness.errors import BenchError
 
 app = typer.Typer(
     help="rl-lm-bench: train and compare RL algorithms for language models under equal budgets.",
@@ -73,7 +73,7 @@ def run_command(
         run_config = build_run_config(
             task, algo, policy, samples, seed, out, device, override or [], config
         )
-        from harness.runner import run
+        from harness.run.runner import run
 
         run(run_config, console)
     except BenchError as error:
@@ -113,7 +113,7 @@ def validate_command(
 ) -> None:
     """Check a task and render a few prompts and references, each scored against itself."""
     try:
-        from harness.task_files import validate
+        from harness.data.task_files import validate
 
         for line in validate(target, count):
             console.print(line, highlight=False, markup=False)
@@ -143,7 +143,7 @@ def reward_train_command(
 ) -> None:
     """Train an HF sequence classifier (Bradley–Terry on pairs, cross-entropy on labels)."""
     try:
-        from harness.reward_training import train_from_cli
+        from tasks.rewards.training import train_from_cli
 
         card, folder = train_from_cli(name, data, kind, out, max_examples, epochs, seed)
         console.print(
@@ -195,8 +195,8 @@ def build_run_config(
         algorithm.Config,
         task_factory,
     )
-    from harness.advantages import ESTIMATORS
-    from harness.errors import unknown_choice
+    from harness.api.errors import unknown_choice
+    from harness.rl.advantages import ESTIMATORS
 
     if resolved.rollout.advantage not in ESTIMATORS:
         raise unknown_choice("advantage estimator", resolved.rollout.advantage, ESTIMATORS)

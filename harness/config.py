@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import BenchError, unknown_choice
+from harness.api.errors import BenchError, unknown_choice
 
 
 @dataclass(frozen=True)

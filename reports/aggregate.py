@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.stats import Interval, bootstrap_mean
+from harness.metrics.stats import Interval, bootstrap_mean
 from reports.load import Run
 from reports.pooling import Group, common_settings, group_runs
 from reports.significance import ALPHA, permutation_pvalue, smallest_pvalue

@@ -5,7 +5,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from harness.errors import BenchError
+from harness.api.errors import BenchError
 from reports.aggregate import build_tables
 from reports.html import page
 from reports.load import load_runs

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import BenchError
+from harness.api.errors import BenchError
 
 MARKERS = ("result.json", "config.json", "metrics.jsonl")
 BUDGET_REASONS = ("samples", "tokens", "updates", "seconds")

@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from harness.stats import Interval, bootstrap_mean
+from harness.metrics.stats import Interval, bootstrap_mean
 from reports.aggregate import Row, Table
 from reports.load import Run
 

@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import BenchError
+from harness.api.errors import BenchError
 from reports.load import Run
 
 SHARED_SECTIONS = ("budget", "rollout", "eval", "task_options")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.stats import Interval
+from harness.metrics.stats import Interval
 from reports.aggregate import CI_METHOD, MIN_SEEDS, Row, Table
 from reports.pooling import RULE
 from reports.significance import ALPHA, TEST_NAME

@@ -15,9 +15,9 @@ from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
-from harness.diversity import distinct_n, mean_words
-from harness.errors import BenchError
-from harness.task import SPLITS, Example, Generation, TaskSpec
+from harness.api.errors import BenchError
+from harness.api.task import SPLITS, Example, Generation, TaskSpec
+from harness.metrics.diversity import distinct_n, mean_words
 from tasks.rewards.learned import learned
 
 VERSION = "1"

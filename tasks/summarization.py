@@ -11,9 +11,9 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from harness.data import load_records
-from harness.errors import BenchError
-from harness.task import SPLITS, Example, Generation, TaskSpec
+from harness.api.errors import BenchError
+from harness.api.task import SPLITS, Example, Generation, TaskSpec
+from harness.data.records import load_records
 from tasks.rewards.lexical import rouge, rouge_metrics
 
 VERSION = "1"

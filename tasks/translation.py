@@ -17,9 +17,9 @@ from typing import Any
 
 import sacrebleu
 
-from harness.data import load_records
-from harness.errors import BenchError
-from harness.task import SPLITS, Example, Generation, Reward, TaskSpec
+from harness.api.errors import BenchError
+from harness.api.task import SPLITS, Example, Generation, Reward, TaskSpec
+from harness.data.records import load_records
 from tasks.rewards.lexical import bleu, chrf
 
 VERSION = "1"

@@ -30,7 +30,7 @@ def tiny_policy(bench_cache, summarization_task):
     """The tiny policy built (once) for the summarization task."""
     import torch
 
-    from harness.policy import load_policy
+    from harness.policies.policy import load_policy
 
     torch.manual_seed(0)
     policy, _ = load_policy("tiny", summarization_task, "cpu")

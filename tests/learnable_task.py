@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rouge_score import rouge_scorer
 
-from harness.task import Example, Generation, TaskSpec
+from harness.api.task import Example, Generation, TaskSpec
 from tasks.summarization import summarization
 
 

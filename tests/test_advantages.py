@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from harness.advantages import (
+from harness.api.errors import BenchError
+from harness.rl.advantages import (
     Estimator,
     estimate,
     gae,
@@ -11,7 +12,6 @@ from harness.advantages import (
     running_mean,
     token_rewards,
 )
-from harness.errors import BenchError
 
 
 def test_rloo_by_hand():

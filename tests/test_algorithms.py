@@ -7,9 +7,10 @@ import pytest
 import torch
 from test_learning import learnable_task, train_curve  # noqa: F401 (fixture)
 
-from harness import registry
-from harness.batch import Batch, policy_logprobs
-from harness.value import attach_value_head, value_head
+from harness.api import registry
+from harness.api.batch import Batch
+from harness.rl.losses import policy_logprobs
+from harness.rl.value import attach_value_head, value_head
 
 ALGORITHMS = sorted(registry.entries("algorithms"))
 
@@ -21,7 +22,7 @@ def algorithm_module(name: str):
 
 def on_policy_batch(policy, token_level: bool) -> Batch:
     """A rollout batch whose old log-probs are the current policy's (θ = θ_old)."""
-    from harness.rollout import reference_scores, sample_rollout
+    from harness.run.rollout import reference_scores, sample_rollout
     from tasks.summarization import summarization
 
     torch.manual_seed(3)
@@ -66,7 +67,7 @@ def run_rows(tmp_path, algo: str, overrides: list[str]) -> list[dict]:
     from rich.console import Console
 
     from harness.cli import build_run_config
-    from harness.runner import run
+    from harness.run.runner import run
 
     config = build_run_config(
         "summarization", algo, "tiny", 16, 0, str(tmp_path), None,
@@ -97,7 +98,7 @@ def test_every_algorithm_runs_with_shared_options(bench_cache, tmp_path, algo, e
 def test_value_head_is_attached_once_and_left_out_of_the_policy(tiny_policy):
     import copy
 
-    from harness.value import policy_parameters
+    from harness.rl.value import policy_parameters
 
     model = copy.deepcopy(tiny_policy.model)
     head = attach_value_head(model)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from harness.budget import Spent, check_budget, prompts_for_update, stop_reason
+from harness.api.errors import BenchError
 from harness.config import BudgetConfig
-from harness.errors import BenchError
+from harness.run.budget import Spent, check_budget, prompts_for_update, stop_reason
 
 
 def test_sample_budget_is_never_overshot():

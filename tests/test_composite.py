@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.errors import BenchError
-from harness.task import Example, score_with_parts
+from harness.api.errors import BenchError
+from harness.api.task import Example, score_with_parts
 from tasks.rewards.composite import composite
 
 

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from baselines.reinforce import Config as ReinforceConfig
+from harness.api.errors import BenchError
 from harness.config import RunConfig, apply_overrides, load_config_file, resolve_defaults
-from harness.errors import BenchError
 from tasks.summarization import summarization
 
 

@@ -7,10 +7,9 @@ import pytest
 import sacrebleu
 from typer.testing import CliRunner
 
+from harness.api.errors import BenchError
+from harness.api.task import Example
 from harness.cli import app
-from harness.errors import BenchError
-from harness.reward_training import RewardTrainConfig, builtin_records, train_reward_model
-from harness.task import Example
 from tasks.dialogue import (
     chat_of,
     chitchat_split,
@@ -19,6 +18,7 @@ from tasks.dialogue import (
     next_turn_examples,
     render_prompt,
 )
+from tasks.rewards.training import RewardTrainConfig, builtin_records, train_reward_model
 
 CHAT = ("hi", "hello there", "how are you?", "good thanks, and you?", "fine")
 

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from harness.errors import BenchError
-from harness.kl import KLControl, adapt_coef, estimate_kl, exact_kl, k1, k2, k3
+from harness.api.errors import BenchError
+from harness.rl.kl import KLControl, adapt_coef, estimate_kl, exact_kl, k1, k2, k3
 
 
 def test_exact_kl_matches_torch_distributions():

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from harness import registry
+from harness.api import registry
 from harness.cli import build_run_config
-from harness.runner import run
+from harness.run.runner import run
 
 LEARNABLE = registry.Entry("extractive", "learnable_task:extractive", "test task")
 

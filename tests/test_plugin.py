@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from harness.cli import app
 
 MODULE = '''"""A plugin task: repeat a colour name."""
-from harness.task import Example, Generation, TaskSpec
+from harness.api.task import Example, Generation, TaskSpec
 from tasks.rewards.lexical import chrf, rouge_metrics
 
 COLOURS = "red green blue yellow purple orange black white brown pink grey violet".split()

@@ -3,7 +3,8 @@
 import torch
 
 from baselines import reinforce
-from harness.batch import Batch, accumulate_gradients, per_sequence_mean
+from harness.api.batch import Batch
+from harness.rl.losses import accumulate_gradients, per_sequence_mean
 
 
 def test_loss_value_and_gradient_by_hand():
@@ -33,7 +34,7 @@ def test_per_sequence_mean_by_hand():
 
 
 def make_batch(policy, micro_batch_prompts: int) -> Batch:
-    from harness.rollout import reference_scores, sample_rollout
+    from harness.run.rollout import reference_scores, sample_rollout
     from tasks.summarization import summarization
 
     torch.manual_seed(3)

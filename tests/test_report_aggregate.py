@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from report_fixtures import make_run
 
-from harness.stats import bootstrap_mean
+from harness.metrics.stats import bootstrap_mean
 from reports.aggregate import build_tables
 from reports.load import load_runs
 from reports.significance import permutation_pvalue, smallest_pvalue

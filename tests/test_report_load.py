@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from report_fixtures import make_run
 
-from harness.errors import BenchError
+from harness.api.errors import BenchError
 from reports.load import find_run_dirs, load_runs
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.stats import bootstrap_mean
+from harness.metrics.stats import bootstrap_mean
 from reports.load import Run
 from reports.plots import mean_curve, pareto
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from report_fixtures import make_run
 
-from harness.errors import BenchError
+from harness.api.errors import BenchError
 from reports.aggregate import build_tables
 from reports.load import load_runs
 

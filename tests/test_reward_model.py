@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from harness.api.errors import BenchError
+from harness.api.task import Example
 from harness.cli import app
-from harness.errors import BenchError
-from harness.reward_training import RewardTrainConfig, file_records, train_reward_model
-from harness.task import Example
 from tasks.rewards.learned import learned
+from tasks.rewards.training import RewardTrainConfig, file_records, train_reward_model
 
 GOOD = ["thanks, that sounds great", "sure, I would love to", "yes, see you then", "good idea!"]
 BAD = ["the printer is purple", "seven lamps below", "quartz bicycle noise", "an angry spoon"]

@@ -4,9 +4,9 @@ import pytest
 import sacrebleu
 from rouge_score import rouge_scorer
 
-from harness.diversity import distinct_n, self_bleu
-from harness.errors import BenchError
-from harness.task import Example
+from harness.api.errors import BenchError
+from harness.api.task import Example
+from harness.metrics.diversity import distinct_n, self_bleu
 from tasks.rewards.lexical import bleu, chrf, rouge, rouge_metrics
 
 PAIRS = [

@@ -117,7 +117,7 @@ def test_run_writes_a_complete_run_directory_and_replays_identically(bench_cache
 def test_interrupted_run_keeps_its_updates(bench_cache, tmp_path, monkeypatch):
     from rich.console import Console
 
-    from harness import runner
+    from harness.run import runner
 
     real_step, calls = runner.train_step, []
 

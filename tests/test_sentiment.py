@@ -2,8 +2,8 @@
 
 import pytest
 
-from harness.errors import BenchError
-from harness.task import Example
+from harness.api.errors import BenchError
+from harness.api.task import Example
 from tasks.sentiment import (
     bucket_of,
     clean,

@@ -7,12 +7,12 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from harness.api.task import Example
 from harness.cli import app
-from harness.logprobs import completion_logits
-from harness.policy import frozen_copy, load_policy
-from harness.rollout import sample_rollout
-from harness.task import Example
-from harness.tiny import TinyRecipe, train_tokenizer
+from harness.policies.policy import frozen_copy, load_policy
+from harness.policies.tiny import TinyRecipe, train_tokenizer
+from harness.rl.logprobs import completion_logits
+from harness.run.rollout import sample_rollout
 
 
 @pytest.fixture(scope="module")

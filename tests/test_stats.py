@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from harness.stats import bootstrap_mean, paired_bootstrap
+from harness.metrics.stats import bootstrap_mean, paired_bootstrap
 
 
 def test_constant_values_give_a_point_interval():

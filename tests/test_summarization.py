@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from harness.errors import BenchError
+from harness.api.errors import BenchError
 from tasks.summarization import detokenize, summarization
 
 

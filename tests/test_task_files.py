@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from harness.api.errors import BenchError
 from harness.cli import app
-from harness.errors import BenchError
-from harness.task_files import file_factory, validate
+from harness.data.task_files import file_factory, validate
 
 TASK = """\
 name: echo
@@ -98,7 +98,7 @@ def test_task_file_runs_through_bench_run_and_logs_components(task_file, bench_c
 
 
 def test_shipped_task_file_is_registered_by_name():
-    from harness import registry
+    from harness.api import registry
 
     assert "capitals" in registry.entries("tasks")
     lines = validate("capitals", count=1)

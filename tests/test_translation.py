@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import sacrebleu
 
-from harness.errors import BenchError
-from harness.task import Example
+from harness.api.errors import BenchError
+from harness.api.task import Example
 from tasks.translation import (
     DICTIONARY,
     dictionary_pairs,

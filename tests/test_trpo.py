@@ -5,7 +5,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.utils import parameters_to_vector
 
 from baselines import trpo
-from harness.batch import Batch
+from harness.api.batch import Batch
 
 
 def test_conjugate_gradient_solves_a_known_spd_system():

@@ -7,8 +7,8 @@ component (`train/reward_<name>`, `eval/reward_<name>`) next to the total.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from harness.errors import BenchError
-from harness.task import Example, Reward
+from harness.api.errors import BenchError
+from harness.api.task import Example, Reward
 
 
 @dataclass(frozen=True)

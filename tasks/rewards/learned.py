@@ -14,9 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from harness.errors import BenchError
-from harness.reward_training import CARD, RewardTrainConfig
-from harness.task import Example
+from harness.api.errors import BenchError
+from harness.api.task import Example
+from tasks.rewards.training import CARD, RewardTrainConfig
 
 RECIPES = {
     "dialogue": RewardTrainConfig(kind="pairs", data="chitchat", max_examples=2500, max_length=128),
@@ -27,7 +27,7 @@ CONTEXTS = ("none", "prompt", "chat")
 
 def recipe_folder(name: str) -> Path:
     """The cache folder of a recipe's model (the hash covers the recipe, so edits retrain)."""
-    from harness.policy import cache_root
+    from harness.policies.policy import cache_root
 
     digest = hashlib.sha256(json.dumps(asdict(RECIPES[name])).encode()).hexdigest()[:12]
     return cache_root() / "reward-models" / f"{name}-{digest}"
@@ -38,7 +38,7 @@ def resolve_model(path: str) -> Path:
     if path in RECIPES:
         folder = recipe_folder(path)
         if not (folder / CARD).exists():
-            from harness.reward_training import train_reward_model
+            from tasks.rewards.training import train_reward_model
 
             print(f"training the '{path}' reward model once into {folder} (cached afterwards)")
             train_reward_model(path, RECIPES[path], folder)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import sacrebleu
 from rouge_score import rouge_scorer
 
-from harness.errors import BenchError
-from harness.task import Example
+from harness.api.errors import BenchError
+from harness.api.task import Example
 
 ROUGE_VARIANTS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 

@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
+from harness.api.errors import BenchError
 from harness.config import BudgetConfig
-from harness.errors import BenchError
 
 
 @dataclass

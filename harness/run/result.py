@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from harness.budget import Spent
-from harness.evaluate import EvalResult
-from harness.provenance import environment
-from harness.report_lines import gain_line, sparkline
-from harness.rundir import write_json
-from harness.stats import paired_bootstrap
+from harness.metrics.stats import paired_bootstrap
+from harness.run.budget import Spent
+from harness.run.evaluate import EvalResult
+from harness.run.provenance import environment
+from harness.run.report_lines import gain_line, sparkline
+from harness.run.rundir import write_json
 
 if TYPE_CHECKING:
-    from harness.runner import Setup
+    from harness.run.runner import Setup
 
 BUDGET_REASONS = ("samples", "tokens", "updates", "seconds")
 

@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.cache import write_folder_atomically
-from harness.task import Example, Task
+from harness.api.task import Example, Task
+from harness.policies.cache import write_folder_atomically
 
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>")
 

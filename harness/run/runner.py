@@ -14,22 +14,22 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness import registry
-from harness.advantages import Estimator, token_rewards
-from harness.algorithm import Algorithm
-from harness.batch import Batch
-from harness.budget import Spent, check_budget, prompts_for_update, stop_reason
+from harness.api import registry
+from harness.api.algorithm import Algorithm
+from harness.api.batch import Batch
+from harness.api.task import Example, Task, score_with_parts
 from harness.config import RunConfig
-from harness.evaluate import EvalResult, EvalSettings, evaluate
-from harness.kl import KLControl, estimate_kl
-from harness.policy import Policy, frozen_copy, load_policy
-from harness.provenance import seed_everything
-from harness.report_lines import eval_line, gain_line
-from harness.result import finish, heldout_gain
-from harness.rollout import reference_scores, sample_rollout
-from harness.rundir import append_jsonl, create_run_dir, write_json, write_jsonl
-from harness.task import Example, Task, score_with_parts
-from harness.value import attach_value_head, predict_values
+from harness.policies.policy import Policy, frozen_copy, load_policy
+from harness.rl.advantages import Estimator, token_rewards
+from harness.rl.kl import KLControl, estimate_kl
+from harness.rl.value import attach_value_head, predict_values
+from harness.run.budget import Spent, check_budget, prompts_for_update, stop_reason
+from harness.run.evaluate import EvalResult, EvalSettings, evaluate
+from harness.run.provenance import seed_everything
+from harness.run.report_lines import eval_line, gain_line
+from harness.run.result import finish, heldout_gain
+from harness.run.rollout import reference_scores, sample_rollout
+from harness.run.rundir import append_jsonl, create_run_dir, write_json, write_jsonl
 
 EVAL_SEED_OFFSET = 10_007  # held-out sampling uses its own stream, fixed per run seed
 

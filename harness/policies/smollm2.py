@@ -8,9 +8,9 @@ state dict and save that once into the cache; later runs load the cached folder 
 from importlib.util import find_spec
 from pathlib import Path
 
-from harness.cache import write_folder_atomically
-from harness.errors import BenchError
-from harness.task import Task
+from harness.api.errors import BenchError
+from harness.api.task import Task
+from harness.policies.cache import write_folder_atomically
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FOLDER_NAME = "smollm2-135m-instruct-fp32"

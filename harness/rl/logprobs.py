@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
-from harness.seq2seq import is_seq2seq, seq2seq_outputs
+from harness.rl.seq2seq import is_seq2seq, seq2seq_outputs
 
 
 def prompt_positions(prompt_mask: Tensor) -> Tensor:

@@ -42,7 +42,7 @@ def package_versions() -> dict[str, str | None]:
 
 def git_commit() -> str | None:
     """The commit of the rl-lm-bench checkout (with '-dirty' for local changes), if any."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     try:
         sha = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from harness.errors import unknown_choice
+from harness.api.errors import unknown_choice
 
 
 def leave_one_out(returns: Tensor, samples_per_prompt: int) -> Tensor:

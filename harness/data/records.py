@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.errors import BenchError
+from harness.api.errors import BenchError
 
 HUB_SPLITS = {"train": "train", "val": "validation", "test": "test"}
 LOCAL_SHARES = {"train": (0.0, 0.8), "val": (0.8, 0.9), "test": (0.9, 1.0)}

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 from transformers import PreTrainedModel
 
-from harness.logprobs import completion_outputs
+from harness.rl.logprobs import completion_outputs
 
 HEAD_NAME = "value_head"
 

@@ -5,11 +5,11 @@ from typing import Any
 
 import torch
 
-from harness.diversity import diversity_metrics
-from harness.kl import k1
-from harness.policy import Policy
-from harness.rollout import reference_scores, sample_rollout
-from harness.task import Example, Task, score_with_parts
+from harness.api.task import Example, Task, score_with_parts
+from harness.metrics.diversity import diversity_metrics
+from harness.policies.policy import Policy
+from harness.rl.kl import k1
+from harness.run.rollout import reference_scores, sample_rollout
 
 
 @dataclass(frozen=True)

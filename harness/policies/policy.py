@@ -16,9 +16,9 @@ from transformers import (
 )
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-from harness import registry
-from harness.errors import BenchError, unknown_choice
-from harness.task import Task
+from harness.api import registry
+from harness.api.errors import BenchError, unknown_choice
+from harness.api.task import Task
 
 
 @dataclass

@@ -7,11 +7,11 @@ import torch
 from torch import Tensor
 from transformers import GenerationConfig
 
-from harness.kl import exact_kl
-from harness.logprobs import completion_logits, gather_logprobs, prompt_positions
-from harness.policy import Policy
-from harness.seq2seq import decoder_tokens, is_seq2seq
-from harness.task import Example
+from harness.api.task import Example
+from harness.policies.policy import Policy
+from harness.rl.kl import exact_kl
+from harness.rl.logprobs import completion_logits, gather_logprobs, prompt_positions
+from harness.rl.seq2seq import decoder_tokens, is_seq2seq
 
 
 @dataclass(frozen=True)

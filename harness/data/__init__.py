@@ -1,0 +1,1 @@
+"""Task data: reading records, hash splits and declarative YAML task files."""

@@ -1,0 +1,1 @@
+"""Statistics and diversity of generations; numpy and sacrebleu only, never torch."""
