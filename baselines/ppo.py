@@ -6,8 +6,9 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
-from harness.api.algorithm import Algorithm
+from harness.api.algorithm import Algorithm, UpdateContext
 from harness.api.batch import Batch
+from harness.api.checks import AT_LEAST_ONE, POSITIVE, check_fields
 from harness.rl.losses import accumulate_losses, per_sequence_mean, token_advantages
 
 
@@ -28,6 +29,19 @@ class Config:
     """stop the epochs early once approx KL > 1.5 × this (OpenAI Spinning Up); None: never"""
     max_grad_norm: float = 1.0
     """clip the global gradient norm to this (≤ 0 disables); REINFORCE's value, for fairness"""
+
+    def __post_init__(self) -> None:
+        check_fields(
+            "algo",
+            self,
+            {
+                "lr": POSITIVE,
+                "clip_eps": POSITIVE,
+                "epochs": AT_LEAST_ONE,
+                "minibatches": AT_LEAST_ONE,
+                "target_kl": POSITIVE,
+            },
+        )
 
 
 def loss(
@@ -52,7 +66,7 @@ def loss(
 
 
 def batch_loss(logprobs: Tensor, batch: Batch, config: Config) -> Tensor:
-    """The loss whose gradient `update` follows, on a whole batch (used by invariant tests)."""
+    """The declared loss: the clipped surrogate `update` follows, on a whole batch."""
     return loss(
         logprobs, batch.old_logprobs, batch.advantages, batch.completion_mask, config.clip_eps
     )[0]
@@ -64,13 +78,18 @@ def init(model: PreTrainedModel, config: Config) -> torch.optim.Optimizer:
 
 
 def minibatch_step(
-    model: PreTrainedModel, minibatch: Batch, config: Config, optimizer: torch.optim.Optimizer
+    model: PreTrainedModel,
+    minibatch: Batch,
+    config: Config,
+    optimizer: torch.optim.Optimizer,
+    context: UpdateContext,
 ) -> dict[str, float] | None:
     """One clipped-surrogate step; None (no step) when approx KL exceeds 1.5 × target_kl."""
     optimizer.zero_grad(set_to_none=True)
     stats = accumulate_losses(
         model,
         minibatch,
+        context,
         lambda lp, mb: loss(
             lp, mb.old_logprobs, mb.advantages, mb.completion_mask, config.clip_eps
         ),
@@ -86,7 +105,11 @@ def minibatch_step(
 
 
 def update(
-    model: PreTrainedModel, batch: Batch, config: Config, optimizer: torch.optim.Optimizer
+    model: PreTrainedModel,
+    batch: Batch,
+    config: Config,
+    optimizer: torch.optim.Optimizer,
+    context: UpdateContext,
 ) -> dict[str, float]:
     """`epochs` passes over the rollout in shuffled prompt minibatches; mean stats per step."""
     prompts = batch.prompt_ids.shape[0]
@@ -95,7 +118,7 @@ def update(
     for _ in range(config.epochs):
         order = torch.randperm(prompts, device=batch.prompt_ids.device)
         for chunk in order.chunk(min(config.minibatches, prompts)):
-            stats = minibatch_step(model, batch.select_prompts(chunk), config, optimizer)
+            stats = minibatch_step(model, batch.select_prompts(chunk), config, optimizer, context)
             if stats is None:
                 return summarize(totals, steps, stopped=True)
             for key, value in stats.items():
@@ -112,4 +135,4 @@ def summarize(totals: dict[str, float], steps: int, stopped: bool) -> dict[str, 
     return {**stats, "ppo/steps": float(steps), "ppo/early_stop": float(stopped)}
 
 
-ALGORITHM = Algorithm(name="ppo", Config=Config, init=init, update=update)
+ALGORITHM = Algorithm(name="ppo", Config=Config, init=init, update=update, loss=batch_loss)

@@ -6,8 +6,9 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
-from harness.api.algorithm import Algorithm
+from harness.api.algorithm import Algorithm, UpdateContext
 from harness.api.batch import Batch
+from harness.api.checks import POSITIVE, check_fields
 from harness.rl.losses import accumulate_losses, per_sequence_mean, token_advantages
 
 
@@ -20,6 +21,9 @@ class Config:
     max_grad_norm: float = 1.0
     """clip the global gradient norm to this (≤ 0 disables)"""
 
+    def __post_init__(self) -> None:
+        check_fields("algo", self, {"lr": POSITIVE})
+
 
 def loss(logprobs: Tensor, advantages: Tensor, completion_mask: Tensor) -> Tensor:
     """−E[Σ_t A_t · log π(y_t)]: logprobs (B, T), advantages (B,) or (B, T) (gae).
@@ -30,7 +34,7 @@ def loss(logprobs: Tensor, advantages: Tensor, completion_mask: Tensor) -> Tenso
 
 
 def batch_loss(logprobs: Tensor, batch: Batch, config: Config) -> Tensor:
-    """The loss whose gradient `update` follows, on a whole batch (used by invariant tests)."""
+    """The declared loss: the one `update` follows, on a whole batch."""
     del config
     return loss(logprobs, batch.advantages, batch.completion_mask)
 
@@ -41,12 +45,16 @@ def init(model: PreTrainedModel, config: Config) -> torch.optim.Optimizer:
 
 
 def update(
-    model: PreTrainedModel, batch: Batch, config: Config, optimizer: torch.optim.Optimizer
+    model: PreTrainedModel,
+    batch: Batch,
+    config: Config,
+    optimizer: torch.optim.Optimizer,
+    context: UpdateContext,
 ) -> dict[str, float]:
     """One gradient step on the REINFORCE loss."""
     optimizer.zero_grad(set_to_none=True)
     stats = accumulate_losses(
-        model, batch, lambda logprobs, mb: (loss(logprobs, mb.advantages, mb.completion_mask), {})
+        model, batch, context, lambda logprobs, mb: (batch_loss(logprobs, mb, config), {})
     )
     params = [p for p in model.parameters() if p.grad is not None]
     norm = torch.nn.utils.clip_grad_norm_(
@@ -56,4 +64,4 @@ def update(
     return {**stats, "grad_norm": float(norm)}
 
 
-ALGORITHM = Algorithm(name="reinforce", Config=Config, init=init, update=update)
+ALGORITHM = Algorithm(name="reinforce", Config=Config, init=init, update=update, loss=batch_loss)

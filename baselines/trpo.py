@@ -17,9 +17,17 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 from transformers import PreTrainedModel
 
-from harness.api.algorithm import Algorithm
+from harness.api.algorithm import Algorithm, LossSettings, UpdateContext
 from harness.api.batch import Batch
-from harness.rl.logprobs import completion_outputs
+from harness.api.checks import (
+    AT_LEAST_ONE,
+    FRACTION,
+    NON_NEGATIVE,
+    OPEN_UNIT,
+    POSITIVE,
+    check_fields,
+)
+from harness.rl.logprobs import completion_outputs, gather_tokens, tempered_log_softmax
 from harness.rl.losses import kl_penalty, per_sequence_mean, token_advantages
 from harness.rl.value import explained_variance, policy_parameters, regress, value_head, value_loss
 
@@ -43,6 +51,21 @@ class Config:
     value_ridge: float = 1e-3
     """ridge penalty of the value head's least-squares regression (gae only)"""
 
+    def __post_init__(self) -> None:
+        check_fields(
+            "algo",
+            self,
+            {
+                "max_kl": POSITIVE,
+                "cg_iters": AT_LEAST_ONE,
+                "cg_damping": NON_NEGATIVE,
+                "backtrack_steps": AT_LEAST_ONE,
+                "backtrack_ratio": OPEN_UNIT,
+                "fisher_fraction": FRACTION,
+                "value_ridge": NON_NEGATIVE,
+            },
+        )
+
 
 def surrogate(logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: Tensor) -> Tensor:
     """L_θold(θ) = E[Σ_t π_θ(y_t)/π_old(y_t) · A_t] (Schulman et al. 2015, eq. 14): (B, T) → ()."""
@@ -50,16 +73,16 @@ def surrogate(logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: 
     return per_sequence_mean(ratio * token_advantages(advantages), mask)
 
 
-def objective(logprobs: Tensor, batch: Batch) -> Tensor:
+def objective(logprobs: Tensor, batch: Batch, context: UpdateContext) -> Tensor:
     """The maximised objective: surrogate − the KL penalty when it sits in the loss."""
     adv = batch.advantages
     return surrogate(logprobs, batch.old_logprobs, adv, batch.completion_mask) - kl_penalty(
-        logprobs, batch
+        logprobs, batch, context
     )
 
 
 def batch_loss(logprobs: Tensor, batch: Batch, config: Config) -> Tensor:
-    """The negated surrogate (used by the cross-algorithm invariant tests)."""
+    """The declared loss: the negated surrogate whose gradient is TRPO's g."""
     del config
     return -surrogate(logprobs, batch.old_logprobs, batch.advantages, batch.completion_mask)
 
@@ -70,19 +93,13 @@ def mean_kl(old_logp: Tensor, logp: Tensor, mask: Tensor) -> tuple[Tensor, Tenso
     return (kl * mask).sum(), mask.sum()
 
 
-def log_softmax(model: PreTrainedModel, batch: Batch, with_hidden: bool = False):
+def log_softmax(model: PreTrainedModel, batch: Batch, temperature: float, with_hidden=False):
     """Tempered log π_θ over the vocabulary (B, T, V) and, optionally, hidden states (B, T, H)."""
     logits, hidden = completion_outputs(
         model, batch.prompt_ids, batch.prompt_mask, batch.completion_ids, batch.completion_mask,
         with_hidden=with_hidden,
     )  # fmt: skip
-    wide = logits.to(torch.promote_types(logits.dtype, torch.float32))  # bf16 → fp32, fp64 kept
-    return torch.log_softmax(wide / batch.temperature, dim=-1), hidden
-
-
-def gather(logp: Tensor, batch: Batch) -> Tensor:
-    """log π_θ(y_t) (B, T) of the batch's tokens from log-softmaxes (B, T, V)."""
-    return logp.gather(-1, batch.completion_ids.unsqueeze(-1)).squeeze(-1)
+    return tempered_log_softmax(logits, temperature), hidden
 
 
 def flat_grad(params: list[torch.nn.Parameter]) -> Tensor:
@@ -91,7 +108,11 @@ def flat_grad(params: list[torch.nn.Parameter]) -> Tensor:
 
 
 def fisher_product(
-    model: PreTrainedModel, params: list[torch.nn.Parameter], batch: Batch, damping: float
+    model: PreTrainedModel,
+    params: list[torch.nn.Parameter],
+    batch: Batch,
+    damping: float,
+    settings: LossSettings,
 ) -> Callable[[Tensor], Tensor]:
     """v ↦ (∇²_θ mean KL(π_old‖π_θ) + damping·I) v at θ = θ_old, by double back-propagation.
 
@@ -99,10 +120,10 @@ def fisher_product(
     At θ_old this Hessian is the Fisher information matrix of the token distributions.
     """
     total, count = 0.0, 0.0
-    for micro in batch.micro_batches():
+    for micro in batch.micro_batches(settings.micro_batch_prompts):
         # The fused attention kernels have no double backward; the math kernel does.
         with sdpa_kernel(SDPBackend.MATH):
-            logp, _ = log_softmax(model, micro)
+            logp, _ = log_softmax(model, micro, settings.temperature)
         kl, tokens = mean_kl(logp.detach(), logp, micro.completion_mask)
         total, count = total + kl, count + tokens
     grads = torch.autograd.grad(total / count, params, create_graph=True, materialize_grads=True)
@@ -166,16 +187,23 @@ def line_search(
 
 
 def evaluator(
-    model: PreTrainedModel, params: list, batch: Batch, old_logps: list[Tensor]
+    model: PreTrainedModel,
+    params: list,
+    batch: Batch,
+    old_logps: list[Tensor],
+    context: UpdateContext,
 ) -> Callable[[Tensor], tuple[float, float]]:
     """θ ↦ (objective, exact mean KL(π_old‖π_θ)) over the whole batch; loads θ into the model."""
 
     def evaluate(theta: Tensor) -> tuple[float, float]:
         vector_to_parameters(theta, params)
         value, kl_sum, tokens = 0.0, 0.0, 0.0
-        for micro, old_logp in zip(batch.micro_batches(), old_logps, strict=True):
-            logp, _ = log_softmax(model, micro)
-            value += objective(gather(logp, micro), micro).item() * micro.size / batch.size
+        settings = context.settings
+        micros = batch.micro_batches(settings.micro_batch_prompts)
+        for micro, old_logp in zip(micros, old_logps, strict=True):
+            logp, _ = log_softmax(model, micro, settings.temperature)
+            logprobs = gather_tokens(logp, micro.completion_ids)
+            value += objective(logprobs, micro, context).item() * micro.size / batch.size
             kl, count = mean_kl(old_logp, logp, micro.completion_mask)
             kl_sum, tokens = kl_sum + kl.item(), tokens + count.item()
         return value, kl_sum / max(tokens, 1.0)
@@ -183,13 +211,17 @@ def evaluator(
     return torch.no_grad()(evaluate)
 
 
-def surrogate_gradient(model: PreTrainedModel, params: list, batch: Batch, fit_value: bool):
+def surrogate_gradient(
+    model: PreTrainedModel, params: list, batch: Batch, fit_value: bool, context: UpdateContext
+):
     """Backward of the objective at θ_old: (value, g, old log-softmaxes, hidden, targets)."""
     model.zero_grad(set_to_none=True)
+    settings = context.settings
     value, old_logps, hidden, targets = 0.0, [], [], []
-    for micro in batch.micro_batches():
-        logp, h = log_softmax(model, micro, with_hidden=fit_value)
-        part = objective(gather(logp, micro), micro) * (micro.size / batch.size)
+    for micro in batch.micro_batches(settings.micro_batch_prompts):
+        logp, h = log_softmax(model, micro, settings.temperature, with_hidden=fit_value)
+        logprobs = gather_tokens(logp, micro.completion_ids)
+        part = objective(logprobs, micro, context) * (micro.size / batch.size)
         (-part).backward()
         value += part.item()
         old_logps.append(logp.detach())
@@ -228,21 +260,25 @@ def init(model: PreTrainedModel, config: Config) -> None:
     return None
 
 
-def update(model: PreTrainedModel, batch: Batch, config: Config, state: None) -> dict[str, float]:
+def update(
+    model: PreTrainedModel, batch: Batch, config: Config, state: None, context: UpdateContext
+) -> dict[str, float]:
     """One trust-region step (Schulman et al. 2015, §6 and App. C)."""
     params = policy_parameters(model)
     fit_value = batch.value_targets is not None and value_head(model) is not None
-    baseline, g, old_logps, hidden, targets = surrogate_gradient(model, params, batch, fit_value)
-    model.zero_grad(set_to_none=True)
-    product = fisher_product(
-        model, params, fisher_batch(batch, config.fisher_fraction), config.cg_damping
+    baseline, g, old_logps, hidden, targets = surrogate_gradient(
+        model, params, batch, fit_value, context
     )
+    model.zero_grad(set_to_none=True)
+    fisher = fisher_batch(batch, config.fisher_fraction)
+    product = fisher_product(model, params, fisher, config.cg_damping, context.settings)
     x, residual = conjugate_gradient(product, g, config.cg_iters)
     del product  # frees the double-backprop graph before the line search
     shs = (x @ (g - residual)).clamp(min=1e-12)  # xᵀFx, since F x = g − r
     step = torch.sqrt(2.0 * config.max_kl / shs) * x  # ½ sᵀFs = δ: the step reaches the bound
     theta = parameters_to_vector(params).detach()
-    search = line_search(evaluator(model, params, batch, old_logps), theta, step, baseline, config)
+    evaluate = evaluator(model, params, batch, old_logps, context)
+    search = line_search(evaluate, theta, step, baseline, config)
     vector_to_parameters(theta if search.theta is None else search.theta, params)
     stats = {
         "loss/policy": -baseline,
@@ -259,4 +295,4 @@ def update(model: PreTrainedModel, batch: Batch, config: Config, state: None) ->
     return stats
 
 
-ALGORITHM = Algorithm(name="trpo", Config=Config, init=init, update=update)
+ALGORITHM = Algorithm(name="trpo", Config=Config, init=init, update=update, loss=batch_loss)

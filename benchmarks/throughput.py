@@ -17,7 +17,7 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from harness.cli import build_run_config
+from harness.launch import build_config
 from harness.run.budget import Spent
 from harness.run.runner import prepare, prompt_stream, train_step
 
@@ -28,9 +28,10 @@ def measure(policy: str, algo: str, updates: int, overrides: list[str]) -> dict[
     """Median per-update timings over `updates` updates after one warm-up update."""
     quiet = Console(quiet=True)
     with tempfile.TemporaryDirectory() as out:
-        config = build_run_config(
-            "summarization", algo, policy, None, 0, out, None, ["eval.prompts=1", *overrides], None
-        )
+        config = build_config(
+            "summarization", algo, policy=policy, seed=0, out=out,
+            overrides=["eval.prompts=1", *overrides],
+        )  # fmt: skip
         setup = prepare(config, quiet)
         state = setup.algorithm.init(setup.policy.model, setup.algo_config)
         prompts = prompt_stream(setup.task.examples("train"), config.seed)

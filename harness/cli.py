@@ -1,7 +1,6 @@
 """The `bench` command line. Heavy imports (torch, transformers) happen inside commands only."""
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -10,13 +9,8 @@ from rich.console import Console
 
 from harness.api import registry
 from harness.api.errors import BenchError
-from harness.config import (
-    BudgetConfig,
-    RunConfig,
-    apply_overrides,
-    load_config_file,
-    resolve_defaults,
-)
+from harness.data.task_files import task_entries
+from harness.launch import build_config
 
 app = typer.Typer(
     help="rl-lm-bench: train and compare RL algorithms for language models under equal budgets.",
@@ -39,7 +33,8 @@ def list_command() -> None:
     """List tasks, rewards, algorithms and policies."""
     for kind in registry.KINDS:
         console.print(f"[bold]{kind.capitalize()}[/]")
-        for entry in registry.entries(kind).values():
+        found = task_entries() if kind == "tasks" else registry.entries(kind)
+        for entry in found.values():
             console.print(f"  {entry.name:<14} {entry.description}", highlight=False)
         if kind == "policies":
             console.print(
@@ -70,12 +65,20 @@ def run_command(
 ) -> None:
     """Train one algorithm on one task under a budget, evaluate before and after."""
     try:
-        run_config = build_run_config(
-            task, algo, policy, samples, seed, out, device, override or [], config
+        run_config = build_config(
+            task,
+            algo,
+            policy=policy,
+            samples=samples,
+            seed=seed,
+            out=out,
+            device=device,
+            overrides=override or [],
+            config_file=config,
         )
-        from harness.run.runner import run
+        from harness.run.runner import execute
 
-        run(run_config, console)
+        execute(run_config, console)  # build_config has resolved and checked it
     except BenchError as error:
         fail(error)
     except KeyboardInterrupt:
@@ -153,54 +156,6 @@ def reward_train_command(
         )
     except BenchError as error:
         fail(error)
-
-
-def build_run_config(
-    task: str | None,
-    algo: str | None,
-    policy: str | None,
-    samples: int | None,
-    seed: int | None,
-    out: str | None,
-    device: str | None,
-    overrides: list[str],
-    config_file: Path | None,
-) -> RunConfig:
-    """Merge the config file, the flags and the `-o` overrides, then fill every default."""
-    if config_file is not None:
-        base = load_config_file(config_file)
-    elif task is None or algo is None:
-        raise BenchError(
-            "bench run needs a TASK and --algo ALGO (or --config FILE); see `bench list`"
-        )
-    else:
-        base = RunConfig(task=task, algo=algo)
-    flags = {
-        "task": task,
-        "algo": algo,
-        "policy": policy,
-        "seed": seed,
-        "out": out,
-        "device": device,
-    }
-    base = replace(base, **{k: v for k, v in flags.items() if v is not None})
-    if samples is not None:
-        base = replace(base, budget=replace(base.budget or BudgetConfig(), samples=samples))
-    registry.resolve("tasks", base.task)
-    registry.resolve("algorithms", base.algo)
-    task_factory = registry.load("tasks", base.task)
-    algorithm = registry.load("algorithms", base.algo)
-    resolved = resolve_defaults(
-        apply_overrides(base, overrides, algorithm.Config, task_factory),
-        algorithm.Config,
-        task_factory,
-    )
-    from harness.api.errors import unknown_choice
-    from harness.rl.advantages import ESTIMATORS
-
-    if resolved.rollout.advantage not in ESTIMATORS:
-        raise unknown_choice("advantage estimator", resolved.rollout.advantage, ESTIMATORS)
-    return resolved
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.api.schema import EVAL_METRICS, EVAL_ROW_METRICS
 from harness.metrics.stats import Interval, bootstrap_mean
 from reports.load import Run
 from reports.pooling import Group, common_settings, group_runs
@@ -14,19 +15,7 @@ from reports.significance import ALPHA, permutation_pvalue, smallest_pvalue
 RANK_METRIC = "eval/reward"
 MIN_SEEDS = 3
 CI_METHOD = "95% percentile bootstrap over seeds (10,000 resamples, seed 0)"
-GENERIC_EVAL = {
-    "eval/reward",
-    "eval/kl_exact",
-    "eval/kl_exact_seq",
-    "eval/kl_k1",
-    "eval/kl_k1_seq",
-    "eval/distinct_1",
-    "eval/distinct_2",
-    "eval/self_bleu",
-    "eval/length",
-    "eval/tokens",
-    "eval/seconds",
-}
+GENERIC_EVAL = {f"eval/{name}" for name in (*EVAL_METRICS, *EVAL_ROW_METRICS)}
 
 
 @dataclass(frozen=True)

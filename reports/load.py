@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.api.errors import BenchError
+from harness.api.schema import BUDGET_REASONS, CURVE_KEYS, REQUIRED_KEYS, version_problem
 
 MARKERS = ("result.json", "config.json", "metrics.jsonl")
-BUDGET_REASONS = ("samples", "tokens", "updates", "seconds")
-REQUIRED = ("task", "algo", "seed", "stop_reason", "spent", "eval_before", "eval_after")
 
 
 class SkippedRun(Exception):
@@ -74,7 +73,10 @@ def read_run(directory: Path) -> Run:
     if not result_path.exists():
         raise SkippedRun("no result.json (partial or interrupted run)")
     result = read_json(result_path)
-    missing = [key for key in REQUIRED if key not in result]
+    problem = version_problem(result)
+    if problem is not None:
+        raise SkippedRun(problem)
+    missing = [key for key in REQUIRED_KEYS if key not in result]
     if missing:
         raise SkippedRun(f"result.json lacks {', '.join(missing)}")
     config = result.get("config")
@@ -141,9 +143,9 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def read_curve(metrics_path: Path, fallback: Any) -> tuple[dict[str, float], ...]:
-    """Training points (samples_seen, train/reward, train/kl_exact) from metrics.jsonl."""
+    """Training points (CURVE_KEYS and the rest of each train row) from metrics.jsonl."""
     rows = [row for row in read_jsonl(metrics_path) if row.get("kind") == "train"]
     if not rows and isinstance(fallback, list):
         rows = [row for row in fallback if isinstance(row, dict)]
     points = [numbers(row) for row in rows]
-    return tuple(p for p in points if "samples_seen" in p)
+    return tuple(p for p in points if CURVE_KEYS[0] in p)

@@ -9,6 +9,7 @@ A hub alternative is DailyDialog (`-o task.source=li2017dailydialog/daily_dialog
 
 import hashlib
 import json
+import random
 from collections.abc import Sequence
 from functools import cache
 from importlib.util import find_spec
@@ -16,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.api.errors import BenchError
-from harness.api.task import SPLITS, Example, Generation, Reward, TaskSpec
+from harness.api.task import Example, Generation, Reward, TaskSpec
 from harness.data.records import load_records
+from harness.data.splits import md5_bucket, share_of
 from tasks.rewards.composite import composite
 from tasks.rewards.learned import learned
 from tasks.rewards.lexical import BleuReward, rouge_f
+from tasks.rewards.training import Recipe, Record, RewardTrainConfig
 
 VERSION = "1"
 SHARES = {"train": (0, 90), "val": (90, 95), "test": (95, 100)}  # percent buckets of a chat hash
@@ -46,19 +49,16 @@ def dialogue(
     """
     if context_turns < 1:
         raise BenchError(f"context_turns must be ≥ 1 (got {context_turns})")
-    model = learned(path=reward_model, context="chat")
+    model = learned(path=reward_model, context=chat_context, recipe=REWARD_RECIPE)
     reward: Reward = model
     if length_penalty > 0:
         reward = composite({"learned": (1.0, model)}, length_penalty, max_reply_words)
 
     def load_split(split: str) -> list[Example]:
-        if split not in SPLITS:
-            raise BenchError(f"unknown split '{split}' (splits: {', '.join(SPLITS)})")
         chats = (
             chitchat_split(split) if source == "chitchat" else hub_chats(source, split, hub_config)
         )
-        examples = next_turn_examples(chats, context_turns, max_reply_words)
-        return examples[:train_size] if split == "train" and train_size > 0 else examples
+        return next_turn_examples(chats, context_turns, max_reply_words)
 
     return TaskSpec(
         name="dialogue",
@@ -68,6 +68,7 @@ def dialogue(
         reward=reward,
         score_metrics=dialogue_metrics,
         generation=Generation(max_new_tokens=max_new_tokens),
+        train_size=train_size,
     )
 
 
@@ -82,6 +83,11 @@ def chat_of(prompt: str) -> str:
     """The chat lines inside a rendered prompt (what the reward model sees as context)."""
     body = prompt.removeprefix(f"{INSTRUCTION}\n\n")
     return body.rsplit("\n", 1)[0]
+
+
+def chat_context(example: Example) -> str:
+    """What the reward model sees before a reply: the chat lines of the example's prompt."""
+    return chat_of(example.prompt)
 
 
 def clip(text: str, words: int = MAX_TURN_WORDS) -> str:
@@ -108,8 +114,7 @@ def chitchat_chats() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 def split_of(chat_id: str) -> str:
     """The split of a chat, from a hash of its id (all turns of a chat share a split)."""
-    bucket = int(hashlib.md5(chat_id.encode()).hexdigest(), 16) % 100
-    return next(name for name, (low, high) in SHARES.items() if low <= bucket < high)
+    return share_of(md5_bucket(chat_id), SHARES)
 
 
 def chitchat_split(split: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -156,3 +161,23 @@ def dialogue_metrics(examples: Sequence[Example], completions: Sequence[str]) ->
         "sentence_bleu": sum(bleu) / max(len(bleu), 1),
         "rougeL": sum(rouge_l) / max(len(rouge_l), 1),
     }
+
+
+def reward_records(seed: int) -> list[Record]:
+    """Reward-model pairs from the training chats: (context, real reply, another chat's reply)."""
+    chats = [turns for _, turns in chitchat_split("train") if len(turns) >= 4]
+    order = random.Random(seed)
+    records = []
+    for i, turns in enumerate(chats):
+        t = order.randrange(3, len(turns))
+        other = chats[(i + order.randrange(1, len(chats))) % len(chats)]
+        context = chat_of(render_prompt([clip(turn) for turn in turns[t - 3 : t]]))
+        records.append(Record(context, clip(turns[t]), other=clip(order.choice(other))))
+    return records
+
+
+REWARD_RECIPE = Recipe(
+    name="dialogue",
+    config=RewardTrainConfig(kind="pairs", data="chitchat", max_examples=2500, max_length=128),
+    records=reward_records,
+)

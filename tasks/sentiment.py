@@ -16,9 +16,11 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from harness.api.errors import BenchError
-from harness.api.task import SPLITS, Example, Generation, TaskSpec
+from harness.api.task import Example, Generation, TaskSpec
+from harness.data.splits import share_of
 from harness.metrics.diversity import distinct_n, mean_words
 from tasks.rewards.learned import learned
+from tasks.rewards.training import Recipe, Record, RewardTrainConfig
 
 VERSION = "1"
 BUCKETS = {"reward": (0, 50), "train": (50, 90), "val": (90, 95), "test": (95, 100)}
@@ -35,11 +37,7 @@ def sentiment(
         raise BenchError(f"prefix_words must be ≥ 1 (got {prefix_words})")
 
     def load_split(split: str) -> list[Example]:
-        if split not in SPLITS:
-            raise BenchError(f"unknown split '{split}' (splits: {', '.join(SPLITS)})")
         rows = [(key, text) for key, text, _ in imdb_rows() if bucket_of(key) == split]
-        if split == "train" and train_size > 0:
-            rows = rows[:train_size]
         return [review_example(key, text, prefix_words) for key, text in rows]
 
     return TaskSpec(
@@ -47,9 +45,10 @@ def sentiment(
         version=VERSION,
         description="IMDB review prefix → a positive continuation; reward: learned classifier",
         load_split=load_split,
-        reward=learned(path=reward_model),
+        reward=learned(path=reward_model, recipe=REWARD_RECIPE),
         score_metrics=continuation_metrics,
         generation=Generation(max_new_tokens=max_new_tokens),
+        train_size=train_size,
     )
 
 
@@ -93,13 +92,21 @@ def imdb_rows() -> tuple[tuple[str, str, int], ...]:
 
 def bucket_of(key: str) -> str:
     """reward / train / val / test, from the review's hash."""
-    bucket = int(key, 16) % 100
-    return next(name for name, (low, high) in BUCKETS.items() if low <= bucket < high)
+    return share_of(int(key, 16) % 100, BUCKETS)  # key: the first 12 hex digits of a SHA-1
 
 
-def imdb_reward_rows() -> list[tuple[str, int]]:
-    """(text, label) of the reviews kept for training the sentiment reward model."""
-    return [(text, label) for key, text, label in imdb_rows() if bucket_of(key) == "reward"]
+def reward_records(seed: int) -> list[Record]:
+    """(text, label) of the reviews kept for training the sentiment reward model (any seed)."""
+    del seed  # the reward bucket is fixed by the hashes; training subsamples it by its own seed
+    rows = [(text, label) for key, text, label in imdb_rows() if bucket_of(key) == "reward"]
+    return [Record(None, text, label=label) for text, label in rows]
+
+
+REWARD_RECIPE = Recipe(
+    name="sentiment",
+    config=RewardTrainConfig(kind="labels", data="imdb", max_examples=2000, max_length=128),
+    records=reward_records,
+)
 
 
 def continuation_metrics(

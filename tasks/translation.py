@@ -18,8 +18,9 @@ from typing import Any
 import sacrebleu
 
 from harness.api.errors import BenchError
-from harness.api.task import SPLITS, Example, Generation, Reward, TaskSpec
+from harness.api.task import Example, Generation, Reward, TaskSpec
 from harness.data.records import load_records
+from harness.data.splits import md5_bucket, share_of
 from tasks.rewards.lexical import bleu, chrf
 
 VERSION = "1"
@@ -55,15 +56,11 @@ def translation(
     score: Reward = bleu() if reward == "bleu" else chrf()
 
     def load_split(split: str) -> list[Example]:
-        if split not in SPLITS:
-            raise BenchError(f"unknown split '{split}' (splits: {', '.join(SPLITS)})")
         if source == "trans-de-en":
             pairs = dictionary_split(dictionary_path(), split)
         else:
             rows = load_records(source, split, hub_config)
             pairs = [row_pair(row, source_field, target_field) for row in rows]
-        if split == "train" and train_size > 0:
-            pairs = pairs[:train_size]
         return [Example(id=key(de), prompt=render_prompt(de), references=(en,)) for de, en in pairs]
 
     return TaskSpec(
@@ -74,6 +71,7 @@ def translation(
         reward=score,
         score_metrics=translation_metrics,
         generation=Generation(max_new_tokens=max_new_tokens),
+        train_size=train_size,
     )
 
 
@@ -133,8 +131,7 @@ def dictionary_pairs(path: Path) -> tuple[tuple[str, str], ...]:
 
 def split_of(german: str) -> str:
     """The split a pair belongs to, from a hash of its German side (stable across versions)."""
-    bucket = int(hashlib.md5(german.encode()).hexdigest(), 16) % 100
-    return next(name for name, (low, high) in SHARES.items() if low <= bucket < high)
+    return share_of(md5_bucket(german), SHARES)
 
 
 def dictionary_split(path: Path, split: str) -> list[tuple[str, str]]:

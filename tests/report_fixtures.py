@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.api.schema import BUDGET_REASONS, SCHEMA_VERSION
+
 CONFIG: dict[str, Any] = {
     "task": "summarization",
     "algo": "reinforce",
@@ -119,13 +121,14 @@ def make_run(
     write_jsonl(path / "metrics.jsonl", [*lines, {"kind": "eval", "label": "after", **after}])
     write_samples(path, algo, seed, reward)
     result = {
+        "schema_version": SCHEMA_VERSION,
         "task": config["task"],
         "task_version": task_version,
         "algo": algo,
         "policy": config["policy"],
         "seed": seed,
         "stop_reason": stop_reason,
-        "completed": stop_reason in ("samples", "tokens", "updates", "seconds"),
+        "completed": stop_reason in BUDGET_REASONS,
         "spent": {"samples": 64, "tokens": 2000 + seed, "updates": 2, "seconds": 10.0 + seed},
         "eval_before": before,
         "eval_after": after,

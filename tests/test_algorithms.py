@@ -1,6 +1,5 @@
 """Every registered algorithm: the same gradient at θ = θ_old, a working update, learning."""
 
-import importlib
 import json
 
 import pytest
@@ -13,11 +12,6 @@ from harness.rl.losses import policy_logprobs
 from harness.rl.value import attach_value_head, value_head
 
 ALGORITHMS = sorted(registry.entries("algorithms"))
-
-
-def algorithm_module(name: str):
-    """The module of a registered algorithm (its `batch_loss` is the loss `update` follows)."""
-    return importlib.import_module(registry.resolve("algorithms", name).target.partition(":")[0])
 
 
 def on_policy_batch(policy, token_level: bool) -> Batch:
@@ -34,18 +28,18 @@ def on_policy_batch(policy, token_level: bool) -> Batch:
         prompt_ids=rollout.prompt_ids, prompt_mask=rollout.prompt_mask,
         completion_ids=rollout.completion_ids, completion_mask=rollout.completion_mask,
         old_logprobs=old, ref_logprobs=ref, returns=torch.randn(8), advantages=torch.randn(shape),
-        samples_per_prompt=2, temperature=1.0, micro_batch_prompts=2,
     )  # fmt: skip
     with torch.no_grad():
-        exact_old = policy_logprobs(policy.model, batch)
+        exact_old = policy_logprobs(policy.model, batch, temperature=1.0)
     return Batch(**{**batch.__dict__, "old_logprobs": exact_old})
 
 
 def loss_gradient(model, name: str, batch: Batch) -> torch.Tensor:
-    """∇θ of the algorithm's loss at θ_old, flattened."""
-    module = algorithm_module(name)
+    """∇θ of the algorithm's declared loss at θ_old, flattened."""
+    algorithm = registry.load("algorithms", name)
     model.zero_grad(set_to_none=True)
-    module.batch_loss(policy_logprobs(model, batch), batch, module.Config()).backward()
+    logprobs = policy_logprobs(model, batch, temperature=1.0)
+    algorithm.loss(logprobs, batch, algorithm.Config()).backward()
     grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
     model.zero_grad(set_to_none=True)
     return grads
@@ -66,13 +60,12 @@ def run_rows(tmp_path, algo: str, overrides: list[str]) -> list[dict]:
     """Train rows of a 2-update run of `algo` on the tiny policy."""
     from rich.console import Console
 
-    from harness.cli import build_run_config
-    from harness.run.runner import run
+    from harness.launch import build_config, run
 
-    config = build_run_config(
-        "summarization", algo, "tiny", 16, 0, str(tmp_path), None,
-        ["prompts_per_update=2", "rollout.samples_per_prompt=4", "eval.prompts=2",
-         "task.max_source_words=40", "task.max_new_tokens=12", *overrides], None,
+    config = build_config(
+        "summarization", algo, policy="tiny", samples=16, seed=0, out=str(tmp_path),
+        overrides=["prompts_per_update=2", "rollout.samples_per_prompt=4", "eval.prompts=2",
+                   "task.max_source_words=40", "task.max_new_tokens=12", *overrides],
     )  # fmt: skip
     run_dir = run(config, Console(quiet=True))
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]

@@ -46,7 +46,7 @@ def test_list_names_every_kind():
         ),
         (
             ["run", "summarization", "--algo", "reinforce", "-o", "advantage=gea"],
-            "unknown advantage estimator 'gea'",
+            "rollout.advantage must be one of batch-mean, ema, gae, none, rloo; got 'gea'",
         ),
         (["run", "summarization"], "bench run needs a TASK and --algo ALGO"),
     ],

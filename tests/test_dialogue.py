@@ -17,8 +17,9 @@ from tasks.dialogue import (
     dialogue_metrics,
     next_turn_examples,
     render_prompt,
+    reward_records,
 )
-from tasks.rewards.training import RewardTrainConfig, builtin_records, train_reward_model
+from tasks.rewards.training import RewardTrainConfig, train_reward_model
 
 CHAT = ("hi", "hello there", "how are you?", "good thanks, and you?", "fine")
 
@@ -43,7 +44,7 @@ def test_chitchat_splits_are_disjoint_and_stable():
     task = dialogue(train_size=50)
     assert len(task.examples("train")) == 50
     assert task.examples("val")[0] == dialogue().examples("val")[0]
-    pairs = builtin_records("chitchat", 0)
+    pairs = reward_records(0)
     assert all(p.context and p.text and p.other for p in pairs[:50])
     with pytest.raises(BenchError, match="context_turns"):
         dialogue(context_turns=0)
@@ -62,7 +63,7 @@ def test_metrics_by_hand():
 def test_dialogue_runs_end_to_end_with_tiny_and_a_small_reward_model(tmp_path, bench_cache):
     config = RewardTrainConfig(kind="pairs", data="chitchat", max_examples=40, max_length=64)
     folder = tmp_path / "rm"
-    train_reward_model("dialogue-small", config, folder, progress=False)
+    train_reward_model("dialogue-small", config, folder, progress=False, source=reward_records)
     args = ["run", "dialogue", "--algo", "reinforce", "--policy", "tiny", "--samples", "8"]
     args += ["--out", str(tmp_path / "runs"), "-o", f"task.reward_model={folder}"]
     args += ["-o", "task.train_size=40", "-o", "task.length_penalty=0.1", "-o", "eval.prompts=2"]

@@ -12,8 +12,7 @@ import pytest
 from rich.console import Console
 
 from harness.api import registry
-from harness.cli import build_run_config
-from harness.run.runner import run
+from harness.launch import build_config, run
 
 LEARNABLE = registry.Entry("extractive", "learnable_task:extractive", "test task")
 
@@ -28,15 +27,14 @@ def learnable_task(monkeypatch):
 
 def train_curve(algo: str, out: Path, overrides: list[str]) -> tuple[list[float], dict]:
     """Run `algo` on the learnable task; return the per-update train rewards and result.json."""
-    config = build_run_config(
+    config = build_config(
         "extractive",
         algo,
-        "tiny",
-        1536,
-        0,
-        str(out),
-        None,
-        [
+        policy="tiny",
+        samples=1536,
+        seed=0,
+        out=str(out),
+        overrides=[
             "prompts_per_update=8",
             "rollout.samples_per_prompt=8",
             "eval.prompts=32",
@@ -44,7 +42,6 @@ def train_curve(algo: str, out: Path, overrides: list[str]) -> tuple[list[float]
             "rollout.kl_coef=0",
             *overrides,
         ],
-        None,
     )
     run_dir = run(config, Console(quiet=True))
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]

@@ -3,6 +3,7 @@
 import torch
 
 from baselines import reinforce
+from harness.api.algorithm import LossSettings, UpdateContext
 from harness.api.batch import Batch
 from harness.rl.losses import accumulate_gradients, per_sequence_mean
 
@@ -33,7 +34,7 @@ def test_per_sequence_mean_by_hand():
     assert per_sequence_mean(values, mask).item() == (1.0 + 7.0) / 2
 
 
-def make_batch(policy, micro_batch_prompts: int) -> Batch:
+def make_batch(policy) -> Batch:
     from harness.run.rollout import reference_scores, sample_rollout
     from tasks.summarization import summarization
 
@@ -51,9 +52,6 @@ def make_batch(policy, micro_batch_prompts: int) -> Batch:
         ref_logprobs=ref,
         returns=returns,
         advantages=returns - 3.5,
-        samples_per_prompt=2,
-        temperature=1.0,
-        micro_batch_prompts=micro_batch_prompts,
     )
 
 
@@ -62,9 +60,13 @@ def test_micro_batches_accumulate_the_full_batch_gradient(tiny_policy):
 
     def gradient(micro: int) -> tuple[float, torch.Tensor]:
         model.zero_grad(set_to_none=True)
-        batch = make_batch(tiny_policy, micro)
+        batch = make_batch(tiny_policy)
+        context = UpdateContext(LossSettings(temperature=1.0, micro_batch_prompts=micro))
         total = accumulate_gradients(
-            model, batch, lambda lp, mb: reinforce.loss(lp, mb.advantages, mb.completion_mask)
+            model,
+            batch,
+            context,
+            lambda lp, mb: reinforce.loss(lp, mb.advantages, mb.completion_mask),
         )
         grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
         return total, grads

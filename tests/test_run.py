@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli import app, build_run_config
+from harness.cli import app
+from harness.launch import build_config, run
 
 FAST = [
     "-o",
@@ -128,18 +129,16 @@ def test_interrupted_run_keeps_its_updates(bench_cache, tmp_path, monkeypatch):
         return real_step(*args, **kwargs)
 
     monkeypatch.setattr(runner, "train_step", step_then_interrupt)
-    config = build_run_config(
+    config = build_config(
         "summarization",
         "reinforce",
-        "tiny",
-        64,
-        0,
-        str(tmp_path),
-        None,
-        [arg for arg in FAST if arg != "-o"],
-        None,
+        policy="tiny",
+        samples=64,
+        seed=0,
+        out=str(tmp_path),
+        overrides=[arg for arg in FAST if arg != "-o"],
     )
-    run_dir = runner.run(config, Console(quiet=True))
+    run_dir = run(config, Console(quiet=True))
     result = json.loads((run_dir / "result.json").read_text())
     assert result["stop_reason"] == "interrupted" and not result["completed"]
     assert result["spent"]["updates"] == 2 and result["eval_after"] is None

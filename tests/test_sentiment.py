@@ -8,9 +8,9 @@ from tasks.sentiment import (
     bucket_of,
     clean,
     continuation_metrics,
-    imdb_reward_rows,
     imdb_rows,
     review_example,
+    reward_records,
     sentiment,
 )
 
@@ -24,12 +24,12 @@ def test_review_prefix_and_cleaning():
 def test_reward_model_reviews_never_appear_as_prompts():
     rows = imdb_rows()
     assert len(rows) == 25_000
-    reward_texts = {text for text, _ in imdb_reward_rows()}
+    reward_texts = {record.text for record in reward_records(0)}
     task = sentiment(train_size=0, prefix_words=8)
     prompts = {e.id for s in ("train", "val", "test") for e in task.examples(s)}
     assert len(reward_texts) > 10_000 and len(prompts) > 10_000
     assert all(bucket_of(key) != "reward" for key in prompts)
-    assert sum(label for _, label in imdb_reward_rows()) / len(reward_texts) == pytest.approx(
+    assert sum(record.label for record in reward_records(0)) / len(reward_texts) == pytest.approx(
         0.5, abs=0.03
     )
     with pytest.raises(BenchError, match="prefix_words"):

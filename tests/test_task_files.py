@@ -98,8 +98,8 @@ def test_task_file_runs_through_bench_run_and_logs_components(task_file, bench_c
 
 
 def test_shipped_task_file_is_registered_by_name():
-    from harness.api import registry
+    from harness.data.task_files import task_entries
 
-    assert "capitals" in registry.entries("tasks")
+    assert "capitals" in task_entries()
     lines = validate("capitals", count=1)
     assert lines[0].startswith("task capitals v1")

@@ -5,6 +5,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.utils import parameters_to_vector
 
 from baselines import trpo
+from harness.api.algorithm import LossSettings
 from harness.api.batch import Batch
 
 
@@ -25,9 +26,11 @@ def tiny_lm_batch(model) -> Batch:
         prompt_ids=torch.randint(3, vocab, (2, 4)), prompt_mask=torch.ones(2, 4, dtype=torch.long),
         completion_ids=completions, completion_mask=torch.tensor([[1.0, 1, 1], [1, 1, 0]] * 2),
         old_logprobs=torch.zeros(4, 3), ref_logprobs=torch.zeros(4, 3), returns=torch.zeros(4),
-        advantages=torch.tensor([1.0, -1.0, 0.5, -0.5]), samples_per_prompt=2, temperature=1.0,
-        micro_batch_prompts=1,
+        advantages=torch.tensor([1.0, -1.0, 0.5, -0.5]),
     )  # fmt: skip
+
+
+SETTINGS = LossSettings(temperature=1.0, micro_batch_prompts=1)
 
 
 def small_llama():
@@ -47,7 +50,7 @@ def test_fisher_vector_product_equals_explicit_hessian_vector_product():
     params = [p for p in model.parameters()]
     theta = parameters_to_vector(params).detach()
     with torch.no_grad():
-        old = [trpo.log_softmax(model, mb)[0].double() for mb in batch.micro_batches()]
+        old = [trpo.log_softmax(model, mb, 1.0)[0].double() for mb in batch.micro_batches(1)]
 
     def mean_kl(vector: torch.Tensor) -> torch.Tensor:
         named = {}
@@ -56,7 +59,7 @@ def test_fisher_vector_product_equals_explicit_hessian_vector_product():
             named[name] = vector[offset : offset + p.numel()].view_as(p)
             offset += p.numel()
         total, count = 0.0, 0.0
-        for micro, old_logp in zip(batch.micro_batches(), old, strict=True):
+        for micro, old_logp in zip(batch.micro_batches(1), old, strict=True):
             logits = torch.func.functional_call(
                 model, named, (), {"input_ids": torch.cat([micro.prompt_ids.repeat_interleave(2, 0),
                                    micro.completion_ids], 1)},
@@ -71,9 +74,9 @@ def test_fisher_vector_product_equals_explicit_hessian_vector_product():
     v = torch.randn_like(theta)
     with sdpa_kernel(SDPBackend.MATH):  # the fused kernels have no double backward
         hessian = torch.autograd.functional.hessian(mean_kl, theta)
-    product = trpo.fisher_product(model, params, batch, damping=0.0)
+    product = trpo.fisher_product(model, params, batch, damping=0.0, settings=SETTINGS)
     torch.testing.assert_close(product(v), hessian @ v, atol=1e-6, rtol=0)
-    damped = trpo.fisher_product(model, params, batch, damping=0.1)
+    damped = trpo.fisher_product(model, params, batch, damping=0.1, settings=SETTINGS)
     torch.testing.assert_close(damped(v), hessian @ v + 0.1 * v, atol=1e-6, rtol=0)
 
 

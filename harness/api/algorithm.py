@@ -1,23 +1,61 @@
-"""What an algorithm is: a frozen Config type and the two functions the runner calls."""
+"""What an algorithm is: a frozen Config type, its loss, and the two functions the runner calls.
+
+The runner builds `LossSettings` once per run from the shared rollout config and hands every
+update an `UpdateContext` with them and this update's KL coefficient (adaptive β changes it).
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from torch import Tensor
 from transformers import PreTrainedModel
 
 from harness.api.batch import Batch
+from harness.api.choices import KLEstimator
+
+
+@dataclass(frozen=True)
+class LossSettings:
+    """Run settings every algorithm's loss shares; the same for all algorithms of a comparison.
+
+    temperature: the sampling temperature (log-probs use the same tempered distribution).
+    micro_batch_prompts: prompts per forward/backward chunk (memory only, same gradient).
+    kl_estimator: the sample estimator of the KL term when the penalty sits in the loss.
+    value_coef: weight of the value loss added to gradient-based losses with gae.
+    """
+
+    temperature: float
+    micro_batch_prompts: int
+    kl_estimator: KLEstimator = "k1"
+    value_coef: float = 0.0
+
+
+@dataclass(frozen=True)
+class UpdateContext:
+    """What one update needs beyond its batch: the run's settings and this update's KL weight.
+
+    kl_loss_coef is β of the KL term in the loss (0 when the penalty sits in the reward).
+    """
+
+    settings: LossSettings
+    kl_loss_coef: float = 0.0
 
 
 @dataclass(frozen=True)
 class Algorithm:
-    """An RL update rule. `init` builds its state (optimizer, ...); `update` takes one step.
+    """An RL update rule.
 
-    `update(model, batch, config, state)` returns a flat dict of namespaced statistics
-    (e.g. `loss/policy`), written to metrics.jsonl next to the runner's own.
+    `Config(**options)` builds its frozen settings (raising BenchError on a bad value);
+    `init(model, config)` builds its state (optimizer, ...); `update(model, batch, config, state,
+    context)` takes one step and returns a flat dict of namespaced statistics (e.g.
+    `loss/policy`), written to metrics.jsonl next to the runner's own. `loss(logprobs, batch,
+    config)` is the scalar whose gradient `update` follows on a whole batch at θ = θ_old: the
+    cross-algorithm tests compare these gradients (all equal REINFORCE's there).
     """
 
     name: str
     Config: type
     init: Callable[[PreTrainedModel, Any], Any]
-    update: Callable[[PreTrainedModel, Batch, Any, Any], dict[str, float]]
+    update: Callable[[PreTrainedModel, Batch, Any, Any, UpdateContext], dict[str, float]]
+    loss: Callable[[Tensor, Batch, Any], Tensor]

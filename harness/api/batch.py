@@ -1,4 +1,4 @@
-"""The tensors one policy update sees: what the runner hands every algorithm's `update`."""
+"""The tensors one policy update sees, and the one way to cut them into chunks of prompts."""
 
 from dataclasses import dataclass, replace
 
@@ -6,16 +6,26 @@ import torch
 from torch import Tensor
 
 
+def prompt_chunks(prompts: int, samples_per_prompt: int, size: int) -> list[tuple[slice, slice]]:
+    """(prompt slice, completion-row slice) of consecutive chunks of at most `size` prompts.
+
+    Rows of one prompt are consecutive, so prompts [a, b) own completion rows [a·k, b·k).
+    """
+    k = samples_per_prompt
+    return [
+        (slice(start, min(start + size, prompts)), slice(start * k, min(start + size, prompts) * k))
+        for start in range(0, prompts, size)
+    ]
+
+
 @dataclass(frozen=True)
 class Batch:
     """One update's data: P prompts, B = P·k completions, T completion positions.
 
-    prompt_ids, prompt_mask: (P, L). completion_ids, completion_mask: (B, T).
+    prompt_ids, prompt_mask: (P, L) left-padded. completion_ids, completion_mask: (B, T).
     old_logprobs (sampling policy) and ref_logprobs (reference policy): (B, T).
     returns: (B,) KL-shaped sequence returns; advantages: (B,) or (B, T) (per token, gae).
     value_targets: (B, T) regression targets of the value head (gae only, else None).
-    kl_loss_coef, kl_estimator: the KL penalty added to every loss (placement `loss`; β = 0
-    when the penalty is in the reward). value_coef: weight of the value loss with gae.
     """
 
     prompt_ids: Tensor
@@ -26,31 +36,31 @@ class Batch:
     ref_logprobs: Tensor
     returns: Tensor
     advantages: Tensor
-    samples_per_prompt: int
-    temperature: float
-    micro_batch_prompts: int
     value_targets: Tensor | None = None
-    kl_loss_coef: float = 0.0
-    kl_estimator: str = "k1"
-    value_coef: float = 0.0
 
     @property
     def size(self) -> int:
         """Number of completions B."""
         return self.completion_ids.shape[0]
 
-    def micro_batches(self) -> list["Batch"]:
-        """Consecutive slices of `micro_batch_prompts` prompts with their k completions each."""
-        step = self.micro_batch_prompts
-        prompts = self.prompt_ids.shape[0]
-        return [
-            self.prompt_slice(start, min(start + step, prompts))
-            for start in range(0, prompts, step)
-        ]
+    @property
+    def prompts(self) -> int:
+        """Number of prompts P."""
+        return self.prompt_ids.shape[0]
 
-    def prompt_slice(self, start: int, stop: int) -> "Batch":
-        """The sub-batch of prompts [start, stop) and their completions."""
-        return self.select_prompts(torch.arange(start, stop, device=self.prompt_ids.device))
+    @property
+    def samples_per_prompt(self) -> int:
+        """k = B / P completions per prompt."""
+        return self.size // self.prompts
+
+    def micro_batches(self, prompts_per_chunk: int) -> list["Batch"]:
+        """Consecutive slices of `prompts_per_chunk` prompts with their k completions each."""
+        return [
+            self.select_prompts(
+                torch.arange(chunk.start, chunk.stop, device=self.prompt_ids.device)
+            )
+            for chunk, _ in prompt_chunks(self.prompts, self.samples_per_prompt, prompts_per_chunk)
+        ]
 
     def select_prompts(self, prompts: Tensor) -> "Batch":
         """The sub-batch of the given prompt indices (P',) and their completions, in that order."""

@@ -6,6 +6,7 @@ must not import torch. Third-party packages add entries through the entry-point 
 """
 
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Literal
@@ -92,14 +93,14 @@ BUILTIN: dict[Kind, tuple[Entry, ...]] = {
 }
 
 
-def entries(kind: Kind) -> dict[str, Entry]:
-    """All entries of one kind: built-ins first, then installed plugins (which may not shadow)."""
-    found = {entry.name: entry for entry in BUILTIN[kind]}
-    if kind == "tasks":  # YAML task files shipped in tasks/files, by name
-        from harness.data.task_files import builtin_files
+def entries(kind: Kind, extra: Iterable[Entry] = ()) -> dict[str, Entry]:
+    """All entries of one kind: built-ins, then `extra` (e.g. task files), then installed plugins.
 
-        for name, path in builtin_files().items():
-            found.setdefault(name, Entry(name, str(path), f"task file {path.name}"))
+    A later source never shadows an earlier one.
+    """
+    found = {entry.name: entry for entry in BUILTIN[kind]}
+    for entry in extra:
+        found.setdefault(entry.name, entry)
     for point in entry_points(group=f"bench.{kind}"):
         if point.name in found:
             continue
@@ -108,31 +109,47 @@ def entries(kind: Kind) -> dict[str, Entry]:
     return found
 
 
-def resolve(kind: Kind, name: str) -> Entry:
+def resolve(kind: Kind, name: str, extra: Iterable[Entry] = ()) -> Entry:
     """Find an entry by name, or raise a BenchError with the valid names and a did-you-mean."""
-    if kind == "tasks" and name.endswith((".yaml", ".yml")):
-        return Entry(name, name, "task file", origin="file")
-    known = entries(kind)
+    known = entries(kind, extra)
     if name not in known:
         raise unknown_choice(SINGULAR[kind], name, known)
     return known[name]
 
 
 def load(kind: Kind, name: str) -> Any:
-    """Import and return the object registered under `name`."""
-    return import_target(resolve(kind, name).target)
+    """Import the object registered under `name` and check that it is what `kind` needs."""
+    entry = resolve(kind, name)
+    return checked(kind, entry, import_target(entry.target))
+
+
+def checked(kind: Kind, entry: Entry, loaded: Any) -> Any:
+    """`loaded` itself, or a one-line BenchError when it is not an Algorithm / a factory."""
+    if kind == "algorithms":
+        from harness.api.algorithm import Algorithm  # lazy: listing entries never imports torch
+
+        if not isinstance(loaded, Algorithm):
+            raise BenchError(
+                f"algorithm '{entry.name}' ({entry.target}) is a {type(loaded).__name__}, "
+                "not a harness.api.algorithm.Algorithm"
+            )
+    elif not callable(loaded):
+        raise BenchError(
+            f"{SINGULAR[kind]} '{entry.name}' ({entry.target}) is a {type(loaded).__name__}, "
+            f"not a callable {SINGULAR[kind]} factory"
+        )
+    return loaded
 
 
 def import_target(target: str) -> Any:
-    """Import "package.module:attr" and return the attribute (a .yaml target: its task factory)."""
-    if target.endswith((".yaml", ".yml")):
-        from harness.data.task_files import file_factory
-
-        return file_factory(target)
+    """Import "package.module:attr" and return the attribute."""
     module_name, _, attr = target.partition(":")
     if not attr:
         raise BenchError(f"registry target '{target}' must look like 'package.module:attr'")
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        raise BenchError(f"cannot import '{module_name}' (target '{target}'): {err}") from err
     try:
         return getattr(module, attr)
     except AttributeError as err:

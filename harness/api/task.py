@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-SPLITS = ("train", "val", "test")
+from harness.api.choices import SPLITS, Split
+from harness.api.errors import BenchError
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Task(Protocol):
     reward: Reward
     generation: Generation
 
-    def examples(self, split: str) -> list[Example]: ...
+    def examples(self, split: Split) -> list[Example]: ...
 
     def metrics(
         self, examples: Sequence[Example], completions: Sequence[str]
@@ -68,7 +69,11 @@ class Task(Protocol):
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """A Task built from plain parts: a split loader, a reward and a metrics function."""
+    """A Task built from plain parts: a split loader, a reward and a metrics function.
+
+    `examples` checks the split name and keeps the first `train_size` training examples (0: all),
+    so a split loader only reads data.
+    """
 
     name: str
     version: str
@@ -77,10 +82,14 @@ class TaskSpec:
     reward: Reward
     score_metrics: Callable[[Sequence[Example], Sequence[str]], dict[str, float]]
     generation: Generation = Generation()
+    train_size: int = 0
 
-    def examples(self, split: str) -> list[Example]:
+    def examples(self, split: Split) -> list[Example]:
         """The examples of one split (train, val or test)."""
-        return self.load_split(split)
+        if split not in SPLITS:
+            raise BenchError(f"unknown split '{split}' (splits: {', '.join(SPLITS)})")
+        examples = self.load_split(split)
+        return examples[: self.train_size] if split == "train" and self.train_size > 0 else examples
 
     def metrics(self, examples: Sequence[Example], completions: Sequence[str]) -> dict[str, float]:
         """Task metrics over a set of completions, keyed without the `eval/` prefix."""

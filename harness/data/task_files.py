@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.api import registry
+from harness.api.choices import SPLITS
 from harness.api.errors import BenchError
-from harness.api.task import SPLITS, Example, Generation, Reward, TaskSpec
+from harness.api.task import Example, Generation, Reward, Task, TaskSpec
 
 SUFFIXES = (".yaml", ".yml")
 TOP_KEYS = (
@@ -31,14 +32,30 @@ REQUIRED = ("name", "version", "data", "prompt", "reference", "reward")
 BUILTIN_FOLDER = Path(__file__).resolve().parents[2] / "tasks" / "files"
 
 
-def is_task_file(name: str) -> bool:
-    """Whether a task name is a path to a YAML task file."""
-    return name.endswith(SUFFIXES) and Path(name).is_file()
+COMPOSITE = "tasks.rewards.composite:composite"  # imported by name: the engine never imports tasks
 
 
-def builtin_files() -> dict[str, Path]:
+def builtin_files() -> list[registry.Entry]:
     """Task files shipped in tasks/files, by file stem (listed without reading them)."""
-    return {path.stem: path for path in sorted(BUILTIN_FOLDER.glob("*.y*ml"))}
+    return [
+        registry.Entry(path.stem, str(path), f"task file {path.name}")
+        for path in sorted(BUILTIN_FOLDER.glob("*.y*ml"))
+    ]
+
+
+def task_entries() -> dict[str, registry.Entry]:
+    """Every task name: registered tasks, then the shipped task files, then plugins."""
+    return registry.entries("tasks", builtin_files())
+
+
+def task_factory(name: str) -> Callable[..., Task]:
+    """The factory of a task: a registered name, a shipped task file or a path to a YAML file."""
+    if name.endswith(SUFFIXES):
+        return file_factory(name)
+    entry = registry.resolve("tasks", name, builtin_files())
+    if entry.target.endswith(SUFFIXES):
+        return file_factory(entry.target)
+    return registry.checked("tasks", entry, registry.import_target(entry.target))
 
 
 def read_spec(path: Path) -> dict[str, Any]:
@@ -88,11 +105,7 @@ def build_task(path: Path, spec: dict[str, Any], max_new_tokens: int, train_size
     def load_split(split: str) -> list[Example]:
         from harness.data.records import load_records
 
-        if split not in SPLITS:
-            raise BenchError(f"unknown split '{split}' (splits: {', '.join(SPLITS)})")
         rows = load_records(source, split, data.get("hub_config"))
-        if split == "train" and train_size > 0:
-            rows = rows[:train_size]
         return [row_example(path, spec, row, i) for i, row in enumerate(rows)]
 
     def score_metrics(examples: Sequence[Example], completions: Sequence[str]) -> dict[str, float]:
@@ -107,6 +120,7 @@ def build_task(path: Path, spec: dict[str, Any], max_new_tokens: int, train_size
         reward=reward_from(spec["reward"]),
         score_metrics=score_metrics,
         generation=Generation(max_new_tokens=max_new_tokens),
+        train_size=train_size,
     )
 
 
@@ -128,8 +142,7 @@ def reward_from(entry: Any) -> Reward:
     if isinstance(entry, str):
         return make_reward(entry, {})
     if isinstance(entry, dict) and "components" in entry:
-        from tasks.rewards.composite import composite
-
+        composite = registry.import_target(COMPOSITE)
         parts = {}
         for name, weight in dict(entry["components"]).items():
             if isinstance(weight, dict):
@@ -161,8 +174,7 @@ def make_reward(name: str, args: dict[str, Any]) -> Reward:
 
 def validate(target: str, count: int = 3) -> list[str]:
     """Build a task (file or name); render `count` val examples with their self-reward."""
-    factory = file_factory(target) if is_task_file(target) else registry.load("tasks", target)
-    task = factory()
+    task = task_factory(target)()
     sizes = {split: len(task.examples(split)) for split in SPLITS}
     lines = [f"task {task.name} v{task.version}: {task.description}", f"reward {task.reward.name}"]
     lines.append("examples " + " · ".join(f"{s} {n}" for s, n in sizes.items()))

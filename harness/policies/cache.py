@@ -1,5 +1,6 @@
-"""Building cached folders (policies, reward models) so a crash never leaves half a folder."""
+"""The cache of built folders (policies, reward models); a crash never leaves half a folder."""
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -17,3 +18,9 @@ def write_folder_atomically(folder: Path, write: Callable[[Path], None]) -> None
         staging.rename(folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def cache_root() -> Path:
+    """Where built policies and reward models are cached (override with BENCH_CACHE)."""
+    default = Path.home() / ".cache" / "rl-lm-bench"
+    return Path(os.environ.get("BENCH_CACHE", default))

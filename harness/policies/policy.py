@@ -1,7 +1,6 @@
 """Policies: load a causal LM (named, hub id or local folder), format prompts, freeze a copy."""
 
 import copy
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 from harness.api import registry
 from harness.api.errors import BenchError, unknown_choice
 from harness.api.task import Task
+from harness.policies.cache import cache_root
 
 
 @dataclass
@@ -40,25 +40,27 @@ class Policy:
         )
 
 
-def cache_root() -> Path:
-    """Where built policies are cached (override with BENCH_CACHE)."""
-    default = Path.home() / ".cache" / "rl-lm-bench"
-    return Path(os.environ.get("BENCH_CACHE", default))
+def policy_source(name: str) -> str:
+    """registered | local folder | hub, for a policy name; nothing is loaded (checked up front)."""
+    if name in registry.entries("policies"):
+        return "registered"
+    if Path(name).exists():
+        return "local folder"
+    if "/" in name:
+        return "hub"
+    raise unknown_choice(
+        "policy", name, [*registry.entries("policies"), "<hub id>", "<local folder>"]
+    )
 
 
 def policy_folder(name: str, task: Task) -> tuple[Path | str, str]:
     """Folder or hub id to load for a policy name, and a note saying where it came from."""
-    if name in registry.entries("policies"):
+    source = policy_source(name)
+    if source == "registered":
         build = registry.load("policies", name)
         folder, built = build(task, cache_root())
         return folder, "built" if built else "cached"
-    if Path(name).exists():
-        return Path(name), "local folder"
-    if "/" in name:
-        return name, "hub"
-    raise unknown_choice(
-        "policy", name, [*registry.entries("policies"), "<hub id>", "<local folder>"]
-    )
+    return (Path(name), source) if source == "local folder" else (name, source)
 
 
 def load_policy(name: str, task: Task, device: str) -> tuple[Policy, str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from harness.api.errors import unknown_choice
+from harness.api.choices import Advantage
 
 
 def leave_one_out(returns: Tensor, samples_per_prompt: int) -> Tensor:
@@ -87,7 +87,7 @@ SEQUENCE_ESTIMATORS: dict[str, Callable[[Tensor, int], Tensor]] = {
     "batch-mean": batch_mean,
     "none": no_baseline,
 }
-ESTIMATORS: dict[str, str] = {
+ESTIMATORS: dict[Advantage, str] = {
     "rloo": "leave-one-out over the k samples of a prompt (default)",
     "batch-mean": "the batch's mean return",
     "ema": "a running mean of past returns",
@@ -98,8 +98,6 @@ ESTIMATORS: dict[str, str] = {
 
 def estimate(name: str, returns: Tensor, samples_per_prompt: int) -> Tensor:
     """Apply the stateless sequence-level estimator called `name`."""
-    if name not in SEQUENCE_ESTIMATORS:
-        raise unknown_choice("advantage estimator", name, SEQUENCE_ESTIMATORS)
     return SEQUENCE_ESTIMATORS[name](returns, samples_per_prompt)
 
 
@@ -107,16 +105,12 @@ def estimate(name: str, returns: Tensor, samples_per_prompt: int) -> Tensor:
 class Estimator:
     """The run's advantage estimator, with the state it keeps between updates."""
 
-    name: str
+    name: Advantage
     samples_per_prompt: int
     gamma: float = 1.0
     lam: float = 0.95
     ema_decay: float = 0.9
     ema_baseline: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.name not in ESTIMATORS:
-            raise unknown_choice("advantage estimator", self.name, ESTIMATORS)
 
     @property
     def needs_values(self) -> bool:

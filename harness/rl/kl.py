@@ -10,13 +10,14 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from harness.api.errors import unknown_choice
+from harness.api.choices import KLEstimator, KLPlacement
+from harness.rl.logprobs import tempered_log_softmax
 
 
 def exact_kl(logits: Tensor, ref_logits: Tensor, temperature: float = 1.0) -> Tensor:
     """KL(π‖π_ref) per position (…,) summed over the whole vocabulary, from logits (…, V)."""
-    logp = torch.log_softmax(logits.float() / temperature, dim=-1)
-    logq = torch.log_softmax(ref_logits.float() / temperature, dim=-1)
+    logp = tempered_log_softmax(logits, temperature)
+    logq = tempered_log_softmax(ref_logits, temperature)
     # KL ≥ 0; the clamp only removes float round-off of order 1e-10 around zero.
     return (logp.exp() * (logp - logq)).sum(-1).clamp(min=0.0)
 
@@ -37,14 +38,11 @@ def k3(logprobs: Tensor, ref_logprobs: Tensor) -> Tensor:
     return torch.expm1(log_ratio) - log_ratio
 
 
-ESTIMATORS: dict[str, Callable[[Tensor, Tensor], Tensor]] = {"k1": k1, "k2": k2, "k3": k3}
-PLACEMENTS = ("reward", "loss")
+ESTIMATORS: dict[KLEstimator, Callable[[Tensor, Tensor], Tensor]] = {"k1": k1, "k2": k2, "k3": k3}
 
 
-def estimate_kl(name: str, logprobs: Tensor, ref_logprobs: Tensor) -> Tensor:
+def estimate_kl(name: KLEstimator, logprobs: Tensor, ref_logprobs: Tensor) -> Tensor:
     """Per-token KL estimate (B, T) with the sample estimator called `name` (k1, k2, k3)."""
-    if name not in ESTIMATORS:
-        raise unknown_choice("KL estimator", name, ESTIMATORS)
     return ESTIMATORS[name](logprobs, ref_logprobs)
 
 
@@ -59,13 +57,9 @@ class KLControl:
     """The KL penalty β across updates: fixed, or adapted toward `target` after every update."""
 
     coef: float
-    placement: str = "reward"
+    placement: KLPlacement = "reward"
     target: float | None = None
     rate: float = 0.1
-
-    def __post_init__(self) -> None:
-        if self.placement not in PLACEMENTS:
-            raise unknown_choice("KL placement", self.placement, PLACEMENTS)
 
     @property
     def reward_coef(self) -> float:

@@ -82,7 +82,21 @@ def last_hidden(prompt_out, k: int) -> Tensor:
     return prompt_out.hidden_states[-1][:, -1:, :].repeat_interleave(k, dim=0)
 
 
+def tempered_log_softmax(logits: Tensor, temperature: float) -> Tensor:
+    """log softmax(logits / T) over the vocabulary (…, V), computed in at least fp32.
+
+    bf16/fp16 logits are widened to fp32 (their log-softmax is too coarse for ratios), fp64 is
+    kept; every log-probability and KL of the harness goes through this one function.
+    """
+    wide = logits.to(torch.promote_types(logits.dtype, torch.float32))
+    return torch.log_softmax(wide / temperature, dim=-1)
+
+
+def gather_tokens(logprobs: Tensor, token_ids: Tensor) -> Tensor:
+    """log π(token) (B, T) picked from log-probabilities over the vocabulary (B, T, V)."""
+    return logprobs.gather(-1, token_ids.unsqueeze(-1)).squeeze(-1)
+
+
 def gather_logprobs(logits: Tensor, token_ids: Tensor, temperature: float = 1.0) -> Tensor:
     """log π(token) (B, T) from logits (B, T, V) under the tempered distribution."""
-    logprobs = torch.log_softmax(logits.float() / temperature, dim=-1)
-    return logprobs.gather(-1, token_ids.unsqueeze(-1)).squeeze(-1)
+    return gather_tokens(tempered_log_softmax(logits, temperature), token_ids)

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from torch import Tensor
 from transformers import PreTrainedModel
 
+from harness.api.algorithm import UpdateContext
 from harness.api.batch import Batch
 from harness.rl.kl import estimate_kl
 from harness.rl.logprobs import completion_logits, completion_outputs, gather_logprobs
@@ -25,24 +26,27 @@ def token_advantages(advantages: Tensor) -> Tensor:
     return advantages.detach()[:, None] if advantages.dim() == 1 else advantages.detach()
 
 
-def kl_penalty(logprobs: Tensor, batch: Batch) -> Tensor:
-    """β · Σ_t kl_t averaged over sequences (placement `loss`), with the batch's estimator."""
-    if batch.kl_loss_coef == 0.0:
+def kl_penalty(logprobs: Tensor, batch: Batch, context: UpdateContext) -> Tensor:
+    """β · Σ_t kl_t averaged over sequences (placement `loss`), with the run's estimator."""
+    if context.kl_loss_coef == 0.0:
         return logprobs.new_zeros(())
-    kl = estimate_kl(batch.kl_estimator, logprobs, batch.ref_logprobs)
-    return batch.kl_loss_coef * per_sequence_mean(kl, batch.completion_mask)
+    kl = estimate_kl(context.settings.kl_estimator, logprobs, batch.ref_logprobs)
+    return context.kl_loss_coef * per_sequence_mean(kl, batch.completion_mask)
 
 
-def policy_logprobs(model: PreTrainedModel, batch: Batch) -> Tensor:
-    """log π_θ of the batch's completion tokens (B, T), differentiable."""
+def policy_logprobs(model: PreTrainedModel, batch: Batch, temperature: float) -> Tensor:
+    """log π_θ of the batch's completion tokens (B, T) under the tempered policy, differentiable."""
     logits = completion_logits(
         model, batch.prompt_ids, batch.prompt_mask, batch.completion_ids, batch.completion_mask
     )
-    return gather_logprobs(logits, batch.completion_ids, batch.temperature)
+    return gather_logprobs(logits, batch.completion_ids, temperature)
 
 
 def accumulate_gradients(
-    model: PreTrainedModel, batch: Batch, loss_fn: Callable[[Tensor, Batch], Tensor]
+    model: PreTrainedModel,
+    batch: Batch,
+    context: UpdateContext,
+    loss_fn: Callable[[Tensor, Batch], Tensor],
 ) -> float:
     """Backward `loss_fn(logprobs, micro_batch)` over micro-batches; returns the full-batch loss.
 
@@ -50,36 +54,42 @@ def accumulate_gradients(
     batch, so the accumulated gradient equals the gradient of the full-batch mean. The shared
     terms of `accumulate_losses` (KL in the loss, value loss with gae) are included.
     """
-    return accumulate_losses(model, batch, lambda lp, mb: (loss_fn(lp, mb), {}))["loss/policy"]
+    stats = accumulate_losses(model, batch, context, lambda lp, mb: (loss_fn(lp, mb), {}))
+    return stats["loss/policy"]
 
 
 StatsLoss = Callable[[Tensor, Batch], tuple[Tensor, dict[str, Tensor]]]
 
 
 def accumulate_losses(
-    model: PreTrainedModel, batch: Batch, loss_fn: StatsLoss, fit_value: bool = True
+    model: PreTrainedModel,
+    batch: Batch,
+    context: UpdateContext,
+    loss_fn: StatsLoss,
+    fit_value: bool = True,
 ) -> dict[str, float]:
     """Backward `loss_fn` + the shared terms over micro-batches; batch means of losses and stats.
 
     Shared terms: the KL penalty when it sits in the loss, and with gae (and `fit_value`)
     value_coef · the value loss of the head on the policy trunk (PPO's L^{CLIP+VF}, eq. 9).
     """
+    settings = context.settings
     head = value_head(model) if fit_value and batch.value_targets is not None else None
     totals: dict[str, float] = {}
-    for micro in batch.micro_batches():
+    for micro in batch.micro_batches(settings.micro_batch_prompts):
         share = micro.size / batch.size
         logits, hidden = completion_outputs(
             model, micro.prompt_ids, micro.prompt_mask, micro.completion_ids,
             micro.completion_mask, with_hidden=head is not None,
         )  # fmt: skip
-        logprobs = gather_logprobs(logits, micro.completion_ids, micro.temperature)
+        logprobs = gather_logprobs(logits, micro.completion_ids, settings.temperature)
         policy_loss, stats = loss_fn(logprobs, micro)
-        loss = policy_loss + kl_penalty(logprobs, micro)
+        loss = policy_loss + kl_penalty(logprobs, micro, context)
         stats = {"loss/policy": policy_loss.detach(), **stats}
         if head is not None:
             values = head(hidden)
             fitted = value_loss(values, micro.value_targets, micro.completion_mask)
-            loss = loss + batch.value_coef * fitted
+            loss = loss + settings.value_coef * fitted
             variance = explained_variance(
                 values.detach(), micro.value_targets, micro.completion_mask
             )

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 from transformers import PreTrainedModel
 
+from harness.api.batch import prompt_chunks
 from harness.rl.logprobs import completion_outputs
 
 HEAD_NAME = "value_head"
@@ -54,25 +55,34 @@ def policy_parameters(model: PreTrainedModel) -> list[nn.Parameter]:
 
 
 @torch.no_grad()
-def predict_values(model: PreTrainedModel, rollout, micro_batch_prompts: int) -> Tensor | None:
-    """V(s_t) (B, T) of a rollout's completion positions, or None without a value head."""
+def predict_values(
+    model: PreTrainedModel,
+    prompt_ids: Tensor,
+    prompt_mask: Tensor,
+    completion_ids: Tensor,
+    completion_mask: Tensor,
+    micro_batch_prompts: int,
+) -> Tensor | None:
+    """V(s_t) (B, T) at the completion positions, or None without a value head.
+
+    prompts (P, L), completions (B, T) with B = P·k; computed in chunks of prompts.
+    """
     head = value_head(model)
     if head is None:
         return None
-    k = rollout.samples_per_prompt
+    k = completion_ids.shape[0] // prompt_ids.shape[0]
     parts = []
-    for start in range(0, rollout.prompt_ids.shape[0], micro_batch_prompts):
-        stop = min(start + micro_batch_prompts, rollout.prompt_ids.shape[0])
+    for prompts, rows in prompt_chunks(prompt_ids.shape[0], k, micro_batch_prompts):
         _, hidden = completion_outputs(
             model,
-            rollout.prompt_ids[start:stop],
-            rollout.prompt_mask[start:stop],
-            rollout.completion_ids[start * k : stop * k],
-            rollout.completion_mask[start * k : stop * k],
+            prompt_ids[prompts],
+            prompt_mask[prompts],
+            completion_ids[rows],
+            completion_mask[rows],
             with_hidden=True,
         )
         parts.append(head(hidden))
-    return torch.cat(parts) * rollout.completion_mask
+    return torch.cat(parts) * completion_mask
 
 
 def value_loss(values: Tensor, targets: Tensor, mask: Tensor) -> Tensor:

@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass
 
-from harness.api.errors import BenchError
-from harness.config import BudgetConfig
+from harness.config.run_config import BudgetConfig
 
 
 @dataclass
@@ -14,24 +13,6 @@ class Spent:
     tokens: int = 0
     updates: int = 0
     seconds: float = 0.0
-
-
-def check_budget(budget: BudgetConfig) -> None:
-    """Refuse a budget with no limit (the run would never stop) or a non-positive limit."""
-    limits = {
-        "samples": budget.samples,
-        "tokens": budget.tokens,
-        "updates": budget.updates,
-        "seconds": budget.seconds,
-    }
-    if all(value is None for value in limits.values()):
-        raise BenchError(
-            "the budget has no limit; set one of budget.samples, budget.tokens, "
-            "budget.updates, budget.seconds"
-        )
-    for name, value in limits.items():
-        if value is not None and value <= 0:
-            raise BenchError(f"budget.{name} must be positive, got {value}")
 
 
 def prompts_for_update(

@@ -27,11 +27,15 @@ class EvalSettings:
 
 @dataclass(frozen=True)
 class EvalResult:
-    """Metrics keyed `eval/...`, the mean reward of each prompt (for paired CIs), and samples."""
+    """Metrics keyed `eval/...`, the mean reward of each prompt (for paired CIs), and samples.
+
+    task_metrics names the task's own metrics among `metrics` (without the `eval/` prefix).
+    """
 
     metrics: dict[str, float]
     prompt_rewards: list[float]
     samples: list[dict[str, Any]]
+    task_metrics: tuple[str, ...] = ()
 
 
 def evaluate(
@@ -80,10 +84,11 @@ def evaluate(
                 parts.setdefault(name, []).extend(values)
     repeated = [e for e in examples for _ in range(settings.samples_per_prompt)]
     tokens = max(sum(lengths), 1.0)
-    metrics = {
+    task_metrics = task.metrics(repeated, texts)
+    metrics = {  # the generic keys are schema.EVAL_METRICS
         "reward": mean(rewards),
         **{f"reward_{name}": mean(values) for name, values in parts.items()},
-        **task.metrics(repeated, texts),
+        **task_metrics,
         "kl_exact": sum(kl_exact_tokens) / tokens,
         "kl_exact_seq": mean(kl_exact_seq),
         "kl_k1": sum(k1_tokens) / tokens,
@@ -107,6 +112,7 @@ def evaluate(
         metrics={f"eval/{name}": float(value) for name, value in metrics.items()},
         prompt_rewards=[mean(rewards[i * k : (i + 1) * k]) for i in range(len(examples))],
         samples=samples,
+        task_metrics=tuple(task_metrics),
     )
 
 

@@ -3,21 +3,24 @@
 from collections.abc import Sequence
 from typing import Any
 
+from harness.run.evaluate import EvalResult
+
 BLOCKS = "▁▂▃▄▅▆▇█"
-LINE_METRICS = (
-    ("eval/reward", "reward", 3),
-    ("eval/rougeL", "rougeL", 3),
-    ("eval/bleu", "bleu", 3),
-    ("eval/kl_exact", "KL", 4),
-    ("eval/distinct_2", "distinct-2", 2),
-    ("eval/length", "len", 1),
-)
+TAIL_METRICS = (("kl_exact", "KL", 4), ("distinct_2", "distinct-2", 2), ("length", "len", 1))
 
 
-def eval_line(label: str, metrics: dict[str, float], prompts: int, seconds: float) -> str:
-    """`eval before  reward 0.212  rougeL 0.212  KL 0.000 ...  [48 prompts, 38 s]`."""
+def eval_line(label: str, result: EvalResult, prompts: int, seconds: float) -> str:
+    """`eval before  reward 0.212  rougeL 0.212  KL 0.000 ...  [48 prompts, 38 s]`.
+
+    Between the reward and the KL come the task's own metrics, named as the task names them.
+    """
+    shown = [("reward", "reward", 3), *((name, name, 3) for name in result.task_metrics)]
+    shown += TAIL_METRICS
+    metrics = result.metrics
     parts = [
-        f"{name} {metrics[key]:.{digits}f}" for key, name, digits in LINE_METRICS if key in metrics
+        f"{name} {metrics[f'eval/{key}']:.{digits}f}"
+        for key, name, digits in shown
+        if f"eval/{key}" in metrics
     ]
     return f"{label:<12} " + "  ".join(parts) + f"   [{prompts} prompts, {seconds:.0f} s]"
 

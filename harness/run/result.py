@@ -4,21 +4,18 @@ import json
 import resource
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 
+from harness.api.schema import BUDGET_REASONS, CURVE_KEYS, SCHEMA_VERSION, RunResult
+from harness.config.run_config import RunConfig
 from harness.metrics.stats import paired_bootstrap
 from harness.run.budget import Spent
 from harness.run.evaluate import EvalResult
 from harness.run.provenance import environment
 from harness.run.report_lines import gain_line, sparkline
 from harness.run.rundir import write_json
-
-if TYPE_CHECKING:
-    from harness.run.runner import Setup
-
-BUDGET_REASONS = ("samples", "tokens", "updates", "seconds")
 
 
 def heldout_gain(before: EvalResult, after: EvalResult, seed: int) -> dict[str, Any]:
@@ -33,38 +30,39 @@ def heldout_gain(before: EvalResult, after: EvalResult, seed: int) -> dict[str, 
 
 
 def finish(
-    setup: "Setup",
-    spent: Spent,
-    reason: str,
-    before: EvalResult,
-    after: EvalResult | None,
+    run_dir: Path,
+    config: RunConfig,
+    task_version: str,
+    outcome: tuple[Spent, str],
+    evals: tuple[EvalResult, EvalResult | None],
     console: Console,
-) -> None:
-    """Write result.json and print the summary: curve, held-out change with its CI, run dir."""
-    config = setup.config
-    curve = read_train_rows(setup.run_dir)
+) -> RunResult:
+    """Write result.json and print the summary: curve, held-out change with its CI, run dir.
+
+    outcome = (what was spent, the stop reason); evals = (before, after or None if interrupted).
+    """
+    (spent, reason), (before, after) = outcome, evals
+    curve = read_train_rows(run_dir)
     gain = heldout_gain(before, after, config.seed) if after is not None else None
-    result = {
-        "task": config.task,
-        "task_version": setup.task.version,
-        "algo": config.algo,
-        "policy": config.policy,
-        "seed": config.seed,
-        "stop_reason": reason,
-        "completed": reason in BUDGET_REASONS,
-        "spent": asdict(spent),
-        "eval_before": before.metrics,
-        "eval_after": after.metrics if after else None,
-        "heldout_gain": gain,
-        "curve": [
-            {key: row[key] for key in ("samples_seen", "train/reward", "train/kl_exact")}
-            for row in curve
-        ],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "config": config.to_dict(),
-        "env": environment(config.device),
-    }
-    write_json(setup.run_dir / "result.json", result)
+    result = RunResult(
+        schema_version=SCHEMA_VERSION,
+        task=config.task,
+        task_version=task_version,
+        algo=config.algo,
+        policy=config.policy,
+        seed=config.seed,
+        stop_reason=reason,
+        completed=reason in BUDGET_REASONS,
+        spent=asdict(spent),
+        eval_before=before.metrics,
+        eval_after=after.metrics if after else None,
+        heldout_gain=gain,
+        curve=[{key: row[key] for key in CURVE_KEYS} for row in curve],
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        config=config.to_dict(),
+        env=environment(config.device),
+    )
+    write_json(run_dir / "result.json", result)
     rewards = [row["train/reward"] for row in curve]
     if rewards:
         console.print(
@@ -78,7 +76,8 @@ def finish(
         f"{spent.updates} updates · {spent.seconds:.0f} s training · "
         f"peak memory {result['peak_rss_mb'] / 1024:.1f} GB"
     )
-    console.print(f"run dir      {setup.run_dir}")
+    console.print(f"run dir      {run_dir}")
+    return result
 
 
 def read_train_rows(run_dir: Path) -> list[dict[str, Any]]:

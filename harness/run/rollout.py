@@ -7,6 +7,7 @@ import torch
 from torch import Tensor
 from transformers import GenerationConfig
 
+from harness.api.batch import prompt_chunks
 from harness.api.task import Example
 from harness.policies.policy import Policy
 from harness.rl.kl import exact_kl
@@ -144,16 +145,14 @@ def reference_scores(
     old_logprobs come from the logits recorded while sampling; the exact KL(π‖π_ref) sums over
     the whole vocabulary at every completion position.
     """
-    k = rollout.samples_per_prompt
     old_parts, ref_parts, kl_parts = [], [], []
-    for start in range(0, len(rollout.examples), micro_batch_prompts):
-        stop = min(start + micro_batch_prompts, len(rollout.examples))
-        rows = slice(start * k, stop * k)
+    chunks = prompt_chunks(len(rollout.examples), rollout.samples_per_prompt, micro_batch_prompts)
+    for prompts, rows in chunks:
         ids = rollout.completion_ids[rows]
         ref_logits = completion_logits(
             reference.model,
-            rollout.prompt_ids[start:stop],
-            rollout.prompt_mask[start:stop],
+            rollout.prompt_ids[prompts],
+            rollout.prompt_mask[prompts],
             ids,
             rollout.completion_mask[rows],
         )

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from harness.config import RunConfig
+from harness.config.run_config import RunConfig
 
 
 def create_run_dir(config: RunConfig) -> Path:

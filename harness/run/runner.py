@@ -15,15 +15,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.api import registry
-from harness.api.algorithm import Algorithm
+from harness.api.algorithm import Algorithm, LossSettings, UpdateContext
 from harness.api.batch import Batch
 from harness.api.task import Example, Task, score_with_parts
-from harness.config import RunConfig
+from harness.config.run_config import RunConfig
+from harness.data.task_files import task_factory
 from harness.policies.policy import Policy, frozen_copy, load_policy
 from harness.rl.advantages import Estimator, token_rewards
 from harness.rl.kl import KLControl, estimate_kl
 from harness.rl.value import attach_value_head, predict_values
-from harness.run.budget import Spent, check_budget, prompts_for_update, stop_reason
+from harness.run.budget import Spent, prompts_for_update, stop_reason
 from harness.run.evaluate import EvalResult, EvalSettings, evaluate
 from harness.run.provenance import seed_everything
 from harness.run.report_lines import eval_line, gain_line
@@ -50,18 +51,21 @@ class Setup:
     max_new_tokens: int
     estimator: Estimator
     kl_control: KLControl
+    loss_settings: LossSettings
 
 
-def run(config: RunConfig, console: Console) -> Path:
-    """Train and evaluate one run; returns its run directory."""
-    check_budget(config.budget)
+def execute(config: RunConfig, console: Console) -> Path:
+    """Train and evaluate one run of a resolved, validated config; returns its run directory.
+
+    `harness.launch.run` resolves and validates first; call that unless you already have.
+    """
     setup = prepare(config, console)
     before = run_eval(setup, "before", 0, console)
     spent, reason = train(setup, before, console)
     after = None
     if reason != "interrupted":
         after = run_eval(setup, "after", spent.updates, console, before)
-    finish(setup, spent, reason, before, after, console)
+    finish(setup.run_dir, config, setup.task.version, (spent, reason), (before, after), console)
     return setup.run_dir
 
 
@@ -71,7 +75,7 @@ def prepare(config: RunConfig, console: Console) -> Setup:
     Seeding comes after loading, so a run that has to build its policy first (consuming
     random numbers) trains exactly like one that finds the policy cached.
     """
-    task = registry.load("tasks", config.task)(**config.task_options)
+    task = task_factory(config.task)(**config.task_options)
     algorithm = registry.load("algorithms", config.algo)
     policy, note = load_policy(config.policy, task, config.device)
     reference = frozen_copy(policy)
@@ -111,6 +115,12 @@ def prepare(config: RunConfig, console: Console) -> Setup:
         estimator=estimator,
         kl_control=KLControl(
             rollout.kl_coef, rollout.kl_placement, rollout.kl_target, rollout.kl_adapt_rate
+        ),
+        loss_settings=LossSettings(
+            temperature=rollout.temperature,
+            micro_batch_prompts=rollout.micro_batch_prompts,
+            kl_estimator=rollout.kl_estimator,
+            value_coef=rollout.value_coef,
         ),
     )
 
@@ -194,7 +204,14 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
     kl_tokens = estimate_kl(cfg.kl_estimator, old_logprobs, ref_logprobs) * mask
     # Per-token KL-shaped rewards (Ziegler et al. 2019, eq. 2); Σ_t = R − β Σ_t kl_t.
     shaped = token_rewards(rewards, kl_tokens, mask, kl_control.reward_coef)
-    values = predict_values(setup.policy.model, rollout, cfg.micro_batch_prompts)  # gae only
+    values = predict_values(  # gae only
+        setup.policy.model,
+        rollout.prompt_ids,
+        rollout.prompt_mask,
+        rollout.completion_ids,
+        mask,
+        cfg.micro_batch_prompts,
+    )
     advantages, value_targets = setup.estimator(shaped, mask, values)
     returns = shaped.sum(-1)
     batch = Batch(
@@ -206,17 +223,12 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
         ref_logprobs=ref_logprobs,
         returns=returns,
         advantages=advantages,
-        samples_per_prompt=cfg.samples_per_prompt,
-        temperature=cfg.temperature,
-        micro_batch_prompts=cfg.micro_batch_prompts,
         value_targets=value_targets,
-        kl_loss_coef=kl_control.loss_coef,
-        kl_estimator=cfg.kl_estimator,
-        value_coef=cfg.value_coef,
     )
+    context = UpdateContext(setup.loss_settings, kl_loss_coef=kl_control.loss_coef)
     del rollout  # drop the (B, T, V) sampling logits before the update's own activations
     t_logprobs = time.perf_counter()
-    stats = setup.algorithm.update(setup.policy.model, batch, setup.algo_config, state)
+    stats = setup.algorithm.update(setup.policy.model, batch, setup.algo_config, state, context)
     t_update = time.perf_counter()
     masked_kl = kl_exact * mask  # zero past each completion's end
     kl_exact_seq = masked_kl.sum(-1).mean().item()
@@ -281,7 +293,7 @@ def run_eval(
             "eval/gain_high": gain["high"],
         }
     append_jsonl(setup.run_dir / "metrics.jsonl", row)
-    console.print(eval_line(f"eval {label}", result.metrics, len(setup.heldout), seconds))
+    console.print(eval_line(f"eval {label}", result, len(setup.heldout), seconds))
     if gain is not None and label != "after":
         console.print(gain_line(gain))
     return result

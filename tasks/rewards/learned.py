@@ -6,42 +6,36 @@ are trained on first use into $BENCH_CACHE/reward-models/<recipe>-<hash> with a 
 of time. The reward is P(real reply) = σ(score) for pair models and P(label 1) for label models.
 """
 
-import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from harness.api.errors import BenchError
 from harness.api.task import Example
-from tasks.rewards.training import CARD, RewardTrainConfig
+from tasks.rewards.training import (
+    CARD,
+    RECIPES,
+    Recipe,
+    load_recipe,
+    recipe_folder,
+    train_reward_model,
+)
 
-RECIPES = {
-    "dialogue": RewardTrainConfig(kind="pairs", data="chitchat", max_examples=2500, max_length=128),
-    "sentiment": RewardTrainConfig(kind="labels", data="imdb", max_examples=2000, max_length=128),
-}
-CONTEXTS = ("none", "prompt", "chat")
-
-
-def recipe_folder(name: str) -> Path:
-    """The cache folder of a recipe's model (the hash covers the recipe, so edits retrain)."""
-    from harness.policies.policy import cache_root
-
-    digest = hashlib.sha256(json.dumps(asdict(RECIPES[name])).encode()).hexdigest()[:12]
-    return cache_root() / "reward-models" / f"{name}-{digest}"
+CONTEXTS = ("none", "prompt")
 
 
-def resolve_model(path: str) -> Path:
+def resolve_model(path: str, recipe: Recipe | None) -> Path:
     """A model folder: a recipe's (trained now if missing) or a saved folder with a card."""
-    if path in RECIPES:
-        folder = recipe_folder(path)
+    if recipe is None and path in RECIPES:
+        recipe = load_recipe(path)
+    if recipe is not None and path == recipe.name:
+        folder = recipe_folder(recipe)
         if not (folder / CARD).exists():
-            from tasks.rewards.training import train_reward_model
-
             print(f"training the '{path}' reward model once into {folder} (cached afterwards)")
-            train_reward_model(path, RECIPES[path], folder)
+            train_reward_model(path, recipe.config, folder, source=recipe.records)
         return folder
     folder = Path(path)
     if not (folder / CARD).exists():
@@ -75,27 +69,24 @@ class LearnedReward:
     """
 
     path: str
-    context: str = "none"
+    context: str | Callable[[Example], str] = "none"
     batch_size: int = 32
+    recipe: Recipe | None = None
 
     @property
     def name(self) -> str:
         return f"learned({Path(self.path).name})"
 
     def context_of(self, example: Example) -> str | None:
-        """What the model sees before the completion: nothing, the prompt, or the chat lines."""
-        if self.context == "none":
-            return None
-        if self.context == "chat":
-            from tasks.dialogue import chat_of
-
-            return chat_of(example.prompt)
-        return example.prompt
+        """What the model sees before the completion: nothing, the prompt, or the task's choice."""
+        if callable(self.context):
+            return self.context(example)
+        return None if self.context == "none" else example.prompt
 
     def __call__(self, examples: Sequence[Example], completions: Sequence[str]) -> list[float]:
         import torch
 
-        model, tokenizer, card = load_model(resolve_model(self.path))
+        model, tokenizer, card = load_model(resolve_model(self.path, self.recipe))
         scores: list[float] = []
         with torch.no_grad():
             for start in range(0, len(completions), self.batch_size):
@@ -132,10 +123,20 @@ def encode(
     return tokenizer(texts, truncation=True, max_length=length, padding=True, return_tensors="pt")
 
 
-def learned(path: str = "sentiment", context: str = "none", batch_size: int = 32) -> LearnedReward:
-    """The learned reward; `context`: none (completion alone), prompt, or chat (dialogue lines)."""
-    if context not in CONTEXTS:
+def learned(
+    path: str = "sentiment",
+    context: str | Callable[[Example], str] = "none",
+    batch_size: int = 32,
+    recipe: Recipe | None = None,
+) -> LearnedReward:
+    """The learned reward.
+
+    path: a saved folder or a recipe name. context: none (the completion alone), prompt, or a
+    function of the example (a task's own, e.g. dialogue's chat lines). recipe: the task's own
+    recipe, trained on first use when path is its name.
+    """
+    if isinstance(context, str) and context not in CONTEXTS:
         raise BenchError(f"unknown reward context '{context}' (contexts: {', '.join(CONTEXTS)})")
-    if path not in RECIPES:
-        resolve_model(path)  # a bad folder fails now, in one line, not at the first rollout
-    return LearnedReward(path, context, batch_size)
+    if path not in RECIPES and (recipe is None or path != recipe.name):
+        resolve_model(path, recipe)  # a bad folder fails now, in one line, not at the first rollout
+    return LearnedReward(path, context, batch_size, recipe)

@@ -3,23 +3,29 @@
 `pairs`: one score per text, Bradley–Terry loss −log σ(s(chosen) − s(rejected)) (Bradley & Terry
 1952; Ouyang et al. 2022, eq. 1). `labels`: two-class cross-entropy. The result is a plain HF
 folder (safetensors, config, tokenizer) plus `reward_card.json` (data, held-out accuracy, seed).
-Data comes from a built-in recipe source or a local jsonl/csv file; nothing is ever unpickled.
+Data comes from a task's recipe (the task supplies its records) or a local jsonl/csv file;
+nothing is ever unpickled. The engine never imports this module: tasks do.
 """
 
 import csv
+import hashlib
 import json
 import random
-import shutil
-import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+from harness.api import registry
 from harness.api.errors import BenchError
+from harness.policies.cache import cache_root, write_folder_atomically
 
 KINDS = ("pairs", "labels")
-BUILTIN_DATA = {"chitchat": "pairs", "imdb": "labels"}
 CARD = "reward_card.json"
+RECIPES = {  # recipe name → the task attribute that holds it, imported only when asked for
+    "dialogue": "tasks.dialogue:REWARD_RECIPE",
+    "sentiment": "tasks.sentiment:REWARD_RECIPE",
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,34 @@ class Record:
     label: int = 0
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """A task's reward model: how to train it and the task's own training records (by seed)."""
+
+    name: str
+    config: RewardTrainConfig
+    records: Callable[[int], list[Record]]
+
+
+def load_recipe(name: str) -> Recipe:
+    """The recipe called `name` (dialogue, sentiment), from the task that declares it."""
+    if name not in RECIPES:
+        raise BenchError(f"'{name}' is not a recipe ({', '.join(RECIPES)})")
+    return registry.import_target(RECIPES[name])
+
+
+def recipe_folder(recipe: Recipe) -> Path:
+    """The cache folder of a recipe's model (the hash covers the recipe, so edits retrain)."""
+    digest = hashlib.sha256(json.dumps(asdict(recipe.config)).encode()).hexdigest()[:12]
+    return cache_root() / "reward-models" / f"{recipe.name}-{digest}"
+
+
+def recipe_for_data(data: str) -> Recipe | None:
+    """The recipe whose records are the built-in data source `data` (chitchat, imdb), if any."""
+    recipes = [load_recipe(name) for name in RECIPES]
+    return next((r for r in recipes if r.config.data == data), None)
+
+
 def backbone_folder(name: str) -> str:
     """The folder or hub id of a backbone ('minilm' = the bundled all-MiniLM-L6-v2)."""
     if name != "minilm":
@@ -59,16 +93,14 @@ def backbone_folder(name: str) -> str:
     return str(Path(spec.submodule_search_locations[0]) / "model")
 
 
-def load_data(config: RewardTrainConfig) -> list[Record]:
-    """Records from a built-in source (chitchat, imdb) or a local .jsonl/.csv file."""
+def load_data(
+    config: RewardTrainConfig, source: Callable[[int], list[Record]] | None = None
+) -> list[Record]:
+    """Records from `source` (a recipe's records by seed), else the file named by config.data."""
     if config.kind not in KINDS:
         raise BenchError(f"unknown reward-model kind '{config.kind}' (kinds: {', '.join(KINDS)})")
-    if config.data in BUILTIN_DATA:
-        if BUILTIN_DATA[config.data] != config.kind:
-            raise BenchError(
-                f"data '{config.data}' is {BUILTIN_DATA[config.data]}, not {config.kind}"
-            )
-        records = builtin_records(config.data, config.seed)
+    if source is not None:
+        records = source(config.seed)
     else:
         records = file_records(Path(config.data), config.kind)
     order = random.Random(config.seed)
@@ -78,29 +110,10 @@ def load_data(config: RewardTrainConfig) -> list[Record]:
     return records
 
 
-def builtin_records(name: str, seed: int) -> list[Record]:
-    """Dialogue pairs (real reply vs a reply from another chat) or IMDB sentiment labels."""
-    if name == "imdb":
-        from tasks.sentiment import imdb_reward_rows
-
-        return [Record(None, text, label=label) for text, label in imdb_reward_rows()]
-    from tasks.dialogue import chat_of, chitchat_split, clip, render_prompt
-
-    chats = [turns for _, turns in chitchat_split("train") if len(turns) >= 4]
-    order = random.Random(seed)
-    records = []
-    for i, turns in enumerate(chats):
-        t = order.randrange(3, len(turns))
-        other = chats[(i + order.randrange(1, len(chats))) % len(chats)]
-        context = chat_of(render_prompt([clip(turn) for turn in turns[t - 3 : t]]))
-        records.append(Record(context, clip(turns[t]), other=clip(order.choice(other))))
-    return records
-
-
 def file_records(path: Path, kind: str) -> list[Record]:
     """Rows of a jsonl/csv file: pairs (chosen, rejected[, context]) or labels (text, label)."""
     if not path.exists():
-        raise BenchError(f"reward data '{path}' does not exist (or use: {', '.join(BUILTIN_DATA)})")
+        raise BenchError(f"reward data '{path}' does not exist (or use: chitchat, imdb)")
     if path.suffix == ".jsonl":
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     elif path.suffix == ".csv":
@@ -118,15 +131,22 @@ def file_records(path: Path, kind: str) -> list[Record]:
 
 
 def train_reward_model(
-    name: str, config: RewardTrainConfig, out: Path, progress: bool = True
+    name: str,
+    config: RewardTrainConfig,
+    out: Path,
+    progress: bool = True,
+    source: Callable[[int], list[Record]] | None = None,
 ) -> dict:
-    """Train, evaluate on the held-out 20 % and save the folder with its card; returns the card."""
+    """Train, evaluate on the held-out 20 % and save the folder with its card; returns the card.
+
+    source: a recipe's records by seed; None reads the .jsonl/.csv file named by config.data.
+    """
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging
 
     logging.set_verbosity_error()
-    records = load_data(config)
+    records = load_data(config, source)
     cut = int(len(records) * 0.8)
     train, heldout = records[:cut], records[cut:]
     folder = backbone_folder(config.backbone)
@@ -229,17 +249,13 @@ def heldout_accuracy(model, tokenizer, heldout: list[Record], config: RewardTrai
 
 def save(model, tokenizer, card: dict, out: Path) -> None:
     """Write the folder atomically (staging folder, then rename)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=".building-"))
-    try:
+
+    def write(staging: Path) -> None:
         model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
         (staging / CARD).write_text(json.dumps(card, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    write_folder_atomically(out, write)
 
 
 def train_from_cli(
@@ -254,21 +270,23 @@ def train_from_cli(
     """`bench reward train`: a recipe (name dialogue/sentiment, no --data) or a data file."""
     from dataclasses import replace
 
-    from harness.policies.policy import cache_root
-    from tasks.rewards.learned import RECIPES, recipe_folder
-
     if data is None and name not in RECIPES:
         raise BenchError(f"'{name}' is not a recipe ({', '.join(RECIPES)}); pass --data and --kind")
+    recipe = load_recipe(name) if data is None else recipe_for_data(data)
     if data is None:
-        config = RECIPES[name]
+        config = recipe.config
+    elif recipe is not None:
+        if kind is not None and kind != recipe.config.kind:
+            raise BenchError(f"data '{data}' is {recipe.config.kind}, not {kind}")
+        config = RewardTrainConfig(recipe.config.kind, data)
+    elif kind is None:
+        raise BenchError(f"--kind is needed for data '{data}' (kinds: {', '.join(KINDS)})")
     else:
-        kind = kind or BUILTIN_DATA.get(data)
-        if kind is None:
-            raise BenchError(f"--kind is needed for data '{data}' (kinds: {', '.join(KINDS)})")
         config = RewardTrainConfig(kind, data)
     changes = {"max_examples": max_examples, "epochs": epochs, "seed": seed}
     config = replace(config, **{key: v for key, v in changes.items() if v is not None})
-    if out is None and data is None and config == RECIPES[name]:
-        out = recipe_folder(name)  # exactly the model the tasks would train on first use
+    if out is None and data is None and config == recipe.config:
+        out = recipe_folder(recipe)  # exactly the model the tasks would train on first use
     folder = out or cache_root() / "reward-models" / name
-    return train_reward_model(name, config, folder), folder
+    source = recipe.records if recipe is not None else None
+    return train_reward_model(name, config, folder, source=source), folder

@@ -1,0 +1,105 @@
+"""Every value of a run config checked before anything is loaded or written.
+
+The CLI, `launch.run` and `bench run --config` all pass through `validate`, so a typo in any
+option fails in one line (exit code 2) before the policy loads or the run directory exists.
+New options add their rule to the tables below.
+"""
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness.api.checks import (
+    AT_LEAST_ONE,
+    NON_NEGATIVE,
+    POSITIVE,
+    UNIT,
+    UNIT_BELOW_ONE,
+    Check,
+    check_fields,
+)
+from harness.api.errors import BenchError
+from harness.config.run_config import RunConfig
+
+BUDGET_CHECKS = {name: POSITIVE for name in ("samples", "tokens", "updates", "seconds")}
+ROLLOUT_CHECKS = {
+    "prompts_per_update": AT_LEAST_ONE,
+    "samples_per_prompt": AT_LEAST_ONE,
+    "temperature": POSITIVE,
+    "max_new_tokens": AT_LEAST_ONE,
+    "max_prompt_tokens": AT_LEAST_ONE,
+    "kl_coef": NON_NEGATIVE,
+    "kl_target": POSITIVE,
+    "kl_adapt_rate": NON_NEGATIVE,
+    "ema_decay": UNIT_BELOW_ONE,
+    "gamma": UNIT,
+    "lam": UNIT,
+    "value_coef": NON_NEGATIVE,
+    "micro_batch_prompts": AT_LEAST_ONE,
+}
+EVAL_CHECKS = {
+    "prompts": AT_LEAST_ONE,
+    "samples_per_prompt": AT_LEAST_ONE,
+    "every": NON_NEGATIVE,
+    "batch_prompts": AT_LEAST_ONE,
+}
+TOP_CHECKS: dict[str, Check] = {"seed": NON_NEGATIVE}
+DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
+
+
+def validate(config: RunConfig, algo_config_type: type, task_factory: Callable[..., Any]) -> None:
+    """Raise a one-line BenchError for the first bad value of a resolved run config."""
+    check_fields("", config, TOP_CHECKS)  # the sections' own fields come next
+    check_fields("budget", config.budget, BUDGET_CHECKS)
+    check_fields("rollout", config.rollout, ROLLOUT_CHECKS)
+    check_fields("eval", config.eval, EVAL_CHECKS)
+    budget = config.budget
+    if all(getattr(budget, name) is None for name in BUDGET_CHECKS):
+        raise BenchError(
+            "the budget has no limit; set one of budget.samples, budget.tokens, "
+            "budget.updates, budget.seconds"
+        )
+    if config.rollout.advantage == "rloo" and config.rollout.samples_per_prompt < 2:
+        raise BenchError(
+            "rollout.advantage=rloo (leave-one-out) needs rollout.samples_per_prompt ≥ 2, got "
+            f"{config.rollout.samples_per_prompt}; raise it or pick another advantage"
+        )
+    check_device(config.device)
+    check_out_dir(config.out)
+    try:
+        algo_config_type(**config.algo_config)  # an algorithm's Config checks its own ranges
+        task_factory(**config.task_options)  # a task checks its options when it is built
+    except TypeError as err:
+        raise BenchError(f"bad option for {config.algo} or {config.task}: {err}") from err
+
+
+def check_device(device: str) -> None:
+    """A device name torch knows and that exists on this machine."""
+    if not DEVICE_PATTERN.match(device):
+        raise BenchError(f"unknown device '{device}' (devices: cpu, cuda, cuda:N, mps)")
+    if device == "cpu":
+        return
+    import torch
+
+    if device == "mps":
+        if not torch.backends.mps.is_available():
+            raise BenchError("device 'mps' is not available on this machine (devices: cpu)")
+        return
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    index = int(device.partition(":")[2] or 0)
+    if index >= count:
+        found = f"cuda:0..cuda:{count - 1}" if count else "none; torch sees no CUDA GPU"
+        raise BenchError(f"device '{device}' is not available (CUDA devices: {found})")
+
+
+def check_out_dir(out: str) -> None:
+    """The output root exists as a writable folder or can be created (nothing is created now)."""
+    probe = Path(out).absolute()
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise BenchError(f"output directory '{out}' cannot be created: '{probe}' is a file")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise BenchError(f"output directory '{out}' is not writable ('{probe}' is read-only)")

@@ -1,0 +1,87 @@
+"""The Python API: build a run config from CLI-style settings, check it, run it.
+
+    from harness.launch import build_config, run
+    config = build_config("summarization", "reinforce", policy="tiny", samples=256,
+                          overrides=["lr=1e-3"])
+    run_dir = run(config)
+
+`bench run` is exactly these two calls. Every value is checked before anything is loaded or
+written (harness/config/checks.py), whichever way the config was made.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from harness.api import registry
+from harness.api.errors import BenchError
+from harness.config.checks import validate
+from harness.config.overrides import apply_overrides, resolve_defaults
+from harness.config.run_config import BudgetConfig, RunConfig, load_config_file
+from harness.data.task_files import task_factory
+
+
+def build_config(
+    task: str | None = None,
+    algo: str | None = None,
+    *,
+    policy: str | None = None,
+    samples: int | None = None,
+    seed: int | None = None,
+    out: str | None = None,
+    device: str | None = None,
+    overrides: Sequence[str] = (),
+    config_file: Path | None = None,
+) -> RunConfig:
+    """Merge a config file, the named settings and `key=value` overrides; resolve and check.
+
+    Settings left at None keep the config file's value (or the default).
+    """
+    if config_file is not None:
+        base = load_config_file(config_file)
+    elif task is None or algo is None:
+        raise BenchError(
+            "bench run needs a TASK and --algo ALGO (or --config FILE); see `bench list`"
+        )
+    else:
+        base = RunConfig(task=task, algo=algo)
+    flags = {
+        "task": task,
+        "algo": algo,
+        "policy": policy,
+        "seed": seed,
+        "out": out,
+        "device": device,
+    }
+    base = replace(base, **{k: v for k, v in flags.items() if v is not None})
+    if samples is not None:
+        base = replace(base, budget=replace(base.budget or BudgetConfig(), samples=samples))
+    algo_config_type, factory = option_owners(base)
+    return resolve(apply_overrides(base, list(overrides), algo_config_type, factory))
+
+
+def option_owners(config: RunConfig) -> tuple[type, Callable[..., Any]]:
+    """The algorithm's Config type and the task factory: they own the `algo.`/`task.` options."""
+    factory = task_factory(config.task)
+    return registry.load("algorithms", config.algo).Config, factory
+
+
+def resolve(config: RunConfig) -> RunConfig:
+    """Fill every algorithm and task default, then check every value (BenchError on the first)."""
+    from harness.policies.policy import policy_source  # imports torch: not at `bench --help`
+
+    algo_config_type, factory = option_owners(config)
+    resolved = resolve_defaults(config, algo_config_type, factory)
+    validate(resolved, algo_config_type, factory)
+    policy_source(resolved.policy)
+    return resolved
+
+
+def run(config: RunConfig, console: Console | None = None) -> Path:
+    """Resolve and check `config`, then train and evaluate; returns the run directory."""
+    from harness.run.runner import execute
+
+    return execute(resolve(config), console or Console())
