@@ -10,6 +10,7 @@ from harness.api.algorithm import Algorithm, UpdateContext
 from harness.api.batch import Batch
 from harness.api.checks import AT_LEAST_ONE, POSITIVE, check_fields
 from harness.rl.losses import accumulate_losses, per_sequence_mean, token_advantages
+from harness.rl.optim import adam, clipped_step
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def batch_loss(logprobs: Tensor, batch: Batch, config: Config) -> Tensor:
 
 def init(model: PreTrainedModel, config: Config) -> torch.optim.Optimizer:
     """Adam over the trainable parameters (with gae, the value head's too)."""
-    return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    return adam(model, config.lr)
 
 
 def minibatch_step(
@@ -97,10 +98,7 @@ def minibatch_step(
     if config.target_kl is not None and stats["ppo/approx_kl"] > 1.5 * config.target_kl:
         optimizer.zero_grad(set_to_none=True)
         return None
-    params = [p for p in model.parameters() if p.grad is not None]
-    limit = config.max_grad_norm if config.max_grad_norm > 0 else float("inf")
-    stats["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(params, limit))
-    optimizer.step()
+    stats["grad_norm"] = clipped_step(model, optimizer, config.max_grad_norm)
     return stats
 
 

@@ -10,6 +10,7 @@ from harness.api.algorithm import Algorithm, UpdateContext
 from harness.api.batch import Batch
 from harness.api.checks import POSITIVE, check_fields
 from harness.rl.losses import accumulate_losses, per_sequence_mean, token_advantages
+from harness.rl.optim import adam, clipped_step
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def batch_loss(logprobs: Tensor, batch: Batch, config: Config) -> Tensor:
 
 def init(model: PreTrainedModel, config: Config) -> torch.optim.Optimizer:
     """Adam over the trainable parameters."""
-    return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    return adam(model, config.lr)
 
 
 def update(
@@ -56,12 +57,7 @@ def update(
     stats = accumulate_losses(
         model, batch, context, lambda logprobs, mb: (batch_loss(logprobs, mb, config), {})
     )
-    params = [p for p in model.parameters() if p.grad is not None]
-    norm = torch.nn.utils.clip_grad_norm_(
-        params, config.max_grad_norm if config.max_grad_norm > 0 else float("inf")
-    )
-    optimizer.step()
-    return {**stats, "grad_norm": float(norm)}
+    return {**stats, "grad_norm": clipped_step(model, optimizer, config.max_grad_norm)}
 
 
 ALGORITHM = Algorithm(name="reinforce", Config=Config, init=init, update=update, loss=batch_loss)

@@ -135,3 +135,10 @@ def test_the_command_line_and_the_reporter_modules_never_import_torch():
         if any(name == p or name.startswith(p + ".") for p in TORCH_FREE):
             torch = {n for n in imported_names(path, modules) if n.split(".")[0] == "torch"}
             assert not torch, f"{name} imports {torch}"
+
+
+def test_imports_inside_functions_are_seen(tmp_path):
+    path = tmp_path / "lazy.py"
+    path.write_text("def later():\n    from harness.run import runner\n    import harness.cli\n")
+    modules = {"harness.run.runner": path, "harness.cli": path}
+    assert imported_names(path, modules) == {"harness.run.runner", "harness.cli"}

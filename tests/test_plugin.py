@@ -58,3 +58,53 @@ def test_plugin_task_is_listed_and_runs(tmp_path, monkeypatch, bench_cache):
     assert outcome["task"] == "echo-colours" and outcome["task_version"] == "0.1"
     assert outcome["spent"]["samples"] == 8 and "eval/rougeL" in outcome["eval_after"]
     sys.modules.pop("bench_plugin_demo", None)
+
+
+def readme_algorithm() -> str:
+    """The Python block of README "Add an algorithm" (the example users copy)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Add an algorithm", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def install_algorithm(root: Path, module: str, target: str) -> None:
+    """A dist-info that registers `target` under the `bench.algorithms` entry point `tis`."""
+    root.mkdir()
+    (root / "bench_tis_demo.py").write_text(module)
+    dist = root / "bench_tis_demo-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-tis-demo\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[bench.algorithms]\ntis = bench_tis_demo:{target}\n")
+
+
+def test_readme_algorithm_plugin_runs_end_to_end_and_has_the_reinforce_gradient(
+    tmp_path, monkeypatch, bench_cache, tiny_policy
+):
+    import torch
+    from test_algorithms import loss_gradient, on_policy_batch
+
+    install_algorithm(tmp_path / "site", readme_algorithm(), "ALGORITHM")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    args = ["run", "summarization", "--algo", "tis", "--policy", "tiny", "--samples", "16"]
+    args += ["--out", str(tmp_path / "runs"), "-o", "prompts_per_update=2", "-o", "eval.prompts=2"]
+    args += ["-o", "max_ratio=1.5", "-o", "task.max_new_tokens=6"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    run_dir = Path(result.output.split("run dir")[1].split()[0])
+    outcome = json.loads((run_dir / "result.json").read_text())
+    assert outcome["algo"] == "tis" and outcome["config"]["algo_config"]["max_ratio"] == 1.5
+    assert outcome["spent"]["updates"] == 2 and outcome["stop_reason"] == "samples"
+    batch = on_policy_batch(tiny_policy, token_level=False)
+    reference = loss_gradient(tiny_policy.model, "reinforce", batch)
+    torch.testing.assert_close(loss_gradient(tiny_policy.model, "tis", batch), reference)
+    sys.modules.pop("bench_tis_demo", None)
+
+
+def test_an_entry_point_that_is_not_an_algorithm_is_one_line(tmp_path, monkeypatch):
+    install_algorithm(tmp_path / "site", "def ALGORITHM():\n    pass\n", "ALGORITHM")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    result = CliRunner().invoke(app, ["run", "summarization", "--algo", "tis"])
+    assert result.exit_code == 2
+    assert "algorithm 'tis' (bench_tis_demo:ALGORITHM) is a function, not a" in result.output
+    assert result.output.count("\n") == 1
+    sys.modules.pop("bench_tis_demo", None)
