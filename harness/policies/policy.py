@@ -19,16 +19,22 @@ from harness.api import registry
 from harness.api.errors import BenchError, unknown_choice
 from harness.api.task import Task
 from harness.policies.cache import cache_root
+from harness.policies.sampling import neutralise
 
 
 @dataclass
 class Policy:
-    """A causal LM with its tokenizer; `chat` wraps prompts in the tokenizer's chat template."""
+    """A causal LM with its tokenizer; `chat` wraps prompts in the tokenizer's chat template.
+
+    `overridden` lists the generation defaults of the policy's own config that were reset so
+    that sampling is pure softmax(logits / T) (see harness/policies/sampling.py).
+    """
 
     name: str
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
     chat: bool
+    overridden: tuple[str, ...] = ()
 
     def format(self, prompt: str) -> str:
         """The text actually fed to the model for a task prompt."""
@@ -76,12 +82,15 @@ def load_policy(name: str, task: Task, device: str) -> tuple[Policy, str]:
     except OSError as err:
         raise BenchError(f"cannot load policy '{name}': {err}") from err
     tokenizer.padding_side = "left"
+    tokenizer.truncation_side = "left"  # a long prompt keeps its end: the cue, the chat header
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.to(device).eval()  # dropout off: update-time log-probs must match sampling-time ones
     model.generation_config.pad_token_id = tokenizer.pad_token_id
+    overridden = tuple(neutralise(model.generation_config))
     chat = tokenizer.chat_template is not None
-    return Policy(name=name, model=model, tokenizer=tokenizer, chat=chat), note
+    policy = Policy(name=name, model=model, tokenizer=tokenizer, chat=chat, overridden=overridden)
+    return policy, note
 
 
 def frozen_copy(policy: Policy) -> Policy:
@@ -89,5 +98,9 @@ def frozen_copy(policy: Policy) -> Policy:
     model = copy.deepcopy(policy.model).eval()
     model.requires_grad_(False)
     return Policy(
-        name=f"{policy.name} (reference)", model=model, tokenizer=policy.tokenizer, chat=policy.chat
+        name=f"{policy.name} (reference)",
+        model=model,
+        tokenizer=policy.tokenizer,
+        chat=policy.chat,
+        overridden=policy.overridden,
     )

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
+from harness.config.run_config import RunConfig
 from harness.run.evaluate import EvalResult
 
 BLOCKS = "▁▂▃▄▅▆▇█"
@@ -23,6 +24,20 @@ def eval_line(label: str, result: EvalResult, prompts: int, seconds: float) -> s
         if f"eval/{key}" in metrics
     ]
     return f"{label:<12} " + "  ".join(parts) + f"   [{prompts} prompts, {seconds:.0f} s]"
+
+
+def policy_lines(config: RunConfig, note: str, overridden: Sequence[str]) -> list[str]:
+    """What was loaded, and which of the policy's own generation defaults were reset."""
+    lines = [
+        f"policy [bold]{config.policy}[/] ({note}) · reference: frozen copy · "
+        f"device {config.device} · seed {config.seed}"
+    ]
+    if overridden:
+        lines.append(
+            f"sampling     the policy's generation_config sets {', '.join(overridden)}; "
+            "overridden: tokens are drawn from softmax(logits / T) exactly"
+        )
+    return lines
 
 
 def gain_line(gain: dict[str, Any]) -> str:

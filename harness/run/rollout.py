@@ -10,6 +10,7 @@ from transformers import GenerationConfig
 from harness.api.batch import prompt_chunks
 from harness.api.task import Example
 from harness.policies.policy import Policy
+from harness.policies.sampling import neutral_fields
 from harness.rl.kl import exact_kl
 from harness.rl.logprobs import completion_logits, gather_logprobs, prompt_positions
 from harness.rl.seq2seq import decoder_tokens, is_seq2seq
@@ -98,10 +99,9 @@ def sample_rollout(
     prompt_ids, prompt_mask = encode_prompts(policy, examples, max_prompt_tokens)
     eos = policy.tokenizer.eos_token_id
     settings = GenerationConfig(
+        **neutral_fields(),  # pure sampling even for a model whose own defaults were never reset
         do_sample=True,
         temperature=temperature,
-        top_k=0,
-        top_p=1.0,
         max_new_tokens=max_new_tokens,
         eos_token_id=eos,
         pad_token_id=policy.tokenizer.pad_token_id,

@@ -27,7 +27,7 @@ from harness.rl.value import attach_value_head, predict_values
 from harness.run.budget import Spent, prompts_for_update, stop_reason
 from harness.run.evaluate import EvalResult, EvalSettings, evaluate
 from harness.run.provenance import seed_everything
-from harness.run.report_lines import eval_line, gain_line
+from harness.run.report_lines import eval_line, gain_line, policy_lines
 from harness.run.result import finish, heldout_gain
 from harness.run.rollout import reference_scores, sample_rollout
 from harness.run.rundir import append_jsonl, create_run_dir, write_json, write_jsonl
@@ -83,10 +83,8 @@ def prepare(config: RunConfig, console: Console) -> Setup:
     run_dir = create_run_dir(replace(config, task=task.name))  # a task-file path → its name
     write_json(run_dir / "config.json", config.to_dict())
     max_new_tokens = config.rollout.max_new_tokens or task.generation.max_new_tokens
-    console.print(
-        f"policy [bold]{config.policy}[/] ({note}) · reference: frozen copy · "
-        f"device {config.device} · seed {config.seed}"
-    )
+    for line in policy_lines(config, note, policy.overridden):
+        console.print(line)
     rollout, ev = config.rollout, config.eval
     estimator = Estimator(
         rollout.advantage, rollout.samples_per_prompt, rollout.gamma, rollout.lam, rollout.ema_decay
