@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.api.choices import KL_GRADIENTS
 from harness.metrics.stats import Interval
 from reports.aggregate import CI_METHOD, MIN_SEEDS, Row, Table
 from reports.pooling import RULE
@@ -97,6 +98,19 @@ def table_title(table: Table) -> str:
     return " · ".join(parts)
 
 
+def kl_line(table: Table) -> str:
+    """`KL penalty: β 0.01, k1 in the reward; its gradient is that of the sequence KL(π‖π_ref)`."""
+    conditions = table.conditions
+    placement = conditions.get("rollout.kl_placement", "reward")
+    estimator = conditions.get("rollout.kl_estimator", "k1")
+    meaning = KL_GRADIENTS.get((placement, estimator), "not a supported KL option")
+    target = conditions.get("rollout.kl_target")
+    coef = f"β {conditions.get('rollout.kl_coef', 'mixed')}" + (
+        f" adapted to {target} nats/sequence" if target is not None else ""
+    )
+    return f"KL penalty: {coef}, {estimator} in the {placement}; its gradient: {meaning}."
+
+
 def method_lines() -> list[str]:
     """How the numbers were made, printed once at the top of every report."""
     return [
@@ -116,7 +130,8 @@ def markdown(tables: list[Table], warnings: list[str]) -> str:
         cols = columns(table)
         headers = ["rank", "algo", "seeds", *[f"{c.header} {c.better}".strip() for c in cols]]
         headers[4:4] = ["vs best"]
-        lines += [f"## {table_title(table)}", "", "| " + " | ".join(headers) + " |"]
+        lines += [f"## {table_title(table)}", "", kl_line(table), ""]
+        lines.append("| " + " | ".join(headers) + " |")
         lines.append("|" + "|".join("---" for _ in headers) + "|")
         for row in table.rows:
             cells = [cell_text(row.metrics.get(c.key), c) for c in cols]

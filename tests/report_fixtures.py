@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.api.choices import KL_GRADIENTS
 from harness.api.schema import BUDGET_REASONS, SCHEMA_VERSION
 
 CONFIG: dict[str, Any] = {
@@ -133,6 +134,7 @@ def make_run(
         "eval_before": before,
         "eval_after": after,
         "heldout_gain": None,
+        "kl_gradient": KL_GRADIENTS["reward", "k1"],
         "curve": curve,
         "peak_rss_mb": 500.0,
         "config": config,

@@ -23,6 +23,8 @@ BAD_OPTIONS = [
     ("rollout.gamma=1.5", "rollout.gamma must be in [0, 1], got 1.5"),
     ("seed=-1", "seed must be ≥ 0, got -1"),
     ("task.target=abstract", "unknown target 'abstract'"),
+    ("kl_placement=loss", "k1 in the loss has zero expected gradient"),
+    ("kl_estimator=k3", "k3 in the reward is a biased estimate of the sequence KL"),
 ]
 
 

@@ -95,6 +95,7 @@ def test_flags_name_early_stops_and_few_seeds(tables: list) -> None:
 def test_markdown_cells(tables: list) -> None:
     text = markdown(tables, [])
     assert "## summarization (v1) · policy tiny · budget 64 samples" in text
+    assert "KL penalty: β 0.05, k1 in the reward; its gradient: sequence KL(π‖π_ref)" in text
     line = next(x for x in text.splitlines() if x.startswith("| 1 | ppo"))
     cells = [cell.strip() for cell in line.strip("|").split("|")]
     assert cells[:6] == [

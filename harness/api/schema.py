@@ -7,7 +7,7 @@ Bump SCHEMA_VERSION whenever a key changes meaning or disappears.
 
 from typing import Any, TypedDict
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: kl_gradient
 BUDGET_REASONS = ("samples", "tokens", "updates", "seconds")
 STOP_REASONS = (*BUDGET_REASONS, "interrupted", "nonfinite")
 EVAL_METRICS = (  # every task's evaluation has these (prefixed `eval/`); tasks add their own
@@ -41,6 +41,7 @@ class RunResult(TypedDict):
     eval_before: dict[str, float]  # `eval/<metric>`
     eval_after: dict[str, float] | None  # None when the run was interrupted
     heldout_gain: dict[str, Any] | None  # paired-bootstrap CI of the held-out reward change
+    kl_gradient: str  # what the KL term's gradient is (choices.KL_GRADIENTS)
     curve: list[dict[str, float]]  # CURVE_KEYS per update
     peak_rss_mb: float
     config: dict[str, Any]  # the resolved RunConfig

@@ -20,6 +20,7 @@ from harness.api.checks import (
     Check,
     check_fields,
 )
+from harness.api.choices import KL_REFUSED, KLEstimator, KLPlacement
 from harness.api.errors import BenchError
 from harness.config.run_config import RunConfig
 
@@ -66,6 +67,7 @@ def validate(config: RunConfig, algo_config_type: type, task_factory: Callable[.
             "rollout.advantage=rloo (leave-one-out) needs rollout.samples_per_prompt ≥ 2, got "
             f"{config.rollout.samples_per_prompt}; raise it or pick another advantage"
         )
+    check_kl(config.rollout.kl_placement, config.rollout.kl_estimator)
     check_device(config.device)
     check_out_dir(config.out)
     try:
@@ -73,6 +75,16 @@ def validate(config: RunConfig, algo_config_type: type, task_factory: Callable[.
         task_factory(**config.task_options)  # a task checks its options when it is built
     except TypeError as err:
         raise BenchError(f"bad option for {config.algo} or {config.task}: {err}") from err
+
+
+def check_kl(placement: KLPlacement, estimator: KLEstimator) -> None:
+    """Only KL options whose gradient is what the report says (see choices.KL_GRADIENTS)."""
+    if (placement, estimator) in KL_REFUSED:
+        raise BenchError(
+            f"rollout.kl_estimator={estimator} with rollout.kl_placement={placement} is refused: "
+            f"{KL_REFUSED[placement, estimator]}; use k1 in the reward (the sequence KL), "
+            "or k2/k3 in the loss (per-token KL)"
+        )
 
 
 def check_device(device: str) -> None:

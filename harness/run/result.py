@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
+from harness.api.choices import KL_GRADIENTS
 from harness.api.schema import BUDGET_REASONS, CURVE_KEYS, SCHEMA_VERSION, RunResult
 from harness.config.run_config import RunConfig
 from harness.metrics.stats import paired_bootstrap
@@ -57,6 +58,7 @@ def finish(
         eval_before=before.metrics,
         eval_after=after.metrics if after else None,
         heldout_gain=gain,
+        kl_gradient=KL_GRADIENTS[config.rollout.kl_placement, config.rollout.kl_estimator],
         curve=[{key: row[key] for key in CURVE_KEYS} for row in curve],
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         config=config.to_dict(),
