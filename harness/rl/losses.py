@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
@@ -59,6 +60,7 @@ def accumulate_gradients(
 
 
 StatsLoss = Callable[[Tensor, Batch], tuple[Tensor, dict[str, Tensor]]]
+"""(logprobs, micro-batch) → (per-sequence-mean loss, stats that are means over its tokens)."""
 
 
 def accumulate_losses(
@@ -72,29 +74,38 @@ def accumulate_losses(
 
     Shared terms: the KL penalty when it sits in the loss, and with gae (and `fit_value`)
     value_coef · the value loss of the head on the policy trunk (PPO's L^{CLIP+VF}, eq. 9).
+    Sequence means are weighted by each micro-batch's share of the completions and token means
+    by its share of the tokens, so every number and gradient is that of the whole batch, the
+    same for any `micro_batch_prompts`.
     """
     settings = context.settings
     head = value_head(model) if fit_value and batch.value_targets is not None else None
+    batch_tokens = batch.completion_mask.sum().clamp(min=1.0)
     totals: dict[str, float] = {}
+    fitted_values: list[Tensor] = []
     for micro in batch.micro_batches(settings.micro_batch_prompts):
         share = micro.size / batch.size
+        token_share = micro.completion_mask.sum() / batch_tokens
         logits, hidden = completion_outputs(
             model, micro.prompt_ids, micro.prompt_mask, micro.completion_ids,
             micro.completion_mask, with_hidden=head is not None,
         )  # fmt: skip
         logprobs = gather_logprobs(logits, micro.completion_ids, settings.temperature)
         policy_loss, stats = loss_fn(logprobs, micro)
-        loss = policy_loss + kl_penalty(logprobs, micro, context)
-        stats = {"loss/policy": policy_loss.detach(), **stats}
+        loss = (policy_loss + kl_penalty(logprobs, micro, context)) * share
+        weighted = {key: float(value) * float(token_share) for key, value in stats.items()}
+        weighted["loss/policy"] = float(policy_loss) * share
         if head is not None:
             values = head(hidden)
             fitted = value_loss(values, micro.value_targets, micro.completion_mask)
-            loss = loss + settings.value_coef * fitted
-            variance = explained_variance(
-                values.detach(), micro.value_targets, micro.completion_mask
-            )
-            stats.update({"loss/value": fitted.detach(), "value/explained_variance": variance})
-        (loss * share).backward()
-        for key, value in stats.items():
-            totals[key] = totals.get(key, 0.0) + float(value) * share
+            loss = loss + settings.value_coef * fitted * token_share
+            weighted["loss/value"] = float(fitted) * float(token_share)
+            fitted_values.append(values.detach())
+        loss.backward()
+        for key, value in weighted.items():
+            totals[key] = totals.get(key, 0.0) + value
+    if head is not None:
+        values = torch.cat(fitted_values)
+        variance = explained_variance(values, batch.value_targets, batch.completion_mask)
+        totals["value/explained_variance"] = variance
     return totals
