@@ -59,8 +59,8 @@ def build_config(
     base = replace(base, **{k: v for k, v in flags.items() if v is not None})
     if samples is not None:
         base = replace(base, budget=replace(base.budget or BudgetConfig(), samples=samples))
-    algo_config_type, factory = option_owners(base)
-    return resolve(apply_overrides(base, list(overrides), algo_config_type, factory))
+    owners = option_owners(base)
+    return resolve(apply_overrides(base, list(overrides), *owners), owners)
 
 
 def option_owners(config: RunConfig) -> tuple[type, Callable[..., Any]]:
@@ -69,11 +69,14 @@ def option_owners(config: RunConfig) -> tuple[type, Callable[..., Any]]:
     return registry.load("algorithms", config.algo).Config, factory
 
 
-def resolve(config: RunConfig) -> RunConfig:
-    """Fill every algorithm and task default, then check every value (BenchError on the first)."""
+def resolve(config: RunConfig, owners: tuple[type, Callable[..., Any]] | None = None) -> RunConfig:
+    """Fill every algorithm and task default, then check every value (BenchError on the first).
+
+    owners: `option_owners(config)` when the caller has them already (task and algo unchanged).
+    """
     from harness.policies.policy import policy_source  # imports torch: not at `bench --help`
 
-    algo_config_type, factory = option_owners(config)
+    algo_config_type, factory = owners or option_owners(config)
     resolved = resolve_defaults(config, algo_config_type, factory)
     validate(resolved, algo_config_type, factory)
     policy_source(resolved.policy)

@@ -31,20 +31,21 @@ def echo_colours(max_new_tokens: int = 6) -> TaskSpec:
 '''
 
 
-def install_plugin(root: Path) -> None:
-    """What `pip install` leaves behind: the module and a dist-info with entry_points.txt."""
+def install_plugin(root: Path, module: str, source: str, group: str, entry: str) -> None:
+    """What `pip install` leaves behind: `module`.py holding `source`, and a dist-info whose
+    entry_points.txt registers `entry` (e.g. `tis = module:ALGORITHM`) in `group`."""
     root.mkdir()
-    (root / "bench_plugin_demo.py").write_text(MODULE)
-    dist = root / "bench_plugin_demo-0.1.dist-info"
+    (root / f"{module}.py").write_text(source)
+    dist = root / f"{module}-0.1.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-plugin-demo\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[bench.tasks]\necho-colours = bench_plugin_demo:echo_colours\n"
-    )
+    name = module.replace("_", "-")
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[{group}]\n{entry}\n")
 
 
 def test_plugin_task_is_listed_and_runs(tmp_path, monkeypatch, bench_cache):
-    install_plugin(tmp_path / "site")
+    entry = "echo-colours = bench_plugin_demo:echo_colours"
+    install_plugin(tmp_path / "site", "bench_plugin_demo", MODULE, "bench.tasks", entry)
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     listed = CliRunner().invoke(app, ["list"])
     assert "echo-colours" in listed.output and "plugin from bench-plugin-demo" in listed.output
@@ -67,14 +68,10 @@ def readme_algorithm() -> str:
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-def install_algorithm(root: Path, module: str, target: str) -> None:
-    """A dist-info that registers `target` under the `bench.algorithms` entry point `tis`."""
-    root.mkdir()
-    (root / "bench_tis_demo.py").write_text(module)
-    dist = root / "bench_tis_demo-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-tis-demo\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(f"[bench.algorithms]\ntis = bench_tis_demo:{target}\n")
+def install_algorithm(root: Path, source: str) -> None:
+    """`source` installed as the plugin module bench_tis_demo, its ALGORITHM registered as tis."""
+    entry = "tis = bench_tis_demo:ALGORITHM"
+    install_plugin(root, "bench_tis_demo", source, "bench.algorithms", entry)
 
 
 def test_readme_algorithm_plugin_runs_end_to_end_and_has_the_reinforce_gradient(
@@ -83,7 +80,7 @@ def test_readme_algorithm_plugin_runs_end_to_end_and_has_the_reinforce_gradient(
     import torch
     from test_algorithms import loss_gradient, on_policy_batch
 
-    install_algorithm(tmp_path / "site", readme_algorithm(), "ALGORITHM")
+    install_algorithm(tmp_path / "site", readme_algorithm())
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     args = ["run", "summarization", "--algo", "tis", "--policy", "tiny", "--samples", "16"]
     args += ["--out", str(tmp_path / "runs"), "-o", "prompts_per_update=2", "-o", "eval.prompts=2"]
@@ -101,7 +98,7 @@ def test_readme_algorithm_plugin_runs_end_to_end_and_has_the_reinforce_gradient(
 
 
 def test_an_entry_point_that_is_not_an_algorithm_is_one_line(tmp_path, monkeypatch):
-    install_algorithm(tmp_path / "site", "def ALGORITHM():\n    pass\n", "ALGORITHM")
+    install_algorithm(tmp_path / "site", "def ALGORITHM():\n    pass\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     result = CliRunner().invoke(app, ["run", "summarization", "--algo", "tis"])
     assert result.exit_code == 2
