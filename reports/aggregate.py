@@ -1,21 +1,26 @@
 """Per-row means with bootstrap CIs over seeds, ranks and significance against the best row."""
 
+import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from harness.api.schema import EVAL_METRICS, EVAL_ROW_METRICS
+from harness.api.schema import EVAL_METRICS, EVAL_ROW_METRICS, EXTRACTIVE_METRICS, GREEDY_PREFIX
 from harness.metrics.stats import Interval, bootstrap_mean
 from reports.load import Run
+from reports.matched import MatchedKL, matched_kl, run_reward_at
 from reports.pooling import Group, common_settings, group_runs
 from reports.significance import ALPHA, permutation_pvalue, smallest_pvalue
 
 RANK_METRIC = "eval/reward"
 MIN_SEEDS = 3
 CI_METHOD = "95% percentile bootstrap over seeds (10,000 resamples, seed 0)"
-GENERIC_EVAL = {f"eval/{name}" for name in (*EVAL_METRICS, *EVAL_ROW_METRICS)}
+GENERIC_EVAL = {f"eval/{m}" for m in (*EVAL_METRICS, *EXTRACTIVE_METRICS, *EVAL_ROW_METRICS)}
+MATCHED_METRIC = "matched/reward"  # val reward at the table's matched KL (reports.matched)
+PASSES_METRIC = "spent/token_passes"  # forward_tokens + backward_tokens of training
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,11 @@ class Row:
     flags: tuple[str, ...]
 
     @property
+    def baseline(self) -> bool:
+        """True for a baseline row (`start`, `lead-n`): its runs were not trained."""
+        return all(run.baseline for run in self.runs)
+
+    @property
     def significant(self) -> bool | None:
         """Whether the row's reward differs from the best row's (None for the best row)."""
         return None if self.p_vs_best is None else self.p_vs_best < ALPHA
@@ -48,25 +58,54 @@ class Table:
     varied: tuple[str, ...]
     task_metrics: tuple[str, ...]
     rows: tuple[Row, ...]
+    matched: MatchedKL
 
 
-def run_metrics(run: Run) -> dict[str, float]:
-    """The numbers one run contributes: held-out metrics after training, gain, budget spent."""
-    metrics = dict(run.eval_after)
-    metrics["start/reward"] = run.eval_before["eval/reward"]
-    metrics["gain/reward"] = run.eval_after["eval/reward"] - run.eval_before["eval/reward"]
+def run_metrics(run: Run, matched: MatchedKL) -> dict[str, float]:
+    """The numbers one run contributes: test metrics after training, gain (trained runs only),
+    val reward at matched KL, budget and compute spent."""
+    metrics = dict(run.after)
+    if not run.baseline:
+        metrics["start/reward"] = run.before["eval/reward"]
+        metrics["gain/reward"] = run.after["eval/reward"] - run.before["eval/reward"]
+    metrics[MATCHED_METRIC] = run_reward_at(run, matched)
     metrics.update({f"spent/{key}": value for key, value in run.spent.items()})
+    passes = run.spent.get("forward_tokens", math.nan) + run.spent.get("backward_tokens", math.nan)
+    metrics[PASSES_METRIC] = passes
     return metrics
 
 
-def runs_frame(groups: list[Group]) -> pd.DataFrame:
+def runs_frame(groups: list[Group], matched: MatchedKL) -> pd.DataFrame:
     """One line per run: row label, seed, stop reason and every metric (NaN where absent)."""
     records = [
-        {"row": group.label, "seed": run.seed, "stop_reason": run.stop_reason, **run_metrics(run)}
+        {"row": group.label, "seed": run.seed, "stop_reason": run.stop_reason}
+        | run_metrics(run, matched)
         for group in groups
         for run in group.runs
     ]
     return pd.DataFrame.from_records(records)
+
+
+def baseline_note(algo: str) -> str:
+    """What a baseline row is, in a few words (shown as its first flag)."""
+    lead = re.fullmatch(r"lead-(\d+)", algo)
+    if algo == "start":
+        return "baseline: the policy before training (no updates)"
+    if lead:
+        return f"baseline: the first {lead.group(1)} source words as the output (no model)"
+    return f"baseline: {algo}"
+
+
+def beat_flags(group: Group, groups: list[Group], means: dict[str, float]) -> tuple[str, ...]:
+    """For a trained row: each text baseline (lead-n) whose mean test reward it does not exceed."""
+    if all(run.baseline for run in group.runs):
+        return ()
+    texts = [g for g in groups if g.algo != "start" and all(run.baseline for run in g.runs)]
+    return tuple(
+        f"does not beat {text.label} ({means[text.label]:.3f})"
+        for text in texts
+        if means[group.label] <= means[text.label]
+    )
 
 
 def summarize(values: pd.Series) -> Interval | None:
@@ -76,10 +115,13 @@ def summarize(values: pd.Series) -> Interval | None:
 
 
 def row_flags(group: Group) -> tuple[str, ...]:
-    """Honesty notes: runs stopped for a reason other than their budget, too few seeds, etc."""
-    flags = []
+    """Honesty notes: baseline, runs stopped for another reason than their budget, few seeds."""
+    baseline = all(run.baseline for run in group.runs)
+    flags = [baseline_note(group.algo)] if baseline else []
     early = [
-        f"seed {run.seed}: {run.stop_reason}" for run in group.runs if not run.stopped_by_budget
+        f"seed {run.seed}: {run.stop_reason}"
+        for run in group.runs
+        if not (run.stopped_by_budget or baseline)
     ]
     if early:
         flags.append(f"{len(early)}/{len(group.runs)} stopped early ({'; '.join(early)})")
@@ -116,7 +158,7 @@ def summarize_rows(frame: pd.DataFrame) -> dict[str, dict[str, Interval]]:
 
 
 def rank_rows(frame: pd.DataFrame) -> tuple[dict[str, int], dict[str, float | None]]:
-    """Rank by mean held-out reward (ties share a rank) and test each row against the best."""
+    """Rank by mean sampled test reward (ties share a rank) and test each row against the best."""
     rewards = frame.groupby("row", sort=False)[RANK_METRIC].apply(lambda s: s.dropna().tolist())
     means = rewards.apply(lambda values: sum(values) / len(values))
     ranks = means.rank(ascending=False, method="min").astype(int)
@@ -129,10 +171,12 @@ def rank_rows(frame: pd.DataFrame) -> tuple[dict[str, int], dict[str, float | No
 
 
 def build_table(task: str, groups: list[Group]) -> Table:
-    """Summarise each row, rank rows by held-out reward and test each against the best."""
-    frame = runs_frame(groups)
+    """Summarise each row, rank rows by test reward and test each against the best."""
+    matched = matched_kl([run for group in groups for run in group.runs])
+    frame = runs_frame(groups, matched)
     summaries = summarize_rows(frame)
     ranks, p_values = rank_rows(frame)
+    means = {label: summary[RANK_METRIC].mean for label, summary in summaries.items()}
     rows = [
         Row(
             rank=ranks[group.label],
@@ -143,22 +187,27 @@ def build_table(task: str, groups: list[Group]) -> Table:
             runs=group.runs,
             metrics=summaries[group.label],
             p_vs_best=p_values[group.label],
-            flags=row_flags(group) + power_flag(group, groups, p_values),
+            flags=row_flags(group)
+            + beat_flags(group, groups, means)
+            + power_flag(group, groups, p_values),
         )
         for group in groups
     ]
     rows.sort(key=lambda row: (row.rank, row.label))
     conditions = common_settings([run for group in groups for run in group.runs])
     task_metrics = sorted(
-        key for key in frame.columns if key.startswith("eval/") and key not in GENERIC_EVAL
+        key
+        for key in frame.columns
+        if key.startswith("eval/") and not key.startswith(GREEDY_PREFIX) and key not in GENERIC_EVAL
     )
     return Table(
         task=task,
         task_version=str(conditions.get("task_version", "mixed")),
         conditions=conditions,
-        varied=tuple(groups[0].settings),
+        varied=tuple(dict.fromkeys(key for group in groups for key in group.settings)),
         task_metrics=tuple(task_metrics),
         rows=tuple(rows),
+        matched=matched,
     )
 
 
@@ -171,6 +220,6 @@ def build_tables(runs: list[Run], allow_mixed: bool) -> tuple[list[Table], list[
         table = build_table(task, groups)
         tables.append(table)
         for row in table.rows:
-            if not all(run.stopped_by_budget for run in row.runs):
-                warnings.append(f"'{task}' row '{row.label}': {row.flags[0]}")
+            early = [flag for flag in row.flags if " stopped early (" in flag]
+            warnings += [f"'{task}' row '{row.label}': {flag}" for flag in early]
     return tables, warnings

@@ -4,17 +4,11 @@ import base64
 from html import escape
 
 from reports.aggregate import Row, Table
+from reports.captions import kl_line, method_lines, table_title
+from reports.columns import DAGGER, Column, cell_parts, columns, header, row_name, versus_best
+from reports.matched import matched_line
 from reports.plots import Plot, row_colors
 from reports.samples import PromptView
-from reports.tables import (
-    DAGGER,
-    Column,
-    cell_parts,
-    columns,
-    method_lines,
-    table_title,
-    versus_best,
-)
 
 # Nothing may be fetched: images are data: URIs, style and script are inline.
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
@@ -36,6 +30,7 @@ tr.best td{background:#f1f8f1}.ci{display:block;color:#7a8294;font-size:11px}
 td.few{background:#fff8e6}.sig{color:#1a7f37;font-weight:600}.ns{color:#8a93a5}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 .notes{font-size:12px;color:#6a4b00;margin:6px 0 0;padding-left:18px}
+.line{font-size:13px;color:#4a5263;margin:6px 0}tr.baseline td{font-style:italic}
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:14px}
 figure{margin:0;background:#fff;border:1px solid #d8dce3;border-radius:8px;padding:8px}
 figure img{width:100%;height:auto;display:block}figcaption{font-size:12px;color:#5b6475}
@@ -79,10 +74,12 @@ def page(tables: list[Table], warnings: list[str], plots: dict[str, list[Plot]],
 
 
 def section(table: Table, plots: list[Plot], views: list[PromptView]) -> str:
-    """One task: the leaderboard, its notes, its four figures and the samples view."""
+    """One task: the leaderboard, its notes, its figures and the samples view."""
     colors = row_colors(table.rows)
-    parts = [f"<section><h2>{escape(table_title(table))}</h2>", leaderboard(table, colors)]
-    notes = [f"<li><b>{escape(r.label)}</b>: {escape('; '.join(r.flags))}</li>"
+    parts = [f"<section><h2>{escape(table_title(table))}</h2>"]
+    parts += [f'<p class="line">{escape(kl_line(table))}</p>', leaderboard(table, colors)]
+    parts.append(f'<p class="line">{escape(matched_line(table.matched))}</p>')
+    notes = [f"<li><b>{escape(row_name(r))}</b>: {escape('; '.join(r.flags))}</li>"
              for r in table.rows if r.flags]  # fmt: skip
     if notes:
         parts.append(f'<ul class="notes">{"".join(notes)}</ul>')
@@ -90,7 +87,7 @@ def section(table: Table, plots: list[Plot], views: list[PromptView]) -> str:
     parts += [figure(plot) for plot in plots]
     parts.append("</div>")
     if views:
-        parts.append(f"<h3>Held-out completions side by side ({len(views)} prompts)</h3>")
+        parts.append(f"<h3>Test completions side by side ({len(views)} prompts)</h3>")
         parts += [prompt_view(view, colors) for view in views]
     return "".join(parts) + "</section>"
 
@@ -98,7 +95,7 @@ def section(table: Table, plots: list[Plot], views: list[PromptView]) -> str:
 def leaderboard(table: Table, colors: dict[str, str]) -> str:
     """The HTML leaderboard: CIs under each mean, † cells shaded, significance coloured."""
     cols = columns(table)
-    heads = ["rank", "algo", "seeds", *[f"{c.header} {c.better}".strip() for c in cols]]
+    heads = ["rank", "algo", "seeds", *[header(c) for c in cols]]
     heads.insert(4, "vs best")
     html = ['<div class="scroll"><table><thead><tr>']
     html += [f'<th class="{"label" if h == "algo" else ""}">{escape(h)}</th>' for h in heads]
@@ -108,8 +105,10 @@ def leaderboard(table: Table, colors: dict[str, str]) -> str:
         cells.insert(1, significance_cell(row))
         swatch = f'<span class="swatch" style="background:{colors[row.label]}"></span>'
         seeds = ",".join(str(run.seed) for run in row.runs)
-        html.append(f'<tr class="{"best" if row.p_vs_best is None else ""}"><td>{row.rank}</td>')
-        html.append(f'<td class="label">{swatch}{escape(row.label)}</td><td>{seeds}</td>')
+        marks = (("best", row.p_vs_best is None), ("baseline", row.baseline))
+        css = " ".join(name for name, on in marks if on)
+        html.append(f'<tr class="{css}"><td>{row.rank}</td>')
+        html.append(f'<td class="label">{swatch}{escape(row_name(row))}</td><td>{seeds}</td>')
         html += cells + ["</tr>"]
     return "".join(html) + "</tbody></table></div>"
 

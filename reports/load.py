@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.api.errors import BenchError
-from harness.api.schema import BUDGET_REASONS, CURVE_KEYS, REQUIRED_KEYS, version_problem
+from harness.api.schema import (
+    BUDGET_REASONS,
+    CURVE_KEYS,
+    REPORT_SPLIT,
+    REQUIRED_KEYS,
+    ROLES,
+    version_problem,
+)
 
 MARKERS = ("result.json", "config.json", "metrics.jsonl")
 
@@ -18,25 +25,46 @@ class SkippedRun(Exception):
 
 @dataclass(frozen=True)
 class Run:
-    """One finished run: its settings, its held-out metrics and its training curve."""
+    """One finished run: its settings, its metrics per split, its val eval curve, its curve.
+
+    eval_before / eval_after map a split (val, test) to its `eval/...` and `eval/greedy/...`
+    metrics; eval_curve holds the sampled val reward and exact KL of every val evaluation.
+    """
 
     path: Path
     task: str
     task_version: str
     algo: str
+    role: str
     seed: int
     stop_reason: str
     completed: bool
     config: dict[str, Any]
     spent: dict[str, float]
-    eval_before: dict[str, float]
-    eval_after: dict[str, float]
+    eval_before: dict[str, dict[str, float]]
+    eval_after: dict[str, dict[str, float]]
+    eval_curve: tuple[dict[str, float], ...]
     curve: tuple[dict[str, float], ...]
 
     @property
     def stopped_by_budget(self) -> bool:
         """True when the run ended because it reached its budget, not for another reason."""
         return self.stop_reason in BUDGET_REASONS
+
+    @property
+    def baseline(self) -> bool:
+        """True for a baseline run (`start` or a text baseline such as `lead-9`)."""
+        return self.role == "baseline"
+
+    @property
+    def before(self) -> dict[str, float]:
+        """The reported split's metrics before training."""
+        return self.eval_before[REPORT_SPLIT]
+
+    @property
+    def after(self) -> dict[str, float]:
+        """The reported split's metrics after training (what the leaderboard shows)."""
+        return self.eval_after[REPORT_SPLIT]
 
 
 def find_run_dirs(paths: list[Path]) -> list[Path]:
@@ -79,19 +107,19 @@ def read_run(directory: Path) -> Run:
     missing = [key for key in REQUIRED_KEYS if key not in result]
     if missing:
         raise SkippedRun(f"result.json lacks {', '.join(missing)}")
+    if result["role"] not in ROLES:
+        raise SkippedRun(f"role {result['role']!r} is not one of {', '.join(ROLES)}")
     config = result.get("config")
     if not isinstance(config, dict):
         config = read_json(directory / "config.json")
-    before, after = numbers(result["eval_before"]), numbers(result["eval_after"])
-    for name, metrics in (("eval_before", before), ("eval_after", after)):
-        if not math.isfinite(metrics.get("eval/reward", math.nan)):
-            reason = f"stop_reason={result['stop_reason']}"
-            raise SkippedRun(f"no finite eval/reward in {name} ({reason})")
+    before, after = reported_splits(result, "eval_before"), reported_splits(result, "eval_after")
+    curve = result["eval_curve"] if isinstance(result["eval_curve"], list) else []
     return Run(
         path=directory,
         task=str(result["task"]),
         task_version=str(result.get("task_version", "?")),
         algo=str(result["algo"]),
+        role=str(result["role"]),
         seed=int(result["seed"]),
         stop_reason=str(result["stop_reason"]),
         completed=bool(result.get("completed", False)),
@@ -99,8 +127,21 @@ def read_run(directory: Path) -> Run:
         spent=numbers(result["spent"]),
         eval_before=before,
         eval_after=after,
+        eval_curve=tuple(numbers(point) for point in curve),
         curve=read_curve(directory / "metrics.jsonl", result.get("curve")),
     )
+
+
+def reported_splits(result: dict[str, Any], name: str) -> dict[str, dict[str, float]]:
+    """The splits of evaluation `name`; SkippedRun without a finite reward on REPORT_SPLIT."""
+    found = splits(result[name])
+    reason = f"stop_reason={result['stop_reason']}"
+    if REPORT_SPLIT not in found:
+        present = ", ".join(found) or "none"
+        raise SkippedRun(f"no {REPORT_SPLIT} split in {name} (splits: {present}; {reason})")
+    if not math.isfinite(found[REPORT_SPLIT].get("eval/reward", math.nan)):
+        raise SkippedRun(f"no finite eval/reward in {name}[{REPORT_SPLIT}] ({reason})")
+    return found
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -125,6 +166,13 @@ def numbers(metrics: Any) -> dict[str, float]:
         for k, v in metrics.items()
         if isinstance(v, int | float) and not isinstance(v, bool)
     }
+
+
+def splits(evaluation: Any) -> dict[str, dict[str, float]]:
+    """The numeric metrics of each split of an evaluation (`{"val": {...}, "test": {...}}`)."""
+    if not isinstance(evaluation, dict):
+        return {}
+    return {str(split): numbers(m) for split, m in evaluation.items() if isinstance(m, dict)}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

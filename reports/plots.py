@@ -4,6 +4,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -17,6 +18,12 @@ CURVE_POINTS = 120
 CURVE_RESAMPLES = 2000
 DIVERSITY = (("eval/distinct_1", "distinct-1 ↑"), ("eval/distinct_2", "distinct-2 ↑"))
 DIVERSITY += (("eval/self_bleu", "self-BLEU ↓"),)
+SAMPLES_AXIS = "samples_seen"
+PASSES_AXIS = "token_passes"  # forward_tokens + backward_tokens of a curve point
+AXES = {  # x key → (axis label, divisor)
+    SAMPLES_AXIS: ("completions sampled", 1.0),
+    PASSES_AXIS: ("forward + backward token passes (millions)", 1e6),
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,12 @@ def new_figure(title: str, xlabel: str, ylabel: str) -> tuple[Figure, object]:
     return figure, axes
 
 
+def legend(axes: Axes) -> None:
+    """A small legend, when anything was drawn with a label (a table of baselines may have none)."""
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=8)
+
+
 def png_bytes(figure: Figure) -> bytes:
     """Render a figure to PNG."""
     buffer = io.BytesIO()
@@ -53,15 +66,25 @@ def png_bytes(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def mean_curve(runs: tuple[Run, ...], key: str) -> tuple[np.ndarray, list[Interval]]:
+def axis_value(point: dict[str, float], axis: str) -> float:
+    """A curve point's x: `samples_seen`, or forward + backward token passes (NaN if absent)."""
+    if axis == PASSES_AXIS:
+        return point.get("forward_tokens", np.nan) + point.get("backward_tokens", np.nan)
+    return point.get(axis, np.nan)
+
+
+def run_series(run: Run, key: str, axis: str) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of one run's curve points that have `key` and a finite x."""
+    pairs = [(axis_value(p, axis), p[key]) for p in run.curve if key in p]
+    pairs = [(x, y) for x, y in pairs if np.isfinite(x)]
+    return np.array([x for x, _ in pairs]), np.array([y for _, y in pairs])
+
+
+def mean_curve(
+    runs: tuple[Run, ...], key: str, axis: str = SAMPLES_AXIS
+) -> tuple[np.ndarray, list[Interval]]:
     """Per-point mean and bootstrap CI over runs, on a grid every run covers (interpolated)."""
-    series = [
-        (
-            np.array([p["samples_seen"] for p in run.curve if key in p]),
-            np.array([p[key] for p in run.curve if key in p]),
-        )
-        for run in runs
-    ]
+    series = [run_series(run, key, axis) for run in runs]
     series = [(x, y) for x, y in series if x.size]
     if not series:
         return np.array([]), []
@@ -75,20 +98,24 @@ def mean_curve(runs: tuple[Run, ...], key: str) -> tuple[np.ndarray, list[Interv
     return grid, [bootstrap_mean(column, resamples=CURVE_RESAMPLES) for column in values.T]
 
 
-def curve_plot(table: Table, key: str, name: str, ylabel: str) -> Plot:
-    """`key` against completions sampled: one line (mean) and band (95% CI) per row."""
-    title = f"{table.task}: {ylabel} vs completions sampled"
-    figure, axes = new_figure(title, "completions sampled", ylabel)
+def curve_plot(table: Table, key: str, name: str, ylabel: str, axis: str = SAMPLES_AXIS) -> Plot:
+    """`key` against completions sampled (or token passes): a line (mean) and band (95% CI)."""
+    xlabel, divisor = AXES[axis]
+    title = f"{table.task}: {ylabel} vs {xlabel.split(' (')[0]}"
+    figure, axes = new_figure(title, xlabel, ylabel)
     for index, row in enumerate(table.rows):
-        grid, intervals = mean_curve(row.runs, key)
+        grid, intervals = mean_curve(row.runs, key, axis)
         if not intervals:
             continue
+        grid = grid / divisor
         label = f"{row.label} (n={len(row.runs)})"
         axes.plot(grid, [i.mean for i in intervals], color=color(index), label=label, lw=1.8)
         low, high = [i.low for i in intervals], [i.high for i in intervals]
         axes.fill_between(grid, low, high, color=color(index), alpha=0.2, lw=0)
-    axes.legend(fontsize=8)
+    legend(axes)
     caption = f"Training {key} per update: mean over seeds, band = 95% bootstrap CI over seeds."
+    if axis == PASSES_AXIS:
+        caption += " x: cumulative forward + backward token passes (a FLOP proxy)."
     return Plot(name, title, caption, png_bytes(figure))
 
 
@@ -101,22 +128,33 @@ def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return front
 
 
+def before_training(table: Table) -> list[dict[str, float]]:
+    """The trained runs' test metrics before training, unless a `start` baseline row shows them."""
+    if any(row.baseline and row.algo == "start" for row in table.rows):
+        return []
+    return [run.before for row in table.rows if not row.baseline for run in row.runs]
+
+
 def frontier_plot(table: Table) -> Plot:
-    """Each run's final (exact KL, held-out reward); row means with CIs; the start policy."""
-    title = f"{table.task}: reward–KL frontier (held-out, after training)"
-    figure, axes = new_figure(title, "exact KL to reference (per token) ↓", "held-out reward ↑")
-    starts = [run.eval_before for row in table.rows for run in row.runs]
-    start_kl = float(np.mean([s.get("eval/kl_exact", 0.0) for s in starts]))
-    start_reward = float(np.mean([s["eval/reward"] for s in starts]))
-    axes.scatter([start_kl], [start_reward], marker="*", s=160, color=START_COLOR, label="start")
+    """Each run's final (exact KL, test reward); row means with CIs; text baselines as lines."""
+    title = f"{table.task}: reward–KL frontier (test, after training)"
+    figure, axes = new_figure(title, "exact KL to reference (per token) ↓", "test reward ↑")
+    starts = before_training(table)
+    if starts:
+        start_kl = float(np.mean([s.get("eval/kl_exact", 0.0) for s in starts]))
+        start_reward = float(np.mean([s["eval/reward"] for s in starts]))
+        axes.scatter(
+            [start_kl], [start_reward], marker="*", s=160, color=START_COLOR, label="start"
+        )
     means = []
     for index, row in enumerate(table.rows):
         kl, reward = row.metrics.get("eval/kl_exact"), row.metrics["eval/reward"]
-        xs = [run.eval_after.get("eval/kl_exact", np.nan) for run in row.runs]
-        ys = [run.eval_after["eval/reward"] for run in row.runs]
-        axes.scatter(xs, ys, color=color(index), alpha=0.45, s=22)
-        if kl is None:
+        if kl is None:  # a text baseline has no policy, hence no KL: a horizontal line
+            axes.axhline(reward.mean, color=color(index), ls=":", lw=1.2, label=row.label)
             continue
+        xs = [run.after.get("eval/kl_exact", np.nan) for run in row.runs]
+        ys = [run.after["eval/reward"] for run in row.runs]
+        axes.scatter(xs, ys, color=color(index), alpha=0.45, s=22)
         means.append((kl.mean, reward.mean))
         axes.errorbar(
             kl.mean, reward.mean, xerr=[[kl.mean - kl.low], [kl.high - kl.mean]],
@@ -126,19 +164,20 @@ def frontier_plot(table: Table) -> Plot:
     front = pareto(means)
     if len(front) > 1:
         axes.plot(*zip(*front, strict=True), ls="--", color="black", lw=0.8, label="frontier")
-    axes.legend(fontsize=8)
+    legend(axes)
     caption = "Small dots: single runs. Large dots: row means with 95% bootstrap CIs over seeds."
+    caption += " Dotted lines: text baselines (no KL)."
     return Plot("frontier", title, caption, png_bytes(figure))
 
 
 def diversity_plot(table: Table) -> Plot:
-    """Grouped bars of distinct-1, distinct-2 and self-BLEU per row (and the start policy)."""
-    title = f"{table.task}: diversity of held-out completions"
+    """Grouped bars of distinct-1, distinct-2 and self-BLEU per row (and before training)."""
+    title = f"{table.task}: diversity of test completions"
     figure, axes = new_figure(title, "", "score")
-    starts = [run.eval_before for row in table.rows for run in row.runs]
-    bars: list[tuple[str, str, dict[str, Interval]]] = [
-        ("start", START_COLOR, start_intervals(starts))
-    ]
+    starts = before_training(table)
+    bars: list[tuple[str, str, dict[str, Interval]]] = (
+        [("start", START_COLOR, start_intervals(starts))] if starts else []
+    )
     bars += [(row.label, color(i), row.metrics) for i, row in enumerate(table.rows)]
     width = 0.8 / len(bars)
     for offset, (label, shade, metrics) in enumerate(bars):
@@ -149,7 +188,7 @@ def diversity_plot(table: Table) -> Plot:
         axes.bar(xs, heights, width, yerr=errors, color=shade, label=label, capsize=2)
     axes.set_xticks(range(len(DIVERSITY)), [name for _, name in DIVERSITY])
     axes.set_ylim(0, 1.05)
-    axes.legend(fontsize=8)
+    legend(axes)
     caption = "Means over seeds with 95% bootstrap CIs; start = the policy before training."
     return Plot("diversity", title, caption, png_bytes(figure))
 
@@ -165,9 +204,10 @@ def start_intervals(starts: list[dict[str, float]]) -> dict[str, Interval]:
 
 
 def table_plots(table: Table) -> list[Plot]:
-    """The four figures of one table: reward curve, KL curve, frontier, diversity."""
+    """The five figures of one table: reward vs samples and vs compute, KL, frontier, diversity."""
     return [
         curve_plot(table, "train/reward", "reward", "training reward"),
+        curve_plot(table, "train/reward", "compute", "training reward", PASSES_AXIS),
         curve_plot(table, "train/kl_exact", "kl", "exact KL to reference"),
         frontier_plot(table),
         diversity_plot(table),

@@ -11,16 +11,22 @@ from reports.load import Run
 SHARED_SECTIONS = ("budget", "rollout", "eval", "task_options")
 # Chunk sizes that bound memory but leave the results unchanged (up to float round-off).
 COMPUTE_ONLY = ("rollout.micro_batch_prompts", "eval.batch_prompts")
+# What defines an evaluation: a baseline run is compared with the trained runs on these only.
+EVALUATION_KEYS = ("task_version", "policy", "task_options", "eval")
+EVALUATION_ROLLOUT = ("rollout.temperature", "rollout.max_new_tokens", "rollout.max_prompt_tokens")
 MISSING = "<absent>"
 RULE = (
     "A table holds the runs of one task; a row is one algorithm with one algo_config, and its"
     " runs differ only in seed (out and device never matter). Shared settings are task_version,"
     " policy and every key of budget, rollout, eval and task_options except the memory-only chunk"
     " sizes (rollout.micro_batch_prompts, eval.batch_prompts): if they differ between the"
-    " runs of a task the report is refused, naming each differing key and its values. With"
-    " --allow-mixed each combination of the differing settings becomes a row of its own (e.g."
-    " 'reinforce · rollout.advantage=batch-mean'): runs with different settings are still never"
-    " averaged together, and the report warns, naming the keys."
+    " trained runs of a task the report is refused, naming each differing key and its values."
+    " A baseline run (start, lead-n) is a row of the table whose trained runs were evaluated"
+    " under the same conditions: task_version, policy, task_options, eval.* and"
+    " rollout.temperature, max_new_tokens, max_prompt_tokens must match (budget and algo"
+    " settings never do). With --allow-mixed each combination of the differing settings becomes"
+    " a row of its own (e.g. 'reinforce · rollout.advantage=batch-mean'): runs with different"
+    " settings are still never averaged together, and the report warns, naming the keys."
 )
 
 
@@ -44,6 +50,17 @@ def shared_settings(run: Run) -> dict[str, Any]:
     for key in COMPUTE_ONLY:
         flat.pop(key, None)
     return flat
+
+
+def evaluation_settings(run: Run) -> dict[str, Any]:
+    """The shared settings that define how a run was evaluated (all a baseline is matched on)."""
+    return {key: value for key, value in shared_settings(run).items() if defines_evaluation(key)}
+
+
+def defines_evaluation(key: str) -> bool:
+    """Whether a dotted shared-settings key is one of EVALUATION_KEYS or EVALUATION_ROLLOUT."""
+    section = key.split(".")[0]
+    return section in EVALUATION_KEYS or key in EVALUATION_ROLLOUT
 
 
 def flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
@@ -77,29 +94,50 @@ def describe(varied: dict[str, Counter]) -> str:
 
 
 def group_runs(task: str, runs: list[Run], allow_mixed: bool) -> tuple[list[Group], list[str]]:
-    """Split one task's runs into rows; refuse differing shared settings unless allowed."""
-    flats = [shared_settings(run) for run in runs]
-    varied = differing(flats)
-    warnings = []
+    """Split one task's runs into rows; refuse differing settings unless allowed.
+
+    Trained runs are compared on every shared setting, baseline runs with all runs on the
+    evaluation settings only. A varied key names the rows it tells apart.
+    """
+    varied = differing([shared_settings(run) for run in runs if not run.baseline])
+    evaluated = differing([evaluation_settings(run) for run in runs])
+    warnings = mixed_warnings(task, varied, evaluated, allow_mixed)
+    own_keys = {
+        "trained": [*varied, *(key for key in evaluated if key not in varied)],
+        "baseline": list(evaluated),
+    }
+    buckets: dict[str, list[Run]] = {}
+    for run in runs:
+        flat = shared_settings(run)
+        values = {key: show(flat.get(key, MISSING)) for key in own_keys[run.role]}
+        algo_config = {} if run.baseline else run.config.get("algo_config", {})
+        key = json.dumps([run.algo, run.role, algo_config, values], sort_keys=True)
+        buckets.setdefault(key, []).append(run)
+    groups = [make_group(members, own_keys[members[0].role]) for members in buckets.values()]
+    return label_groups(groups), warnings
+
+
+def mixed_warnings(
+    task: str, varied: dict[str, Counter], evaluated: dict[str, Counter], allow_mixed: bool
+) -> list[str]:
+    """Refuse differing settings (BenchError) or, under --allow-mixed, one warning naming them."""
     if varied and not allow_mixed:
         raise BenchError(
             f"runs of task '{task}' differ in shared settings, so they are not pooled: "
             f"{describe(varied)}; pass --allow-mixed to report each setting as its own row"
         )
-    if varied:
-        warnings.append(
-            f"MIXED SETTINGS in '{task}' (--allow-mixed): rows differ in {describe(varied)}; "
-            "they were not measured under the same conditions"
+    if evaluated and not allow_mixed:
+        raise BenchError(
+            f"baseline runs of task '{task}' were not evaluated like its other runs, so they"
+            f" are not pooled: {describe(evaluated)}; pass --allow-mixed to report each setting"
+            " as its own row"
         )
-    buckets: dict[str, list[Run]] = {}
-    for run, flat in zip(runs, flats, strict=True):
-        key = json.dumps(
-            [run.algo, run.config.get("algo_config", {}), {k: show(flat.get(k)) for k in varied}],
-            sort_keys=True,
-        )
-        buckets.setdefault(key, []).append(run)
-    groups = [make_group(members, list(varied)) for members in buckets.values()]
-    return label_groups(groups), warnings
+    if not (varied or evaluated):
+        return []
+    return [
+        f"MIXED SETTINGS in '{task}' (--allow-mixed): rows differ in "
+        f"{describe({**varied, **evaluated})}; they were not measured under the same conditions"
+    ]
 
 
 def make_group(runs: list[Run], varied: list[str]) -> Group:
@@ -107,7 +145,7 @@ def make_group(runs: list[Run], varied: list[str]) -> Group:
     first = shared_settings(runs[0])
     settings = {key: first.get(key, MISSING) for key in varied}
     ordered = tuple(sorted(runs, key=lambda run: (run.seed, str(run.path))))
-    algo_config = runs[0].config.get("algo_config", {})
+    algo_config = {} if runs[0].baseline else runs[0].config.get("algo_config", {})
     return Group(runs[0].algo, runs[0].algo, algo_config, settings, ordered)
 
 
@@ -125,7 +163,9 @@ def label_groups(groups: list[Group]) -> list[Group]:
 
 
 def common_settings(runs: list[Run]) -> dict[str, Any]:
-    """The shared settings that are the same in every run (the table's conditions)."""
-    flats = [shared_settings(run) for run in runs]
-    varied = differing(flats)
+    """The table's conditions: the trained runs' common shared settings (the baselines' when
+    there are no trained runs), less any evaluation setting in which a baseline differs."""
+    trained = [run for run in runs if not run.baseline] or runs
+    flats = [shared_settings(run) for run in trained]
+    varied = {**differing(flats), **differing([evaluation_settings(run) for run in runs])}
     return {key: value for key, value in flats[0].items() if key not in varied}

@@ -1,4 +1,4 @@
-"""Synthetic run directories with known numbers, for the reporter's tests."""
+"""Synthetic schema-3 run directories, trained and baseline, with known numbers for the reporter."""
 
 import copy
 import hashlib
@@ -27,35 +27,55 @@ CONFIG: dict[str, Any] = {
         "advantage": "rloo",
         "micro_batch_prompts": 2,
     },
-    "eval": {
-        "split": "test",
-        "prompts": 4,
-        "samples_per_prompt": 1,
-        "every": 0,
-        "batch_prompts": 4,
-    },
+    "eval": {"prompts": 4, "samples_per_prompt": 1, "every": 1, "batch_prompts": 4},
     "task_options": {"source": "aclsum", "reward": "rougeL", "max_new_tokens": 48},
     "algo_config": {"lr": 0.001, "max_grad_norm": 1.0},
 }
 PROMPT_IDS = ("P-1", "P-2", "P-3", "P-4")
+START_REWARD = 0.1  # test reward of every trained run before training
+VAL_SHIFT = 0.05  # val reward = test reward + VAL_SHIFT, so a report that reads val is caught
+GREEDY_SHIFT = 0.02  # greedy reward = sampled reward + GREEDY_SHIFT
+FORWARD = 1_500_000  # forward token passes per update (+ 10,000 × seed)
+BACKWARD = 500_000  # backward token passes per update
 
 
-def eval_metrics(reward: float, kl: float, distinct_2: float, length: float) -> dict[str, float]:
-    """A full set of eval metrics built from four numbers (the rest derived from them)."""
+def split_metrics(reward: float, kl: float, length: float, model: bool) -> dict[str, float]:
+    """One split's metrics from a few numbers; `model` adds KL, entropy and the greedy keys."""
+    distinct_2 = 0.9 if kl == 0 else 0.8  # the untrained policy (KL 0) is the more diverse
+    sampled = {
+        "reward": reward,
+        "rouge1": reward + 0.1,
+        "rouge2": reward / 2,
+        "rougeL": reward,
+        "distinct_1": distinct_2 - 0.3,
+        "distinct_2": distinct_2,
+        "self_bleu": 1 - distinct_2,
+        "length": length,
+        "tokens": length * 1.5,
+        "eos_share": 0.75,
+        "novel_bigrams": 0.4 + reward,
+        "copy_rate": 0.3 - reward / 2,
+        "repeat_4gram": 0.05,
+        "msttr": 0.6,
+        "coverage": 0.8,
+        "density": 3.5,
+        "compression": 6.0,
+    }
+    if model:
+        kls = {"kl_exact": kl, "kl_exact_seq": kl * length, "kl_k1": kl, "kl_k1_seq": kl * length}
+        sampled |= {**kls, "entropy": 2.0 - kl}
+    metrics = {f"eval/{key}": value for key, value in sampled.items()}
+    if model:
+        greedy = {**sampled, "reward": reward + GREEDY_SHIFT}
+        metrics |= {f"eval/greedy/{key}": value for key, value in greedy.items()}
+    return metrics
+
+
+def evaluation(reward: float, kl: float, length: float, model: bool = True) -> dict:
+    """`{"val": ..., "test": ...}`: test reward `reward`, val reward `reward + VAL_SHIFT`."""
     return {
-        "eval/reward": reward,
-        "eval/rouge1": reward + 0.1,
-        "eval/rouge2": reward / 2,
-        "eval/rougeL": reward,
-        "eval/kl_exact": kl,
-        "eval/kl_exact_seq": kl * length,
-        "eval/kl_k1": kl,
-        "eval/kl_k1_seq": kl * length,
-        "eval/distinct_1": distinct_2 - 0.3,
-        "eval/distinct_2": distinct_2,
-        "eval/self_bleu": 1 - distinct_2,
-        "eval/length": length,
-        "eval/tokens": length * 1.5,
+        "val": split_metrics(reward + VAL_SHIFT, kl, length, model),
+        "test": split_metrics(reward, kl, length, model),
     }
 
 
@@ -77,21 +97,68 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
 
 
-def write_samples(path: Path, algo: str, seed: int, reward: float) -> None:
-    """samples/eval_before.jsonl (reward 0.1) and eval_after.jsonl (reward `reward`)."""
-    for label, value in (("before", 0.1), ("after", reward)):
-        samples = [
-            {
-                "id": prompt_id,
-                "prompt": f"Summarize paper {prompt_id}.",
-                "references": [f"reference summary of {prompt_id}"],
-                "generation": f"{algo} seed {seed} {label} text for {prompt_id} <b>&",
-                "reward": value,
-                "kl_exact_seq": 0.0,
-            }
-            for prompt_id in PROMPT_IDS
-        ]
-        write_jsonl(path / "samples" / f"eval_{label}.jsonl", samples)
+def write_samples(
+    path: Path, algo: str, seed: int, rewards: dict[str, float], greedy: bool
+) -> None:
+    """samples/eval_<label>_<split>[_greedy].jsonl for label in `rewards` (label → reward)."""
+    for label, reward in rewards.items():
+        for split in ("val", "test"):
+            for suffix in ("", "_greedy") if greedy else ("",):
+                samples = [
+                    {
+                        "id": prompt_id,
+                        "prompt": f"Summarize paper {prompt_id} ({split}).",
+                        "references": [f"reference summary of {prompt_id}"],
+                        "generation": f"{algo} seed {seed} {label}{suffix} {prompt_id} <b>&",
+                        "reward": reward,
+                        "kl_exact_seq": 0.0,
+                    }
+                    for prompt_id in PROMPT_IDS
+                ]
+                write_jsonl(path / "samples" / f"eval_{label}_{split}{suffix}.jsonl", samples)
+
+
+def write_run(root: Path, config: dict[str, Any], fields: dict[str, Any]) -> Path:
+    """A run directory: config.json, metrics.jsonl (from fields["curve"]) and result.json."""
+    digest = hashlib.sha256(json.dumps([config, fields]).encode()).hexdigest()
+    path = root / config["task"] / config["algo"] / f"seed{config['seed']}-{digest[:6]}"
+    (path / "samples").mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps(config))
+    before, after = fields["eval_before"], fields["eval_after"] or {}
+    lines = [{"kind": "eval", "label": "before", "split": s, **m} for s, m in before.items()]
+    lines += [{"kind": "train", "update": i + 1, **p} for i, p in enumerate(fields["curve"])]
+    lines += [{"kind": "eval", "label": "after", "split": s, **m} for s, m in after.items()]
+    write_jsonl(path / "metrics.jsonl", lines)
+    result = {
+        "schema_version": SCHEMA_VERSION,
+        "task": config["task"],
+        "algo": config["algo"],
+        "policy": config["policy"],
+        "seed": config["seed"],
+        "heldout_gain": None,
+        "kl_gradient": KL_GRADIENTS["reward", "k1"],
+        "peak_rss_mb": 500.0,
+        "config": config,
+        "env": {},
+        **fields,
+    }
+    (path / "result.json").write_text(json.dumps(result))
+    return path
+
+
+def train_curve(seed: int, reward: float, kl: float) -> list[dict[str, float]]:
+    """Two updates: train reward half-way from START_REWARD, then `reward`; cumulative passes."""
+    rewards, kls = (START_REWARD + (reward - START_REWARD) / 2, reward), (kl / 2, kl)
+    return [
+        {
+            "samples_seen": 32 * (i + 1),
+            "train/reward": rewards[i],
+            "train/kl_exact": kls[i],
+            "forward_tokens": (FORWARD + 10_000 * seed) * (i + 1),
+            "backward_tokens": BACKWARD * (i + 1),
+        }
+        for i in (0, 1)
+    ]
 
 
 def make_run(
@@ -103,42 +170,61 @@ def make_run(
     stop_reason: str = "samples",
     config_changes: dict[str, Any] | None = None,
     task_version: str = "1",
+    eval_curve: list[tuple[float, float]] | None = None,
 ) -> Path:
-    """Write one finished run directory; held-out reward `reward` after training, 0.1 before."""
+    """One trained run: test reward `reward` after training and START_REWARD before.
+
+    eval_curve: (val KL, val reward) at updates 0, 1, ...; by default (0, start), half-way, end.
+    """
     config = resolved_config(algo, seed, config_changes)
-    digest = hashlib.sha256(json.dumps([config, reward, kl, stop_reason]).encode()).hexdigest()
-    path = root / config["task"] / algo / f"seed{seed}-{digest[:6]}"
-    (path / "samples").mkdir(parents=True)
-    (path / "config.json").write_text(json.dumps(config))
-    before = eval_metrics(0.1, 0.0, 0.9, 30.0)
-    after = eval_metrics(reward, kl, 0.8, 25.0 + seed)
-    rewards, kls = (0.1 + (reward - 0.1) / 2, reward), (kl / 2, kl)
-    curve = [
-        {"samples_seen": 32 * (i + 1), "train/reward": rewards[i], "train/kl_exact": kls[i]}
-        for i in (0, 1)
-    ]
-    lines = [{"kind": "eval", "label": "before", "update": 0, **before}]
-    lines += [{"kind": "train", "update": i + 1, **point} for i, point in enumerate(curve)]
-    write_jsonl(path / "metrics.jsonl", [*lines, {"kind": "eval", "label": "after", **after}])
-    write_samples(path, algo, seed, reward)
-    result = {
-        "schema_version": SCHEMA_VERSION,
-        "task": config["task"],
+    start, end = START_REWARD + VAL_SHIFT, reward + VAL_SHIFT
+    points = eval_curve or [(0.0, start), (kl / 2, (start + end) / 2), (kl, end)]
+    curve = train_curve(seed, reward, kl)
+    spent = {"samples": 64, "tokens": 2000 + seed, "updates": 2, "seconds": 10.0 + seed}
+    spent |= {"forward_tokens": curve[-1]["forward_tokens"], "backward_tokens": 2 * BACKWARD}
+    fields = {
         "task_version": task_version,
-        "algo": algo,
-        "policy": config["policy"],
-        "seed": seed,
+        "role": "trained",
         "stop_reason": stop_reason,
         "completed": stop_reason in BUDGET_REASONS,
-        "spent": {"samples": 64, "tokens": 2000 + seed, "updates": 2, "seconds": 10.0 + seed},
-        "eval_before": before,
-        "eval_after": after,
-        "heldout_gain": None,
-        "kl_gradient": KL_GRADIENTS["reward", "k1"],
+        "spent": spent,
+        "eval_before": evaluation(START_REWARD, 0.0, 30.0),
+        "eval_after": evaluation(reward, kl, 25.0 + seed),
+        "eval_curve": [
+            {"update": i, "samples_seen": 32 * i, "eval/reward": r, "eval/kl_exact": k}
+            for i, (k, r) in enumerate(points)
+        ],
         "curve": curve,
-        "peak_rss_mb": 500.0,
-        "config": config,
-        "env": {},
     }
-    (path / "result.json").write_text(json.dumps(result))
+    path = write_run(root, config, fields)
+    write_samples(path, algo, seed, {"before": START_REWARD, "after": reward}, greedy=True)
+    return path
+
+
+def make_baseline(
+    root: Path,
+    algo: str = "start",
+    seed: int = 0,
+    reward: float = START_REWARD,
+    config_changes: dict[str, Any] | None = None,
+) -> Path:
+    """One baseline run as the tool writes it: `start` (a policy) or `lead-<n>` (text only)."""
+    config = resolved_config(algo, seed, config_changes) | {"algo_config": {}}
+    model = algo == "start"
+    metrics = evaluation(reward, 0.0, 30.0, model=model)
+    fields = {
+        "task_version": "1",
+        "role": "baseline",
+        "stop_reason": "baseline",  # as harness/run/baselines.py writes it: not a budget reason
+        "completed": False,
+        "spent": dict.fromkeys(
+            ("samples", "tokens", "updates", "seconds", "forward_tokens", "backward_tokens"), 0
+        ),
+        "eval_before": metrics,
+        "eval_after": metrics,
+        "eval_curve": [],
+        "curve": [],
+    }
+    path = write_run(root, config, fields)
+    write_samples(path, algo, seed, {"before": reward, "after": reward}, greedy=model)
     return path

@@ -98,12 +98,13 @@ def test_markdown_cells(tables: list) -> None:
     assert "KL penalty: β 0.05, k1 in the reward; its gradient: sequence KL(π‖π_ref)" in text
     line = next(x for x in text.splitlines() if x.startswith("| 1 | ppo"))
     cells = [cell.strip() for cell in line.strip("|").split("|")]
-    assert cells[:6] == [
+    assert cells[:7] == [
         "1",
         "ppo",
         "0,1,2",
         "0.310 [0.300, 0.320]",
         "best",
+        "0.330 [0.320, 0.340]",
         "+0.210 [+0.200, +0.220]",
     ]
     trpo = next(x for x in text.splitlines() if x.startswith("| 2 | trpo"))

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from report_fixtures import make_run
+from report_fixtures import make_baseline, make_run
 from typer.testing import CliRunner
 
 from harness.cli import app
@@ -18,11 +18,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture()
 def runs(tmp_path: Path) -> Path:
-    """Two algorithms × two seeds, plus one corrupt directory."""
+    """Two algorithms × two seeds, the start and lead-9 baselines, one corrupt directory."""
     root = tmp_path / "runs"
     for seed in (0, 1):
         make_run(root, "ppo", seed, 0.3 + seed / 100)
         make_run(root, "reinforce", seed, 0.2 + seed / 100)
+        make_baseline(root, "start", seed)
+        make_baseline(root, "lead-9", seed, reward=0.25)
     broken = root / "summarization" / "ppo" / "broken"
     broken.mkdir(parents=True)
     (broken / "result.json").write_text("{")
@@ -36,9 +38,13 @@ def test_bench_report_writes_the_four_files(runs: Path, tmp_path: Path) -> None:
     assert sorted(path.name for path in out.iterdir()) == sorted(FILES)
     assert "warning: skipped" in result.output and "broken" in result.output
     data = json.loads((out / "leaderboard.json").read_text())
-    assert [row["row"] for row in data["tables"][0]["rows"]] == ["ppo", "reinforce"]
+    rows = data["tables"][0]["rows"]
+    assert [row["row"] for row in rows] == ["ppo", "lead-9", "reinforce", "start"]
+    assert "does not beat lead-9 (0.250)" in rows[2]["flags"]
     html = (out / "index.html").read_text()
-    assert html.count('src="data:image/png;base64,') == 4
+    assert html.count('src="data:image/png;base64,') == 5
+    assert 'data-plot="compute"' in html and "start (baseline)" in html
+    assert "Matched KL: 0.01 nats/token" in html and "does not beat lead-9 (0.250)" in html
     assert "http://" not in html and "https://" not in html
     assert "&lt;b&gt;&amp;" in html  # generations are escaped, never injected
 

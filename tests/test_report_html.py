@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from report_fixtures import make_run
+from report_fixtures import make_baseline, make_run
 from rich.console import Console
 
 from reports.build import build_report
@@ -39,6 +39,8 @@ def test_index_html_renders_every_plot_without_console_messages(tmp_path: Path) 
     for seed in (0, 1):
         make_run(root, "ppo", seed, 0.3 + seed / 100, kl=0.02)
         make_run(root, "reinforce", seed, 0.2 + seed / 100, kl=0.01)
+        make_baseline(root, "start", seed)
+        make_baseline(root, "lead-9", seed, reward=0.25)
     out = tmp_path / "report"
     build_report([root], out, False, Console(quiet=True))
     page = out / "index.html"
@@ -48,9 +50,9 @@ def test_index_html_renders_every_plot_without_console_messages(tmp_path: Path) 
     body = re.search(r"<body([^>]*)>", dom.stdout)
     assert body is not None, dom.stdout[:500]
     attributes = dict(re.findall(r'data-(\w+)="([^"]*)"', body.group(1)))
-    # Set by the page's own script after the load event: 4 plots, none broken, no JS errors.
-    assert attributes == {"images": "4", "broken": "0", "errors": "0", "ready": "yes"}
-    assert len(re.findall(r"<img [^>]*data-plot=", dom.stdout)) == 4
+    # Set by the page's own script after the load event: 5 plots, none broken, no JS errors.
+    assert attributes == {"images": "5", "broken": "0", "errors": "0", "ready": "yes"}
+    assert len(re.findall(r"<img [^>]*data-plot=", dom.stdout)) == 5
     # Chromium logs every console message (any level, CSP violations included) as CONSOLE.
     console_lines = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
     assert console_lines == []

@@ -17,9 +17,7 @@ def test_corrupt_and_partial_directories_are_skipped_with_one_line_each(tmp_path
     partial = make_run(tmp_path, "ppo", 2, reward=0.6)
     (partial / "result.json").unlink()
     nan_run = make_run(tmp_path, "ppo", 3, reward=0.7)
-    result = json.loads((nan_run / "result.json").read_text())
-    result.update(eval_after=None, stop_reason="nonfinite")
-    (nan_run / "result.json").write_text(json.dumps(result))
+    rewrite(nan_run, eval_after=None, stop_reason="nonfinite")
     runs, warnings = load_runs([tmp_path])
     assert [run.path for run in runs] == [good.resolve()]
     assert len(warnings) == 3 and all("\n" not in line for line in warnings)
@@ -27,7 +25,54 @@ def test_corrupt_and_partial_directories_are_skipped_with_one_line_each(tmp_path
     assert (
         warnings[1] == f"skipped {partial.resolve()}: no result.json (partial or interrupted run)"
     )
-    assert "no finite eval/reward in eval_after (stop_reason=nonfinite)" in warnings[2]
+    expected = "no test split in eval_after (splits: none; stop_reason=nonfinite)"
+    assert warnings[2] == f"skipped {nan_run.resolve()}: {expected}"
+
+
+def rewrite(path: Path, **changes: object) -> dict:
+    """Apply `changes` to a run's result.json; return the result as written."""
+    result = json.loads((path / "result.json").read_text())
+    result.update(changes)
+    (path / "result.json").write_text(json.dumps(result))
+    return result
+
+
+def test_a_result_without_a_test_split_or_with_an_old_schema_is_skipped(tmp_path: Path) -> None:
+    val_only = make_run(tmp_path, "ppo", 0)
+    result = json.loads((val_only / "result.json").read_text())
+    rewrite(val_only, eval_after={"val": result["eval_after"]["val"]})
+    nan_test = make_run(tmp_path, "ppo", 1)
+    after = result["eval_after"] | {"test": {"eval/reward": None}}
+    rewrite(nan_test, eval_after=after)
+    old = make_run(tmp_path, "ppo", 2)
+    rewrite(old, schema_version=2)
+    odd_role = make_run(tmp_path, "ppo", 3)
+    rewrite(odd_role, role="teacher")
+    runs, warnings = load_runs([tmp_path])
+    assert runs == [] and len(warnings) == 4
+    reasons = dict(line.removeprefix("skipped ").split(": ", 1) for line in warnings)
+    assert reasons[str(val_only.resolve())] == (
+        "no test split in eval_after (splits: val; stop_reason=samples)"
+    )
+    assert reasons[str(nan_test.resolve())] == (
+        "no finite eval/reward in eval_after[test] (stop_reason=samples)"
+    )
+    assert reasons[str(old.resolve())] == "result.json has schema_version 2; this reporter reads 3"
+    assert reasons[str(odd_role.resolve())] == "role 'teacher' is not one of trained, baseline"
+
+
+def test_splits_eval_curve_and_role_are_read(tmp_path: Path) -> None:
+    make_run(tmp_path, "ppo", 0, reward=0.3, kl=0.02)
+    (run,), warnings = load_runs([tmp_path])
+    assert warnings == [] and run.role == "trained" and not run.baseline
+    assert sorted(run.eval_after) == ["test", "val"]
+    assert run.after["eval/reward"] == pytest.approx(0.3, abs=1e-12)
+    assert run.eval_after["val"]["eval/reward"] == pytest.approx(0.35, abs=1e-12)
+    assert run.after["eval/greedy/reward"] == pytest.approx(0.32, abs=1e-12)
+    assert run.before["eval/reward"] == pytest.approx(0.1, abs=1e-12)
+    assert [point["update"] for point in run.eval_curve] == [0, 1, 2]
+    assert [point["eval/kl_exact"] for point in run.eval_curve] == pytest.approx([0, 0.01, 0.02])
+    assert run.curve[-1]["forward_tokens"] == 3_000_000
 
 
 def test_truncated_metrics_line_is_ignored(tmp_path: Path) -> None:
