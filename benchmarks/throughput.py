@@ -19,7 +19,9 @@ from rich.table import Table
 
 from harness.launch import build_config
 from harness.run.budget import Spent
-from harness.run.runner import prepare, prompt_stream, train_step
+from harness.run.runner import prompt_stream
+from harness.run.setup import prepare
+from harness.run.step import train_step
 
 PHASES = ("time/generate", "time/reward", "time/logprobs", "time/update")
 

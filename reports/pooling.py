@@ -6,14 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.api.errors import BenchError
+from harness.api.schema import EVALUATION_ROLLOUT, EVALUATION_SECTIONS, MEMORY_ONLY
 from reports.load import Run
 
 SHARED_SECTIONS = ("budget", "rollout", "eval", "task_options")
-# Chunk sizes that bound memory but leave the results unchanged (up to float round-off).
-COMPUTE_ONLY = ("rollout.micro_batch_prompts", "eval.batch_prompts")
-# What defines an evaluation: a baseline run is compared with the trained runs on these only.
-EVALUATION_KEYS = ("task_version", "policy", "task_options", "eval")
-EVALUATION_ROLLOUT = ("rollout.temperature", "rollout.max_new_tokens", "rollout.max_prompt_tokens")
+EVALUATION_KEYS = ("task_version", *EVALUATION_SECTIONS)
 MISSING = "<absent>"
 RULE = (
     "A table holds the runs of one task; a row is one algorithm with one algo_config, and its"
@@ -47,7 +44,7 @@ def shared_settings(run: Run) -> dict[str, Any]:
     flatten("policy", run.config.get("policy", MISSING), flat)
     for section in SHARED_SECTIONS:
         flatten(section, run.config.get(section, {}), flat)
-    for key in COMPUTE_ONLY:
+    for key in MEMORY_ONLY:
         flat.pop(key, None)
     return flat
 

@@ -60,7 +60,12 @@ def summarization(
             rows = load_records(source, split, hub_config)
             pairs = [field_pair(row, text_field, summary_field, i) for i, row in enumerate(rows)]
         return [
-            Example(key, render_prompt(instruction, cue, text, max_source_words), (ref,))
+            Example(
+                key,
+                render_prompt(instruction, cue, text, max_source_words),
+                (ref,),
+                source=" ".join(text.split()[:max_source_words]),
+            )
             for key, text, ref in pairs
         ]
 
@@ -72,6 +77,7 @@ def summarization(
         reward=rouge(reward),
         score_metrics=rouge_metrics,
         generation=Generation(max_new_tokens=max_new_tokens),
+        extractive=True,
     )
 
 

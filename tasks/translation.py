@@ -61,7 +61,10 @@ def translation(
         else:
             rows = load_records(source, split, hub_config)
             pairs = [row_pair(row, source_field, target_field) for row in rows]
-        return [Example(id=key(de), prompt=render_prompt(de), references=(en,)) for de, en in pairs]
+        return [
+            Example(id=key(de), prompt=render_prompt(de), references=(en,), source=de)
+            for de, en in pairs
+        ]
 
     return TaskSpec(
         name="translation",

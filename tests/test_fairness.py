@@ -1,14 +1,18 @@
-"""Fair sampling: tokens come from softmax(logits / T) whatever the policy's own defaults say."""
+"""Fair sampling: tokens come from softmax(logits / T) whatever the policy's defaults or the
+eval batch size."""
 
 import json
 import shutil
 
+import torch
 from rich.console import Console
 from transformers import GenerationConfig
 
 from harness.api.task import Example
 from harness.launch import build_config, run
 from harness.policies.policy import load_policy, policy_folder
+from harness.policies.sampling import SeededGumbel, row_seed
+from harness.run.evaluate import EvalSettings, evaluate
 from harness.run.rollout import encode_prompts
 
 FAST = [
@@ -58,3 +62,35 @@ def test_long_prompts_are_cut_from_the_left(tiny_policy):
     full = tiny_policy.tokenizer(prompt)["input_ids"]
     assert ids[0].tolist() == full[-16:]
     assert tiny_policy.tokenizer.decode(ids[0]).endswith("Title:")
+
+
+def test_heldout_samples_do_not_depend_on_the_eval_batch_size(tiny_policy, summarization_task):
+    examples = summarization_task.examples("test")[:4]
+
+    def draw(batch_prompts: int):
+        settings = EvalSettings(
+            samples_per_prompt=2,
+            batch_prompts=batch_prompts,
+            max_new_tokens=12,
+            temperature=1.0,
+            max_prompt_tokens=64,
+            micro_batch_prompts=2,
+            seed=3,
+        )
+        return evaluate(tiny_policy, tiny_policy, summarization_task, examples, settings)
+
+    one, four = draw(1), draw(4)
+    texts = [s["generation"] for s in one.samples]
+    assert texts == [s["generation"] for s in four.samples]
+    assert len(set(texts)) > 1  # and they are samples, not one repeated string
+    assert one.metrics["eval/reward"] == four.metrics["eval/reward"]
+
+
+def test_seeded_gumbel_draws_from_the_tempered_softmax():
+    logits = torch.tensor([2.0, 1.0, 0.0, -1.0])
+    temperature, rows = 0.7, 4000
+    noise = SeededGumbel([row_seed("t", i) for i in range(rows)], temperature, logits.device)
+    picks = noise(torch.zeros(rows, 1, dtype=torch.long), logits.expand(rows, -1)).argmax(-1)
+    observed = torch.bincount(picks, minlength=4).float() / rows
+    expected = torch.softmax(logits / temperature, -1)
+    assert torch.allclose(observed, expected, atol=0.025), (observed, expected)

@@ -57,7 +57,7 @@ def test_plugin_task_is_listed_and_runs(tmp_path, monkeypatch, bench_cache):
     run_dir = Path(result.output.split("run dir")[1].split()[0])
     outcome = json.loads((run_dir / "result.json").read_text())
     assert outcome["task"] == "echo-colours" and outcome["task_version"] == "0.1"
-    assert outcome["spent"]["samples"] == 8 and "eval/rougeL" in outcome["eval_after"]
+    assert outcome["spent"]["samples"] == 8 and "eval/rougeL" in outcome["eval_after"]["test"]
     sys.modules.pop("bench_plugin_demo", None)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from harness.api.schema import EVAL_METRICS
 from harness.cli import app
 from harness.launch import build_config, run
 
@@ -66,39 +67,48 @@ def test_run_writes_a_complete_run_directory_and_replays_identically(bench_cache
     result = json.loads((run_dir / "result.json").read_text())
     assert result["stop_reason"] == "samples" and result["completed"]
     assert result["spent"]["samples"] == 20 and result["spent"]["updates"] == 3  # 8 + 8 + 4
-    for key in (
-        "eval/reward",
-        "eval/rouge1",
-        "eval/rouge2",
-        "eval/rougeL",
-        "eval/kl_exact",
-        "eval/kl_exact_seq",
-        "eval/kl_k1",
-        "eval/distinct_1",
-        "eval/distinct_2",
-        "eval/self_bleu",
-        "eval/length",
-    ):
-        assert key in result["eval_before"] and key in result["eval_after"]
-    assert result["eval_before"]["eval/kl_exact"] < 1e-6  # the policy starts at the reference
-    assert result["eval_after"]["eval/kl_exact"] > 0
+    for split in ("val", "test"):
+        before, after = result["eval_before"][split], result["eval_after"][split]
+        for key in (*(f"eval/{m}" for m in EVAL_METRICS), "eval/rougeL", "eval/coverage"):
+            greedy = key.replace("eval/", "eval/greedy/")
+            assert {key, greedy} <= set(before) and {key, greedy} <= set(after), key
+        assert before["eval/kl_exact"] < 1e-6  # the policy starts at the reference
+        assert after["eval/kl_exact"] > 0
     gain = result["heldout_gain"]
     assert gain["n"] == 4 and gain["low"] <= gain["mean"] <= gain["high"]
     assert result["env"]["packages"]["torch"] and result["task_version"] == "1"
+    assert result["role"] == "trained" and [p["update"] for p in result["eval_curve"]] == [0, 2, 3]
+    assert result["spent"]["forward_tokens"] > result["spent"]["backward_tokens"] > 0
     metrics = read_jsonl(run_dir / "metrics.jsonl")
-    assert [row.get("label", row["kind"]) for row in metrics] == [
-        "before",
-        "train",
-        "train",
-        "update2",
-        "train",
-        "after",
+    final = ["val", "val", "test", "test"]
+    assert [(row.get("label", row["kind"]), row.get("split")) for row in metrics] == [
+        *(("before", split) for split in final),
+        ("train", None),
+        ("train", None),
+        ("update2", "val"),
+        ("train", None),
+        *(("after", split) for split in final),
     ]
-    for row in metrics[3], metrics[5]:  # later evals carry the paired gain over "before"
+    assert [row.get("decoding") for row in metrics if row.get("label") == "after"] == [
+        "sampled",
+        "greedy",
+    ] * 2
+    gains = [row for row in metrics if "eval/gain" in row]  # sampled evals after "before"
+    assert [(row["label"], row["split"]) for row in gains] == [
+        ("update2", "val"),
+        ("after", "val"),
+        ("after", "test"),
+    ]
+    for row in gains:
         assert row["eval/gain_low"] <= row["eval/gain"] <= row["eval/gain_high"]
-    assert metrics[5]["eval/gain"] == pytest.approx(result["heldout_gain"]["mean"])
+    assert gains[-1]["eval/gain"] == pytest.approx(result["heldout_gain"]["mean"])
     assert [row["samples_seen"] for row in metrics if row["kind"] == "train"] == [8, 16, 20]
-    samples = read_jsonl(run_dir / "samples" / "eval_after.jsonl")
+    train_rows = [row for row in metrics if row["kind"] == "train"]
+    assert all(row["train/kl_step"] > 0 for row in train_rows)
+    assert [row["forward_tokens"] for row in train_rows] == sorted(
+        {row["forward_tokens"] for row in train_rows}
+    )
+    samples = read_jsonl(run_dir / "samples" / "eval_after_test.jsonl")
     assert len(samples) == 4 and set(samples[0]) >= {
         "id",
         "prompt",
@@ -113,6 +123,7 @@ def test_run_writes_a_complete_run_directory_and_replays_identically(bench_cache
     assert stable(read_jsonl(replay / "metrics.jsonl")) == stable(metrics)
     replayed = json.loads((replay / "result.json").read_text())
     assert replayed["eval_after"] == result["eval_after"]
+    assert replayed["spent"]["forward_tokens"] == result["spent"]["forward_tokens"]
 
 
 def test_interrupted_run_keeps_its_updates(bench_cache, tmp_path, monkeypatch):

@@ -99,4 +99,4 @@ def test_seq2seq_policy_runs_through_bench_run(t5_folder, bench_cache, tmp_path)
     assert result.exit_code == 0, result.output
     run_dir = Path(result.output.split("run dir")[1].split()[0])
     outcome = json.loads((run_dir / "result.json").read_text())
-    assert outcome["spent"]["samples"] == 8 and outcome["eval_after"]["eval/kl_exact"] > 0
+    assert outcome["spent"]["samples"] == 8 and outcome["eval_after"]["test"]["eval/kl_exact"] > 0

@@ -92,7 +92,7 @@ def test_task_file_runs_through_bench_run_and_logs_components(task_file, bench_c
     outcome = json.loads((run_dir / "result.json").read_text())
     assert outcome["task_version"] == "2" and outcome["spent"]["samples"] == 8
     for key in ("eval/reward_chrf", "eval/reward_bleu", "eval/reward_length_penalty", "eval/chrf"):
-        assert key in outcome["eval_after"]
+        assert key in outcome["eval_after"]["test"]
     train = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert "train/reward_chrf" in next(row for row in train if row["kind"] == "train")
 

@@ -7,9 +7,9 @@ Bump SCHEMA_VERSION whenever a key changes meaning or disappears.
 
 from typing import Any, TypedDict
 
-SCHEMA_VERSION = 2  # 2: kl_gradient
+SCHEMA_VERSION = 3  # 2: kl_gradient; 3: evals per split (sampled + greedy), role, eval_curve
 BUDGET_REASONS = ("samples", "tokens", "updates", "seconds")
-STOP_REASONS = (*BUDGET_REASONS, "interrupted", "nonfinite")
+STOP_REASONS = (*BUDGET_REASONS, "interrupted", "nonfinite", "baseline")  # baseline: role
 EVAL_METRICS = (  # every task's evaluation has these (prefixed `eval/`); tasks add their own
     "reward",
     "kl_exact",
@@ -21,9 +21,27 @@ EVAL_METRICS = (  # every task's evaluation has these (prefixed `eval/`); tasks 
     "self_bleu",
     "length",
     "tokens",
+    "eos_share",
+    "entropy",
+    "novel_bigrams",
+    "copy_rate",
+    "repeat_4gram",
+    "msttr",
 )
+EXTRACTIVE_METRICS = ("coverage", "density", "compression")  # tasks with `extractive = True`
+GREEDY_PREFIX = "eval/greedy/"  # greedy-decoding counterparts of every `eval/` metric
+FINAL_SPLITS = ("val", "test")  # evaluated at the start and the end; during training: val only
+REPORT_SPLIT = "test"  # the leaderboard's split; sweeps select on val
+ROLES = ("trained", "baseline")  # baseline: `start` (the untrained policy) or a text baseline
+# Chunk sizes that bound memory but leave the results unchanged (up to float round-off).
+MEMORY_ONLY = ("rollout.micro_batch_prompts", "eval.batch_prompts")
+# What defines an evaluation (config sections and dotted keys; with the task's version): a
+# baseline row is written once per seed for these and pooled with trained runs on these only.
+EVALUATION_SECTIONS = ("policy", "task_options", "eval")
+EVALUATION_ROLLOUT = ("rollout.temperature", "rollout.max_new_tokens", "rollout.max_prompt_tokens")
 EVAL_ROW_METRICS = ("seconds",)  # also in each evaluation's metrics.jsonl row
-CURVE_KEYS = ("samples_seen", "train/reward", "train/kl_exact")
+CURVE_KEYS = ("samples_seen", "train/reward", "train/kl_exact", "forward_tokens", "backward_tokens")
+EVAL_CURVE_KEYS = ("update", "samples_seen", "eval/reward", "eval/kl_exact")  # val, sampled
 
 
 class RunResult(TypedDict):
@@ -32,15 +50,17 @@ class RunResult(TypedDict):
     schema_version: int
     task: str
     task_version: str
-    algo: str
+    algo: str  # a registered algorithm, `start` or a text baseline such as `lead-9`
+    role: str  # one of ROLES
     policy: str
     seed: int
     stop_reason: str  # one of STOP_REASONS
     completed: bool  # stop_reason in BUDGET_REASONS
-    spent: dict[str, float]  # samples, tokens, updates, seconds
-    eval_before: dict[str, float]  # `eval/<metric>`
-    eval_after: dict[str, float] | None  # None when the run was interrupted
-    heldout_gain: dict[str, Any] | None  # paired-bootstrap CI of the held-out reward change
+    spent: dict[str, float]  # samples, tokens, updates, seconds, forward_tokens, backward_tokens
+    eval_before: dict[str, dict[str, float]]  # split → `eval/<metric>` and `eval/greedy/<metric>`
+    eval_after: dict[str, dict[str, float]] | None  # the same; None when the run was interrupted
+    eval_curve: list[dict[str, float]]  # EVAL_CURVE_KEYS of every val evaluation, in order
+    heldout_gain: dict[str, Any] | None  # paired-bootstrap CI of the test reward change
     kl_gradient: str  # what the KL term's gradient is (choices.KL_GRADIENTS)
     curve: list[dict[str, float]]  # CURVE_KEYS per update
     peak_rss_mb: float

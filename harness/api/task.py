@@ -14,11 +14,21 @@ from harness.api.errors import BenchError
 
 @dataclass(frozen=True)
 class Example:
-    """One prompt with its reference outputs; `id` is stable across runs (used to pair evals)."""
+    """One prompt with its reference outputs; `id` is stable across runs (used to pair evals).
+
+    `source` is the text the output is written from (an abstract, a sentence to translate, a
+    chat); the evaluation measures copying against it. Empty: the prompt itself.
+    """
 
     id: str
     prompt: str
     references: tuple[str, ...]
+    source: str = ""
+
+    @property
+    def source_text(self) -> str:
+        """What copying is measured against: `source`, or the prompt when there is none."""
+        return self.source or self.prompt
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,12 @@ def score_with_parts(
 
 
 class Task(Protocol):
-    """A versioned task: data splits, reward, metrics and generation defaults."""
+    """A versioned task: data splits, reward, metrics and generation defaults.
+
+    A task may also set `extractive = True` (its outputs condense the source, as summaries do):
+    its evaluations then add Grusky et al.'s coverage, density and compression, and the tool
+    writes a `lead-n` baseline row (the first n source words).
+    """
 
     name: str
     version: str
@@ -83,6 +98,7 @@ class TaskSpec:
     score_metrics: Callable[[Sequence[Example], Sequence[str]], dict[str, float]]
     generation: Generation = Generation()
     train_size: int = 0
+    extractive: bool = False
 
     def examples(self, split: Split) -> list[Example]:
         """The examples of one split (train, val or test)."""

@@ -95,8 +95,16 @@ def apply_overrides(
     return config
 
 
+RETIRED = {  # options that were removed, with why, so an old command fails with a reason
+    "eval.split": "eval.split was removed: runs evaluate val during training and val and test "
+    "at the start and the end; the leaderboard reports test",
+}
+
+
 def qualify(key: str, namespaces: Mapping[str, Mapping[str, Any]]) -> tuple[str, str]:
     """Find the section of `section.name` or of a bare `name`; raise with the valid keys."""
+    if key in RETIRED:
+        raise BenchError(RETIRED[key])
     valid = sorted(
         f"{section}.{name}" if section else name
         for section, names in namespaces.items()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.api.choices import Advantage, KLEstimator, KLPlacement, Split
+from harness.api.choices import Advantage, KLEstimator, KLPlacement
 from harness.api.errors import BenchError
 
 
@@ -72,12 +72,11 @@ class RolloutConfig:
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """Held-out evaluation before training, every N updates and at the end."""
+    """Held-out evaluation: val every N updates (sampled); val and test, sampled and greedy, at
+    the start and the end. The leaderboard reports test; a sweep may select on val."""
 
-    split: Split = "test"
-    """held-out split of the task"""
     prompts: int = 100
-    """held-out prompts scored (the first N of the split, the same before and after)"""
+    """held-out prompts scored per split (the first N of val and of test, the same every time)"""
     samples_per_prompt: int = 1
     """completions per held-out prompt"""
     every: int = 8

@@ -7,9 +7,13 @@ processor would make the sampled tokens come from a different distribution than 
 algorithm optimises. `neutralise` resets them on the loaded model, once, and reports which.
 """
 
+import hashlib
+from collections.abc import Sequence
 from typing import Any
 
-from transformers import GenerationConfig
+import torch
+from torch import Tensor
+from transformers import GenerationConfig, LogitsProcessor
 
 NEUTRAL: dict[str, Any] = {  # field → the value under which it changes nothing
     "repetition_penalty": 1.0,
@@ -63,3 +67,33 @@ def neutralise(config: GenerationConfig) -> list[str]:
 def neutral_fields() -> dict[str, Any]:
     """The neutral values that a GenerationConfig can hold explicitly (None stays unset)."""
     return {name: value for name, value in NEUTRAL.items() if value is not None}
+
+
+class SeededGumbel(LogitsProcessor):
+    """Sampling from softmax(z / T) with one random stream per row, for greedy `generate`.
+
+    argmax(z / T + G) with G i.i.d. standard Gumbel is an exact draw from softmax(z / T)
+    (the Gumbel-max trick). Each row draws G from its own generator, so which completion a row
+    gets does not depend on which other rows share its batch. `generate` records the raw
+    logits (output_logits) before this processor, so log-probs and KL are unaffected.
+    """
+
+    def __init__(self, seeds: Sequence[int], temperature: float, device: torch.device) -> None:
+        self.generators = [torch.Generator(device=device).manual_seed(s) for s in seeds]
+        self.temperature = temperature
+
+    def __call__(self, input_ids: Tensor, scores: Tensor) -> Tensor:
+        del input_ids
+        vocab, device = scores.shape[-1], scores.device
+        uniform = torch.stack(
+            [torch.rand(vocab, generator=g, device=device) for g in self.generators]
+        )
+        tiny = torch.finfo(uniform.dtype).tiny
+        gumbel = -torch.log(-torch.log(uniform.clamp_min(tiny)))
+        return scores.float() / self.temperature + gumbel
+
+
+def row_seed(*parts: object) -> int:
+    """A 63-bit seed from the parts' text (run seed, prompt id, sample index), stable anywhere."""
+    text = ":".join(map(str, parts))
+    return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)

@@ -100,3 +100,9 @@ def gather_tokens(logprobs: Tensor, token_ids: Tensor) -> Tensor:
 def gather_logprobs(logits: Tensor, token_ids: Tensor, temperature: float = 1.0) -> Tensor:
     """log π(token) (B, T) from logits (B, T, V) under the tempered distribution."""
     return gather_tokens(tempered_log_softmax(logits, temperature), token_ids)
+
+
+def tempered_entropy(logits: Tensor, temperature: float) -> Tensor:
+    """Exact entropy H(softmax(logits / T)) = −Σ_v p_v log p_v at each position: (…, V) → (…)."""
+    logp = tempered_log_softmax(logits, temperature)
+    return -(logp.exp() * logp).sum(-1)

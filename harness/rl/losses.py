@@ -94,7 +94,7 @@ def accumulate_losses(
         policy_loss, stats = loss_fn(logprobs, micro)
         loss = (policy_loss + kl_penalty(logprobs, micro, context)) * share
         weighted = {key: float(value) * float(token_share) for key, value in stats.items()}
-        weighted["loss/policy"] = float(policy_loss) * share
+        weighted["loss/policy"] = float(policy_loss.detach()) * share
         if head is not None:
             values = head(hidden)
             fitted = value_loss(values, micro.value_targets, micro.completion_mask)

@@ -13,6 +13,10 @@ class Spent:
     tokens: int = 0
     updates: int = 0
     seconds: float = 0.0
+    forward_tokens: int = 0
+    """token positions run forward through a network while training (policy and reference)"""
+    backward_tokens: int = 0
+    """token positions back-propagated through the policy while training"""
 
 
 def prompts_for_update(

@@ -1,20 +1,31 @@
-"""Held-out evaluation: reward, task metrics, exact and sampled KL, diversity, length."""
+"""Held-out evaluation: reward, task metrics, exact KL, entropy, diversity, hacking signals.
 
-from dataclasses import dataclass
+One scoring path (`text_metrics`) serves every row of a leaderboard: a policy's sampled or
+greedy completions and a text baseline's outputs (e.g. lead-n) are scored the same way.
+"""
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
-
-import torch
 
 from harness.api.task import Example, Task, score_with_parts
 from harness.metrics.diversity import diversity_metrics
+from harness.metrics.hacking import hacking_metrics
+from harness.metrics.stats import paired_bootstrap
 from harness.policies.policy import Policy
+from harness.policies.sampling import row_seed
 from harness.rl.kl import k1
-from harness.run.rollout import reference_scores, sample_rollout
+from harness.rl.logprobs import tempered_entropy
+from harness.run.rollout import Draw, reference_scores, sample_rollout
 
 
 @dataclass(frozen=True)
 class EvalSettings:
-    """How held-out completions are drawn; the same before, during and after training."""
+    """How held-out completions are drawn; the same before, during and after training.
+
+    seed: the run's seed; completion j of prompt `id` is drawn from its own stream seeded by
+    (seed, id, j), so it does not depend on `batch_prompts` (a memory setting only).
+    """
 
     samples_per_prompt: int
     batch_prompts: int
@@ -39,83 +50,133 @@ class EvalResult:
 
 
 def evaluate(
-    policy: Policy, reference: Policy, task: Task, examples: list[Example], settings: EvalSettings
+    policy: Policy,
+    reference: Policy,
+    task: Task,
+    examples: list[Example],
+    settings: EvalSettings,
+    greedy: bool = False,
 ) -> EvalResult:
-    """Sample held-out completions under a fixed seed and score them.
+    """Draw held-out completions (sampled at the training temperature, or greedy) and score them.
 
-    Sampling runs under its own seed inside a forked RNG, so every evaluation of a run draws
-    the same random numbers (common random numbers make before/after comparisons tighter)
-    and training randomness is left untouched.
+    Sampled completions come from per-row streams (see EvalSettings), so every evaluation of a
+    run draws the same random numbers (common random numbers make before/after comparisons
+    tighter) and the training RNG is left untouched. Greedy takes one completion per prompt.
     """
+    k = 1 if greedy else settings.samples_per_prompt
     texts: list[str] = []
-    rewards: list[float] = []
-    parts: dict[str, list[float]] = {}  # components of a composite reward, logged one by one
-    kl_exact_tokens, k1_tokens, kl_exact_seq, k1_seq, lengths = [], [], [], [], []
-    device = policy.model.device
-    forked = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=forked):
-        torch.manual_seed(settings.seed)
-        for start in range(0, len(examples), settings.batch_prompts):
-            chunk = examples[start : start + settings.batch_prompts]
-            rollout = sample_rollout(
-                policy,
-                chunk,
-                settings.samples_per_prompt,
-                settings.max_new_tokens,
-                settings.temperature,
-                settings.max_prompt_tokens,
-            )
-            logprobs, ref_logprobs, exact = reference_scores(
-                reference, rollout, settings.temperature, settings.micro_batch_prompts
-            )
-            mask = rollout.completion_mask
-            sampled, exact = k1(logprobs, ref_logprobs) * mask, exact * mask
-            kl_exact_tokens.append(exact.sum().item())
-            k1_tokens.append(sampled.sum().item())
-            kl_exact_seq += exact.sum(-1).tolist()
-            k1_seq += sampled.sum(-1).tolist()
-            lengths.append(mask.sum().item())
-            texts += rollout.completions
-            scores, chunk_parts = score_with_parts(
-                task.reward, rollout.repeated_examples(), rollout.completions
-            )
-            rewards += scores
-            for name, values in chunk_parts.items():
-                parts.setdefault(name, []).extend(values)
-    repeated = [e for e in examples for _ in range(settings.samples_per_prompt)]
+    kl_exact_tokens, k1_tokens, entropy_tokens, kl_exact_seq, k1_seq, lengths = (
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+    )
+    ended = 0
+    eos = policy.tokenizer.eos_token_id
+    for start in range(0, len(examples), settings.batch_prompts):
+        chunk = examples[start : start + settings.batch_prompts]
+        draw: Draw = (
+            "greedy"
+            if greedy
+            else tuple(row_seed(settings.seed, e.id, j) for e in chunk for j in range(k))
+        )
+        rollout = sample_rollout(
+            policy,
+            chunk,
+            k,
+            settings.max_new_tokens,
+            settings.temperature,
+            settings.max_prompt_tokens,
+            draw,
+        )
+        logprobs, ref_logprobs, exact = reference_scores(
+            reference, rollout, settings.temperature, settings.micro_batch_prompts
+        )
+        mask = rollout.completion_mask
+        sampled, exact = k1(logprobs, ref_logprobs) * mask, exact * mask
+        kl_exact_tokens.append(exact.sum().item())
+        k1_tokens.append(sampled.sum().item())
+        entropy = tempered_entropy(rollout.logits, settings.temperature) * mask
+        entropy_tokens.append(entropy.sum().item())
+        kl_exact_seq += exact.sum(-1).tolist()
+        k1_seq += sampled.sum(-1).tolist()
+        lengths.append(mask.sum().item())
+        ended += int(((rollout.completion_ids == eos) & (mask > 0)).any(-1).sum().item())
+        texts += rollout.completions
+    repeated = [e for e in examples for _ in range(k)]
+    rewards, metrics, own = text_metrics(task, repeated, texts)
     tokens = max(sum(lengths), 1.0)
-    task_metrics = task.metrics(repeated, texts)
-    metrics = {  # the generic keys are schema.EVAL_METRICS
-        "reward": mean(rewards),
-        **{f"reward_{name}": mean(values) for name, values in parts.items()},
-        **task_metrics,
+    metrics |= {
         "kl_exact": sum(kl_exact_tokens) / tokens,
         "kl_exact_seq": mean(kl_exact_seq),
         "kl_k1": sum(k1_tokens) / tokens,
         "kl_k1_seq": mean(k1_seq),
-        **diversity_metrics(texts),
+        "entropy": sum(entropy_tokens) / tokens,
+        "eos_share": ended / max(len(texts), 1),
         "tokens": sum(lengths) / max(len(texts), 1),
     }
-    k = settings.samples_per_prompt
     samples = [
+        {**sample, "kl_exact_seq": kl}
+        for sample, kl in zip(sample_rows(repeated, texts, rewards), kl_exact_seq, strict=True)
+    ]
+    return EvalResult(
+        metrics={f"eval/{name}": float(value) for name, value in metrics.items()},
+        prompt_rewards=[mean(rewards[i * k : (i + 1) * k]) for i in range(len(examples))],
+        samples=samples,
+        task_metrics=own,
+    )
+
+
+def text_metrics(
+    task: Task, examples: Sequence[Example], texts: Sequence[str]
+) -> tuple[list[float], dict[str, float], tuple[str, ...]]:
+    """(reward of each text, metrics of the set, the names of the task's own metrics).
+
+    The metrics: reward and its parts, the task's own metrics, diversity, length and the
+    copying/repetition signals, keyed without the `eval/` prefix.
+    """
+    rewards, parts = score_with_parts(task.reward, examples, texts)
+    sources = [e.source_text for e in examples]
+    own = task.metrics(examples, texts)
+    metrics = {
+        "reward": mean(rewards),
+        **{f"reward_{name}": mean(values) for name, values in parts.items()},
+        **own,
+        **diversity_metrics(texts),
+        **hacking_metrics(sources, texts, extractive=getattr(task, "extractive", False)),
+    }
+    return rewards, metrics, tuple(own)
+
+
+def sample_rows(
+    examples: Sequence[Example], texts: Sequence[str], rewards: Sequence[float]
+) -> list[dict[str, Any]]:
+    """The saved held-out samples: id, prompt, references, generation, reward."""
+    return [
         {
             "id": ex.id,
             "prompt": ex.prompt,
             "references": list(ex.references),
             "generation": text,
             "reward": reward,
-            "kl_exact_seq": kl,
         }
-        for ex, text, reward, kl in zip(repeated, texts, rewards, kl_exact_seq, strict=True)
+        for ex, text, reward in zip(examples, texts, rewards, strict=True)
     ]
-    return EvalResult(
-        metrics={f"eval/{name}": float(value) for name, value in metrics.items()},
-        prompt_rewards=[mean(rewards[i * k : (i + 1) * k]) for i in range(len(examples))],
-        samples=samples,
-        task_metrics=tuple(task_metrics),
-    )
 
 
-def mean(values: list[float]) -> float:
+def heldout_gain(before: EvalResult, after: EvalResult, seed: int) -> dict[str, Any]:
+    """Mean change of the held-out reward per prompt with its 95% paired-bootstrap CI."""
+    interval = paired_bootstrap(before.prompt_rewards, after.prompt_rewards, seed=seed)
+    return {
+        **asdict(interval),
+        "metric": "eval/reward",
+        "confidence": 0.95,
+        "method": "paired bootstrap over held-out prompts (10,000 resamples)",
+    }
+
+
+def mean(values: Sequence[float]) -> float:
     """Mean of a list (0.0 when empty)."""
     return sum(values) / len(values) if values else 0.0

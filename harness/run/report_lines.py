@@ -23,7 +23,7 @@ def eval_line(label: str, result: EvalResult, prompts: int, seconds: float) -> s
         for key, name, digits in shown
         if f"eval/{key}" in metrics
     ]
-    return f"{label:<12} " + "  ".join(parts) + f"   [{prompts} prompts, {seconds:.0f} s]"
+    return f"{label:<24} " + "  ".join(parts) + f"   [{prompts} prompts, {seconds:.0f} s]"
 
 
 def policy_lines(config: RunConfig, note: str, overridden: Sequence[str]) -> list[str]:
@@ -40,11 +40,11 @@ def policy_lines(config: RunConfig, note: str, overridden: Sequence[str]) -> lis
     return lines
 
 
-def gain_line(gain: dict[str, Any]) -> str:
-    """`held-out Δ reward +0.031 [95% CI +0.010, +0.052] over 48 prompts (significant)`."""
+def gain_line(gain: dict[str, Any], split: str = "test") -> str:
+    """`test Δ reward +0.031 [95% CI +0.010, +0.052] over 48 prompts (CI excludes 0)`."""
     verdict = "CI excludes 0" if gain["low"] > 0 or gain["high"] < 0 else "CI includes 0: n.s."
     return (
-        f"held-out Δ reward {gain['mean']:+.4f} [95% CI {gain['low']:+.4f}, {gain['high']:+.4f}]"
+        f"{split} Δ reward {gain['mean']:+.4f} [95% CI {gain['low']:+.4f}, {gain['high']:+.4f}]"
         f" paired bootstrap over {gain['n']} prompts ({verdict})"
     )
 

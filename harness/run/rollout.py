@@ -2,18 +2,21 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import Tensor
-from transformers import GenerationConfig
+from transformers import GenerationConfig, LogitsProcessorList
 
 from harness.api.batch import prompt_chunks
 from harness.api.task import Example
 from harness.policies.policy import Policy
-from harness.policies.sampling import neutral_fields
+from harness.policies.sampling import SeededGumbel, neutral_fields
 from harness.rl.kl import exact_kl
 from harness.rl.logprobs import completion_logits, gather_logprobs, prompt_positions
 from harness.rl.seq2seq import decoder_tokens, is_seq2seq
+
+Draw = Literal["sample", "greedy"] | tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -90,18 +93,26 @@ def sample_rollout(
     max_new_tokens: int,
     temperature: float,
     max_prompt_tokens: int,
+    draw: Draw = "sample",
 ) -> Rollout:
-    """Sample `samples_per_prompt` completions for each example with pure ancestral sampling.
+    """Draw `samples_per_prompt` completions for each example, as `draw` says.
 
-    No top-k/top-p/repetition processors: the sampled tokens must come from exactly the
-    distribution whose log-probabilities the algorithms optimise.
+    "sample": pure ancestral sampling from softmax(z / T) on the global RNG (training).
+    A tuple of row seeds (one per completion row): the same distribution, each row from its own
+    stream (held-out evaluation: a row's completion does not depend on the batch it is in).
+    "greedy": argmax decoding. No top-k/top-p/repetition processors in any case: the tokens
+    must come from exactly the distribution whose log-probabilities the algorithms optimise.
     """
     prompt_ids, prompt_mask = encode_prompts(policy, examples, max_prompt_tokens)
     eos = policy.tokenizer.eos_token_id
+    sampling = draw == "sample"
+    processors = LogitsProcessorList()
+    if not isinstance(draw, str):
+        processors.append(SeededGumbel(draw, temperature, prompt_ids.device))
     settings = GenerationConfig(
         **neutral_fields(),  # pure sampling even for a model whose own defaults were never reset
-        do_sample=True,
-        temperature=temperature,
+        do_sample=sampling,
+        temperature=temperature if sampling else 1.0,
         max_new_tokens=max_new_tokens,
         eos_token_id=eos,
         pad_token_id=policy.tokenizer.pad_token_id,
@@ -115,6 +126,7 @@ def sample_rollout(
         attention_mask=prompt_mask.repeat_interleave(k, dim=0),
         past_key_values=shared_prompt_cache(policy, prompt_ids, prompt_mask, k),
         generation_config=settings,
+        logits_processor=processors,
     )
     if is_seq2seq(policy.model):
         completion_ids = decoder_tokens(out.sequences)

@@ -1,0 +1,93 @@
+"""Baseline rows the tool writes beside trained runs, as run directories of their own.
+
+`start` is the policy before training (its start evaluation), once per seed rather than once
+per algorithm. For extractive tasks, `lead-n` outputs the first n source words, with n the mean
+reference length (in words) of the train split; a trained row that does not beat it has learned
+less than copying would give. Both are scored by the same code as trained runs.
+"""
+
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from harness.api.schema import EVALUATION_ROLLOUT, EVALUATION_SECTIONS, FINAL_SPLITS, MEMORY_ONLY
+from harness.api.task import Example
+from harness.config.run_config import RunConfig
+from harness.run.budget import Spent
+from harness.run.evaluate import sample_rows, text_metrics
+from harness.run.evaluations import Checkpoint
+from harness.run.result import run_result
+from harness.run.rundir import write_json, write_jsonl
+from harness.run.setup import Setup
+
+
+def write_baselines(setup: Setup, start: Checkpoint, console: Console) -> None:
+    """Write the `start` row from the start evaluation and, for extractive tasks, `lead-n`."""
+    samples = {}
+    for split in FINAL_SPLITS:
+        samples[f"eval_after_{split}"] = start.sampled[split].samples
+        samples[f"eval_after_{split}_greedy"] = start.greedy[split].samples
+    written = [write_row(setup, "start", start.metrics(), samples)]
+    if getattr(setup.task, "extractive", False):
+        n = lead_length(setup.task.examples("train"))
+        metrics, samples = {}, {}
+        for split in FINAL_SPLITS:
+            examples = setup.heldout[split]
+            texts = [lead(example, n) for example in examples]
+            rewards, found, _ = text_metrics(setup.task, examples, texts)
+            metrics[split] = {f"eval/{key}": float(value) for key, value in found.items()}
+            samples[f"eval_after_{split}"] = sample_rows(examples, texts, rewards)
+        written.append(write_row(setup, f"lead-{n}", metrics, samples))
+    shown = ", ".join(f"{algo} → {path}" for algo, path in written if path is not None)
+    if shown:
+        console.print(f"baselines    {shown}")
+
+
+def lead_length(train: list[Example]) -> int:
+    """n of lead-n: the mean length in words of the train split's first references (≥ 1)."""
+    lengths = [len(example.references[0].split()) for example in train if example.references]
+    return max(1, round(sum(lengths) / len(lengths))) if lengths else 1
+
+
+def lead(example: Example, n: int) -> str:
+    """The first n words of the example's source."""
+    return " ".join(example.source_text.split()[:n])
+
+
+def write_row(
+    setup: Setup,
+    algo: str,
+    metrics: dict[str, dict[str, float]],
+    samples: dict[str, list[dict[str, Any]]],
+) -> tuple[str, Path | None]:
+    """Write one baseline run directory unless this seed's already exists; (algo, path|None)."""
+    config = replace(setup.config, task=setup.task.name, algo=algo, algo_config={})
+    path = baseline_dir(config, setup.task.version)
+    if (path / "result.json").exists():
+        return algo, None
+    write_json(path / "config.json", config.to_dict())
+    for name, rows in samples.items():
+        write_jsonl(path / "samples" / f"{name}.jsonl", rows)
+    result = run_result(
+        config, setup.task.version, (Spent(), "baseline"), (metrics, metrics), role="baseline"
+    )
+    write_json(path / "result.json", result)
+    return algo, path
+
+
+def baseline_dir(config: RunConfig, task_version: str) -> Path:
+    """`OUT/TASK/ALGO/seedS-HASH`, HASH over what defines the evaluation only (and the task's
+    version), so every trained run with the same seed and evaluation reuses one directory."""
+    flat = config.to_dict()
+    defining = {key: flat[key] for key in EVALUATION_SECTIONS}
+    defining["eval"] = {
+        key: value for key, value in flat["eval"].items() if f"eval.{key}" not in MEMORY_ONLY
+    }
+    defining |= {key: flat["rollout"][key.split(".")[1]] for key in EVALUATION_ROLLOUT}
+    defining["task_version"] = task_version
+    digest = hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()[:6]
+    return Path(config.out) / config.task / config.algo / f"seed{config.seed}-{digest}"

@@ -1,0 +1,104 @@
+"""When and on what a run is evaluated: the roles of the splits.
+
+During training: `val`, sampled only (what a sweep may select on). At the start and the end:
+`val` and `test`, each sampled (training temperature, eval.samples_per_prompt) and greedy;
+the leaderboard reports `test`. Every val evaluation also extends the run's (KL, reward)
+curve, from which the reporter reads reward at matched KL.
+"""
+
+import time
+from dataclasses import dataclass
+
+from rich.console import Console
+
+from harness.api.schema import FINAL_SPLITS, GREEDY_PREFIX
+from harness.run.budget import Spent
+from harness.run.evaluate import EvalResult, evaluate, heldout_gain
+from harness.run.report_lines import eval_line, gain_line
+from harness.run.rundir import append_jsonl, write_jsonl
+from harness.run.setup import Setup
+
+TRAINING_SPLIT = "val"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The evaluation at the start or the end: each of FINAL_SPLITS, sampled and greedy."""
+
+    sampled: dict[str, EvalResult]
+    greedy: dict[str, EvalResult]
+
+    def metrics(self) -> dict[str, dict[str, float]]:
+        """split → sampled `eval/<m>` and greedy `eval/greedy/<m>` metrics, as in result.json."""
+        return {split: merged(self.sampled[split], self.greedy[split]) for split in self.sampled}
+
+
+def merged(sampled: EvalResult, greedy: EvalResult) -> dict[str, float]:
+    """One split's metrics: the sampled ones, then the greedy ones under GREEDY_PREFIX."""
+    renamed = {GREEDY_PREFIX + k.removeprefix("eval/"): v for k, v in greedy.metrics.items()}
+    return sampled.metrics | renamed
+
+
+def run_checkpoint(
+    setup: Setup, label: str, spent: Spent, console: Console, before: Checkpoint | None = None
+) -> Checkpoint:
+    """Evaluate every final split, sampled and greedy; log, save samples, print the test gain."""
+    sampled, greedy = {}, {}
+    for split in FINAL_SPLITS:
+        previous = before.sampled[split] if before else None
+        sampled[split] = run_eval(setup, label, split, spent, console, previous)
+        greedy[split] = run_eval(setup, label, split, spent, console, None, greedy=True)
+    return Checkpoint(sampled, greedy)
+
+
+def run_eval(
+    setup: Setup,
+    label: str,
+    split: str,
+    spent: Spent,
+    console: Console,
+    before: EvalResult | None = None,
+    greedy: bool = False,
+) -> EvalResult:
+    """Evaluate one split; log its metrics (and the gain over `before`) and save its samples."""
+    started = time.perf_counter()
+    examples = setup.heldout[split]
+    result = evaluate(
+        setup.policy, setup.reference, setup.task, examples, setup.eval_settings, greedy
+    )
+    seconds = time.perf_counter() - started
+    decoding = "greedy" if greedy else "sampled"
+    name = f"eval_{label}_{split}" + ("_greedy" if greedy else "")
+    write_jsonl(setup.run_dir / "samples" / f"{name}.jsonl", result.samples)
+    gain = heldout_gain(before, result, setup.config.seed) if before is not None else None
+    row = {
+        "kind": "eval",
+        "label": label,
+        "split": split,
+        "decoding": decoding,
+        "update": spent.updates,
+        "samples_seen": spent.samples,
+        **result.metrics,
+        "eval/seconds": seconds,
+    }
+    if gain is not None:
+        row |= {
+            "eval/gain": gain["mean"],
+            "eval/gain_low": gain["low"],
+            "eval/gain_high": gain["high"],
+        }
+    append_jsonl(setup.run_dir / "metrics.jsonl", row)
+    if split == TRAINING_SPLIT and not greedy:
+        setup.eval_curve.append(
+            {
+                "update": spent.updates,
+                "samples_seen": spent.samples,
+                "eval/reward": result.metrics["eval/reward"],
+                "eval/kl_exact": result.metrics["eval/kl_exact"],
+            }
+        )
+    title = f"eval {label} {split}" + (" greedy" if greedy else "")
+    console.print(eval_line(title, result, len(examples), seconds))
+    if gain is not None and (label != "after" or split != "test"):
+        console.print(gain_line(gain, split))
+    return result

@@ -1,0 +1,100 @@
+"""What a run is built from: its task, algorithm, policy, reference and held-out prompts."""
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from harness.api import registry
+from harness.api.algorithm import Algorithm, LossSettings
+from harness.api.schema import FINAL_SPLITS
+from harness.api.task import Example, Task
+from harness.config.run_config import RunConfig
+from harness.data.task_files import task_factory
+from harness.policies.policy import Policy, frozen_copy, load_policy
+from harness.rl.advantages import Estimator
+from harness.rl.kl import KLControl
+from harness.rl.value import attach_value_head
+from harness.run.evaluate import EvalSettings
+from harness.run.provenance import seed_everything
+from harness.run.report_lines import policy_lines
+from harness.run.rundir import create_run_dir, write_json
+
+
+@dataclass
+class Setup:
+    """Everything a run needs, built once from its RunConfig.
+
+    heldout: the first `eval.prompts` examples of each of FINAL_SPLITS (val, test).
+    eval_curve: (update, samples, val reward, val KL) of every val evaluation so far.
+    """
+
+    config: RunConfig
+    task: Task
+    algorithm: Algorithm
+    algo_config: Any
+    policy: Policy
+    reference: Policy
+    run_dir: Path
+    heldout: dict[str, list[Example]]
+    eval_settings: EvalSettings
+    max_new_tokens: int
+    estimator: Estimator
+    kl_control: KLControl
+    loss_settings: LossSettings
+    eval_curve: list[dict[str, float]] = field(default_factory=list)
+
+
+def prepare(config: RunConfig, console: Console) -> Setup:
+    """Build the task, load policy and reference, seed, create the run directory.
+
+    Seeding comes after loading, so a run that has to build its policy first (consuming
+    random numbers) trains exactly like one that finds the policy cached.
+    """
+    task = task_factory(config.task)(**config.task_options)
+    algorithm = registry.load("algorithms", config.algo)
+    policy, note = load_policy(config.policy, task, config.device)
+    reference = frozen_copy(policy)
+    seed_everything(config.seed)
+    run_dir = create_run_dir(replace(config, task=task.name))  # a task-file path → its name
+    write_json(run_dir / "config.json", config.to_dict())
+    max_new_tokens = config.rollout.max_new_tokens or task.generation.max_new_tokens
+    for line in policy_lines(config, note, policy.overridden):
+        console.print(line)
+    rollout, ev = config.rollout, config.eval
+    estimator = Estimator(
+        rollout.advantage, rollout.samples_per_prompt, rollout.gamma, rollout.lam, rollout.ema_decay
+    )
+    if estimator.needs_values:
+        attach_value_head(policy.model)
+    return Setup(
+        config=config,
+        task=task,
+        algorithm=algorithm,
+        algo_config=algorithm.Config(**config.algo_config),
+        policy=policy,
+        reference=reference,
+        run_dir=run_dir,
+        heldout={split: task.examples(split)[: ev.prompts] for split in FINAL_SPLITS},
+        eval_settings=EvalSettings(
+            samples_per_prompt=ev.samples_per_prompt,
+            batch_prompts=ev.batch_prompts,
+            max_new_tokens=max_new_tokens,
+            temperature=rollout.temperature,
+            max_prompt_tokens=rollout.max_prompt_tokens,
+            micro_batch_prompts=rollout.micro_batch_prompts,
+            seed=config.seed,
+        ),
+        max_new_tokens=max_new_tokens,
+        estimator=estimator,
+        kl_control=KLControl(
+            rollout.kl_coef, rollout.kl_placement, rollout.kl_target, rollout.kl_adapt_rate
+        ),
+        loss_settings=LossSettings(
+            temperature=rollout.temperature,
+            micro_batch_prompts=rollout.micro_batch_prompts,
+            kl_estimator=rollout.kl_estimator,
+            value_coef=rollout.value_coef,
+        ),
+    )

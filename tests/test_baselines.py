@@ -1,0 +1,54 @@
+"""Baseline rows: `start` once per seed whatever the algorithm, `lead-n` scored like a policy."""
+
+import json
+
+from rich.console import Console
+
+from harness.api.task import Example
+from harness.launch import build_config, run
+from harness.run.baselines import lead, lead_length
+
+FAST = [
+    "prompts_per_update=2",
+    "rollout.samples_per_prompt=2",
+    "rollout.advantage=batch-mean",
+    "eval.prompts=4",
+    "eval.every=0",
+    "task.max_source_words=40",
+    "task.max_new_tokens=12",
+]
+
+
+def test_lead_n_takes_the_mean_train_reference_length_in_source_words():
+    train = [Example("a", "p", ("one two three",)), Example("b", "p", ("one two three four",))]
+    assert lead_length(train) == 4  # mean 3.5 words rounds to 4 (round half to even)
+    example = Example("c", "Summarize: x y", ("r",), source="w1 w2 w3 w4 w5")
+    assert lead(example, 3) == "w1 w2 w3"
+    assert lead(Example("d", "only prompt words", ("r",)), 2) == "only prompt"
+
+
+def test_start_and_lead_rows_are_written_once_per_seed(bench_cache, tmp_path):
+    results = {}
+    for algo in ("reinforce", "ppo"):
+        config = build_config(
+            "summarization", algo, policy="tiny", samples=4, out=str(tmp_path), overrides=FAST
+        )
+        run_dir = run(config, Console(quiet=True))
+        results[algo] = json.loads((run_dir / "result.json").read_text())
+    root = tmp_path / "summarization"
+    assert sorted(p.name for p in root.iterdir()) == ["lead-9", "ppo", "reinforce", "start"]
+    (start_dir,) = (root / "start").iterdir()
+    (lead_dir,) = (root / "lead-9").iterdir()
+    start = json.loads((start_dir / "result.json").read_text())
+    assert start["role"] == "baseline" and start["algo"] == "start" and start["seed"] == 0
+    assert start["eval_after"] == results["reinforce"]["eval_before"]
+    assert start["eval_after"] == results["ppo"]["eval_before"]  # same policy, same draws
+    assert start["spent"]["samples"] == 0 and start["config"]["algo_config"] == {}
+    leads = json.loads((lead_dir / "result.json").read_text())
+    for split in ("val", "test"):
+        copied = leads["eval_after"][split]
+        assert copied["eval/copy_rate"] == 1.0 and copied["eval/novel_bigrams"] == 0.0
+        assert copied["eval/coverage"] == 1.0 and copied["eval/length"] <= 9
+        assert "eval/kl_exact" not in copied  # a text baseline has no policy
+    samples = (lead_dir / "samples" / "eval_after_test.jsonl").read_text().splitlines()
+    assert len(samples) == 4
