@@ -3,6 +3,9 @@
 Context = the last `context_turns` turns, reference = the real next turn. The reward is a
 learned reward model trained to tell the real next turn from a turn of another chat (built from
 this task's training split; see `tasks/rewards/learned.py` for how it is trained on first use).
+Evaluations also report `judge_rm`, a second reward model trained the same way (the
+`dialogue-judge` recipe) on turns the task's reward model never read and with another seed,
+and `reference_reward`, the task's reward model's score of the real replies (its ceiling).
 A hub alternative is DailyDialog (`-o task.source=li2017dailydialog/daily_dialog`, rows with a
 `dialog` list of turns), or a local jsonl file with the same `dialog` column.
 """
@@ -11,6 +14,7 @@ import hashlib
 import json
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -21,14 +25,16 @@ from harness.api.task import Example, Generation, Reward, TaskSpec
 from harness.data.records import load_records
 from harness.data.splits import md5_bucket, share_of
 from tasks.rewards.composite import composite
+from tasks.rewards.judges import judged
 from tasks.rewards.learned import learned
 from tasks.rewards.lexical import BleuReward, rouge_f
-from tasks.rewards.training import Recipe, Record, RewardTrainConfig
+from tasks.rewards.training import Recipe, Record, RewardTrainConfig, load_data
 
 VERSION = "1"
 SHARES = {"train": (0, 90), "val": (90, 95), "test": (95, 100)}  # percent buckets of a chat hash
 INSTRUCTION = "Write the next reply in this chat."
 MAX_TURN_WORDS = 40
+Turn = tuple[str, int]  # (chat id, turn index): where a text the reward models read comes from
 
 
 def dialogue(
@@ -40,16 +46,20 @@ def dialogue(
     length_penalty: float = 0.0,
     max_new_tokens: int = 32,
     hub_config: str | None = None,
+    judge_model: str = "dialogue-judge",
 ) -> TaskSpec:
     """The next-turn dialogue task.
 
     source: 'chitchat' (embedded), a local .jsonl/.csv path or a hub id with a `dialog` column.
     reward_model: a recipe name ('dialogue': trained on first use, cached) or a folder saved by
     `bench reward train`. length_penalty > 0 subtracts that much per word beyond max_reply_words.
+    judge_model: the second reward model behind `judge_rm` (a recipe name or a saved folder);
+    the `dialogue-judge` recipe is trained at the first evaluation (≈ 23 min on 2 busy CPU cores).
     """
     if context_turns < 1:
         raise BenchError(f"context_turns must be ≥ 1 (got {context_turns})")
     model = learned(path=reward_model, context=chat_context, recipe=REWARD_RECIPE)
+    judge = learned(path=judge_model, context=chat_context, recipe=JUDGE_RECIPE)
     reward: Reward = model
     if length_penalty > 0:
         reward = composite({"learned": (1.0, model)}, length_penalty, max_reply_words)
@@ -66,7 +76,7 @@ def dialogue(
         description="chitchat-dataset: chat context → the next reply; reward: learned RM",
         load_split=load_split,
         reward=reward,
-        score_metrics=dialogue_metrics,
+        score_metrics=judged(dialogue_metrics, model, {"judge_rm": judge}),
         generation=Generation(max_new_tokens=max_new_tokens),
         train_size=train_size,
     )
@@ -154,6 +164,7 @@ def dialogue_metrics(examples: Sequence[Example], completions: Sequence[str]) ->
 
     Named `sentence_bleu`, not `bleu`: translation's `bleu` is corpus BLEU on sacrebleu's 0..100
     scale. Distinct-n, self-BLEU and length come from the shared evaluation for every task.
+    The task's metrics add `judge_rm` and `reference_reward` (see the module docstring).
     """
     bleu = BleuReward()(examples, completions)
     rouge_l = rouge_f(examples, completions, ("rougeL",))["rougeL"]
@@ -163,21 +174,88 @@ def dialogue_metrics(examples: Sequence[Example], completions: Sequence[str]) ->
     }
 
 
+def train_chats() -> list[tuple[str, tuple[str, ...]]]:
+    """The training chats the reward models read: those with a 3-turn context and a reply."""
+    return [chat for chat in chitchat_split("train") if len(chat[1]) >= 4]
+
+
+def pair_record(turns: Sequence[str], t: int, other: str) -> Record:
+    """(the 3 turns before turn t, turn t, another chat's turn) as a reward-model pair."""
+    context = chat_of(render_prompt([clip(turn) for turn in turns[t - 3 : t]]))
+    return Record(context, clip(turns[t]), other=clip(other))
+
+
+def window(chat_id: str, t: int) -> set[Turn]:
+    """The turns of its own chat a pair with reply turn t reads: the 3-turn context and t."""
+    return {(chat_id, s) for s in range(t - 3, t + 1)}
+
+
+def reward_pairs(seed: int) -> list[tuple[Record, frozenset[Turn]]]:
+    """The reward model's candidate pairs, one per training chat, with the turns each reads."""
+    chats = train_chats()
+    order = random.Random(seed)
+    pairs = []
+    for i, (chat_id, turns) in enumerate(chats):
+        t = order.randrange(3, len(turns))
+        other_id, other = chats[(i + order.randrange(1, len(chats))) % len(chats)]
+        k = order.choice(range(len(other)))  # the draw order.choice(other) makes
+        read = frozenset(window(chat_id, t) | {(other_id, k)})
+        pairs.append((pair_record(turns, t, other[k]), read))
+    return pairs
+
+
 def reward_records(seed: int) -> list[Record]:
     """Reward-model pairs from the training chats: (context, real reply, another chat's reply)."""
-    chats = [turns for _, turns in chitchat_split("train") if len(turns) >= 4]
+    return [record for record, _ in reward_pairs(seed)]
+
+
+def reward_model_turns() -> set[Turn]:
+    """Every turn the task's reward-model data reads (trained on or held out)."""
+    data = set(load_data(REWARD_RECIPE.config, REWARD_RECIPE.records))
+    pairs = reward_pairs(REWARD_RECIPE.config.seed)
+    return set().union(*(read for record, read in pairs if record in data))
+
+
+def judge_pairs(seed: int) -> list[tuple[Record, frozenset[Turn]]]:
+    """Pairs that read no turn of the reward model's data: one per training chat that has a
+    free 4-turn window, against a free turn of another chat.
+
+    The reward model's data holds 2,500 of the 2,911 chats long enough and its negatives touch
+    most of the rest, so whole chats cannot be set apart without retraining it (and changing
+    published numbers); but a pair reads only 5 turns and most chats (median 25 turns) keep a
+    window it never read, so the two models share no turn.
+    """
+    used = reward_model_turns()
+    chats = train_chats()
+    turns_of = dict(chats)
+    spare = [(c, k) for c, turns in chats for k in range(len(turns)) if (c, k) not in used]
     order = random.Random(seed)
-    records = []
-    for i, turns in enumerate(chats):
-        t = order.randrange(3, len(turns))
-        other = chats[(i + order.randrange(1, len(chats))) % len(chats)]
-        context = chat_of(render_prompt([clip(turn) for turn in turns[t - 3 : t]]))
-        records.append(Record(context, clip(turns[t]), other=clip(order.choice(other))))
-    return records
+    pairs = []
+    for chat_id, turns in chats:
+        free = [t for t in range(3, len(turns)) if used.isdisjoint(window(chat_id, t))]
+        if not free:
+            continue
+        t = order.choice(free)
+        other_id, k = order.choice(spare)
+        while other_id == chat_id:
+            other_id, k = order.choice(spare)
+        read = frozenset(window(chat_id, t) | {(other_id, k)})
+        pairs.append((pair_record(turns, t, turns_of[other_id][k]), read))
+    return pairs
+
+
+def judge_records(seed: int) -> list[Record]:
+    """The judge's pairs: (context, real reply, another chat's reply), disjoint from the RM's."""
+    return [record for record, _ in judge_pairs(seed)]
 
 
 REWARD_RECIPE = Recipe(
     name="dialogue",
     config=RewardTrainConfig(kind="pairs", data="chitchat", max_examples=2500, max_length=128),
     records=reward_records,
+)
+JUDGE_RECIPE = Recipe(  # the same training, on other turns and with another seed
+    name="dialogue-judge",
+    config=replace(REWARD_RECIPE.config, data="chitchat-judge", seed=1),
+    records=judge_records,
 )

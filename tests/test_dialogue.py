@@ -1,6 +1,9 @@
-"""Dialogue: chat parsing, prompts, metrics by hand, and a tiny end-to-end run with a small RM."""
+"""Dialogue: chat parsing, prompts, metrics by hand, the judge's disjoint data, and a tiny
+end-to-end run with small reward models."""
 
+import hashlib
 import json
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -11,17 +14,45 @@ from harness.api.errors import BenchError
 from harness.api.task import Example
 from harness.cli import app
 from tasks.dialogue import (
+    JUDGE_RECIPE,
+    REWARD_RECIPE,
+    chat_context,
     chat_of,
     chitchat_split,
     dialogue,
     dialogue_metrics,
+    judge_pairs,
     next_turn_examples,
     render_prompt,
+    reward_pairs,
     reward_records,
 )
-from tasks.rewards.training import RewardTrainConfig, train_reward_model
+from tasks.rewards.learned import learned
+from tasks.rewards.training import (
+    RewardTrainConfig,
+    load_data,
+    load_recipe,
+    recipe_folder,
+    train_reward_model,
+)
 
 CHAT = ("hi", "hello there", "how are you?", "good thanks, and you?", "fine")
+# sha256 of the task's reward-model data (seed 0, 2,500 pairs) before the judge was added: the
+# judge must not change what the published reward model was trained on
+REWARD_DATA_SHA = "0d76824bc1d27aaba623a262a28f6f90fe6cbc45df2f637ae70b5526eed3c851"
+
+
+@pytest.fixture(scope="module")
+def small_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(reward model, judge) folders: the two recipes trained on 40 pairs each."""
+    root = tmp_path_factory.mktemp("dialogue-rm")
+    config = RewardTrainConfig(kind="pairs", data="chitchat", max_examples=40, max_length=64)
+    train_reward_model("dialogue-small", config, root / "rm", progress=False, source=reward_records)
+    judge = replace(JUDGE_RECIPE.config, max_examples=40, max_length=64)
+    train_reward_model(
+        "judge-small", judge, root / "judge", progress=False, source=JUDGE_RECIPE.records
+    )
+    return root / "rm", root / "judge"
 
 
 def test_next_turn_examples_take_the_last_turns_and_the_real_reply():
@@ -60,24 +91,64 @@ def test_metrics_by_hand():
     assert metrics["sentence_bleu"] == pytest.approx(sum(by_hand) / 2)
 
 
-def test_dialogue_runs_end_to_end_with_tiny_and_a_small_reward_model(tmp_path, bench_cache):
-    config = RewardTrainConfig(kind="pairs", data="chitchat", max_examples=40, max_length=64)
-    folder = tmp_path / "rm"
-    train_reward_model("dialogue-small", config, folder, progress=False, source=reward_records)
+def test_the_judge_reads_no_turn_of_the_reward_model_data():
+    main = load_data(REWARD_RECIPE.config, REWARD_RECIPE.records)
+    digest = hashlib.sha256(json.dumps([asdict(r) for r in main]).encode()).hexdigest()
+    assert (
+        digest == REWARD_DATA_SHA and recipe_folder(REWARD_RECIPE).name == "dialogue-f9f4f44d1d7a"
+    )
+    judge = load_data(JUDGE_RECIPE.config, JUDGE_RECIPE.records)
+    assert len(main) == 2500 and len(judge) > 2000
+    assert set(main).isdisjoint(judge)
+    assert {r.context for r in main}.isdisjoint(r.context for r in judge)
+    main_turns = set().union(*(read for record, read in reward_pairs(0) if record in set(main)))
+    judge_turns = set().union(*(read for _, read in judge_pairs(JUDGE_RECIPE.config.seed)))
+    assert main_turns.isdisjoint(judge_turns) and len(judge_turns) > 10_000
+    # the same training but for the data and the seed; a recipe of its own, cached apart
+    assert JUDGE_RECIPE.config == replace(REWARD_RECIPE.config, data="chitchat-judge", seed=1)
+    assert load_recipe("dialogue-judge") is JUDGE_RECIPE
+    assert recipe_folder(JUDGE_RECIPE) != recipe_folder(REWARD_RECIPE)
+
+
+def test_judge_rm_and_reference_reward_use_their_own_models(small_models):
+    rm, judge = small_models
+    task = dialogue(reward_model=str(rm), judge_model=str(judge))
+    examples = task.examples("val")[:6]
+    completions = ["sure, sounds good!", "lol", "I like pizza", "what?", "yes", "the sky is blue"]
+    metrics = task.metrics(examples, completions)
+    rewards = learned(str(rm), context=chat_context)(examples, completions)
+    judged = learned(str(judge), context=chat_context)(examples, completions)
+    assert metrics["judge_rm"] == pytest.approx(sum(judged) / 6, abs=1e-6)
+    assert max(abs(a - b) for a, b in zip(rewards, judged, strict=True)) > 1e-3
+    references = [e.references[0] for e in examples]
+    ceiling = learned(str(rm), context=chat_context)(examples, references)
+    assert metrics["reference_reward"] == pytest.approx(sum(ceiling) / 6, abs=1e-6)
+    assert json.loads((judge / "reward_card.json").read_text())["seed"] == 1
+
+
+def test_dialogue_runs_end_to_end_with_tiny_and_small_reward_models(
+    tmp_path, bench_cache, small_models
+):
+    folder, judge = small_models
     args = ["run", "dialogue", "--algo", "reinforce", "--policy", "tiny", "--samples", "8"]
     args += ["--out", str(tmp_path / "runs"), "-o", f"task.reward_model={folder}"]
+    args += ["-o", f"task.judge_model={judge}"]
     args += ["-o", "task.train_size=40", "-o", "task.length_penalty=0.1", "-o", "eval.prompts=2"]
     args += ["-o", "prompts_per_update=2", "-o", "rollout.samples_per_prompt=4"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     run_dir = Path(result.output.split("run dir")[1].split()[0])
     after = json.loads((run_dir / "result.json").read_text())["eval_after"]
+    after = after.get("test", after)  # newer result.json keep the held-out metrics by split
     for key in (
         "eval/reward",
         "eval/reward_learned",
         "eval/sentence_bleu",
         "eval/rougeL",
         "eval/distinct_2",
+        "eval/judge_rm",
+        "eval/reference_reward",
     ):
         assert key in after
     assert 0.0 <= after["eval/reward_learned"] <= 1.0
+    assert 0.0 <= after["eval/judge_rm"] <= 1.0

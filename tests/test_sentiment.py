@@ -1,9 +1,14 @@
 """Sentiment: IMDB prefixes, disjoint buckets for the reward model and the task, metrics."""
 
+from pathlib import Path
+
 import pytest
 
 from harness.api.errors import BenchError
 from harness.api.task import Example
+from tasks.rewards.judges import vader_positivity
+from tasks.rewards.learned import learned
+from tasks.rewards.training import RewardTrainConfig, train_reward_model
 from tasks.sentiment import (
     bucket_of,
     clean,
@@ -13,6 +18,15 @@ from tasks.sentiment import (
     reward_records,
     sentiment,
 )
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sentiment recipe's data, 40 reviews cut to 32 tokens: a small stand-in classifier."""
+    config = RewardTrainConfig(kind="labels", data="imdb", max_examples=40, max_length=32)
+    folder = tmp_path_factory.mktemp("sentiment-rm") / "rm"
+    train_reward_model("sentiment-small", config, folder, progress=False, source=reward_records)
+    return folder
 
 
 def test_review_prefix_and_cleaning():
@@ -39,3 +53,21 @@ def test_reward_model_reviews_never_appear_as_prompts():
 def test_metrics():
     metrics = continuation_metrics([Example("a", "p", ("r",))] * 2, ["a b", "a c"])
     assert metrics == {"distinct_1": 0.75, "distinct_2": 1.0, "length_words": 2.0}
+
+
+def test_judge_vader_and_reference_reward(small_model):
+    task = sentiment(reward_model=str(small_model))
+    examples = task.examples("val")[:4]
+    completions = [
+        "a wonderful, moving film. I loved it!",
+        "boring, awful and a terrible waste of time.",
+        "the plot follows two brothers in Ohio.",
+        "great acting, a superb script",
+    ]
+    metrics = task.metrics(examples * 2, completions * 2)  # 2 samples per prompt, as evaluated
+    positivity = vader_positivity(completions)
+    assert positivity[0] > 0.9 and positivity[1] < 0.1 and positivity[2] == 0.5
+    assert metrics["judge_vader"] == pytest.approx(sum(positivity) / 4, abs=1e-6)
+    ceiling = learned(str(small_model))(examples, [e.references[0] for e in examples])
+    assert metrics["reference_reward"] == pytest.approx(sum(ceiling) / 4, abs=1e-6)
+    assert {"distinct_1", "distinct_2", "length_words"} <= set(metrics)

@@ -1,9 +1,10 @@
 """The `learned` reward: an HF sequence classifier saved by `bench reward train`, scored batched.
 
-`path` is a folder (with `reward_card.json`) or a recipe name. Recipes (`dialogue`, `sentiment`)
-are trained on first use into $BENCH_CACHE/reward-models/<recipe>-<hash> with a progress bar
-(a few minutes on CPU) and reused afterwards; `bench reward train dialogue` does the same ahead
-of time. The reward is P(real reply) = σ(score) for pair models and P(label 1) for label models.
+`path` is a folder (with `reward_card.json`) or a recipe name. Recipes (`dialogue`, `sentiment`,
+and `dialogue-judge`, the second model behind dialogue's `judge_rm` metric) are trained on first
+use into $BENCH_CACHE/reward-models/<recipe>-<hash> with a progress bar (minutes on CPU) and
+reused afterwards; `bench reward train dialogue` does the same ahead of time.
+The reward is P(real reply) = σ(score) for pair models and P(label 1) for label models.
 """
 
 import json

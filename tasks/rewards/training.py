@@ -24,6 +24,7 @@ KINDS = ("pairs", "labels")
 CARD = "reward_card.json"
 RECIPES = {  # recipe name → the task attribute that holds it, imported only when asked for
     "dialogue": "tasks.dialogue:REWARD_RECIPE",
+    "dialogue-judge": "tasks.dialogue:JUDGE_RECIPE",  # dialogue's judge_rm: other turns and seed
     "sentiment": "tasks.sentiment:REWARD_RECIPE",
 }
 
@@ -63,7 +64,7 @@ class Recipe:
 
 
 def load_recipe(name: str) -> Recipe:
-    """The recipe called `name` (dialogue, sentiment), from the task that declares it."""
+    """The recipe called `name` (dialogue, dialogue-judge, sentiment), from its task."""
     if name not in RECIPES:
         raise BenchError(f"'{name}' is not a recipe ({', '.join(RECIPES)})")
     return registry.import_target(RECIPES[name])
