@@ -26,8 +26,8 @@ from harness.run.step import train_step
 PHASES = ("time/generate", "time/reward", "time/logprobs", "time/update")
 
 
-def measure(policy: str, algo: str, updates: int, overrides: list[str]) -> dict[str, float]:
-    """Median per-update timings over `updates` updates after one warm-up update."""
+def train_rows(policy: str, algo: str, updates: int, overrides: list[str]) -> list[dict]:
+    """The train rows of `updates` updates from the start policy, each with its wall time."""
     quiet = Console(quiet=True)
     with tempfile.TemporaryDirectory() as out:
         config = build_config(
@@ -39,13 +39,19 @@ def measure(policy: str, algo: str, updates: int, overrides: list[str]) -> dict[
         prompts = prompt_stream(setup.task.examples("train"), config.seed)
         spent, rows = Spent(), []
         per_update = config.rollout.prompts_per_update
-        for _ in range(updates + 1):
+        for _ in range(updates):
             started = time.perf_counter()
             row = train_step(setup, state, [next(prompts) for _ in range(per_update)], spent)
             row["wall"] = time.perf_counter() - started
+            row["completions"] = per_update * config.rollout.samples_per_prompt
             rows.append(row)
-    timed = rows[1:]
-    completions = per_update * config.rollout.samples_per_prompt
+    return rows
+
+
+def measure(policy: str, algo: str, updates: int, overrides: list[str]) -> dict[str, float]:
+    """Median per-update timings over `updates` updates after one warm-up update."""
+    timed = train_rows(policy, algo, updates + 1, overrides)[1:]
+    completions = timed[0]["completions"]
     result = {key: statistics.median(r[key] for r in timed) for key in (*PHASES, "wall")}
     result["completions/s"] = completions / result["wall"]
     result["tokens/completion"] = statistics.mean(r["train/length"] for r in timed)

@@ -134,14 +134,6 @@ def test_hacking_metrics_means_over_completions_where_defined():
 
 
 def test_hacking_metrics_all_empty_and_mismatched():
-    assert hacking_metrics(["a b"], [""], extractive=True) == {
-        "novel_bigrams": 0.0,
-        "copy_rate": 0.0,
-        "repeat_4gram": 0.0,
-        "msttr": 0.0,
-        "coverage": 0.0,
-        "density": 0.0,
-        "compression": 0.0,
-    }
+    assert hacking_metrics(["a b"], [""], extractive=True) == {"msttr": 0.0}  # none applies
     with pytest.raises(ValueError):
         hacking_metrics(["a", "b"], ["a"], extractive=False)

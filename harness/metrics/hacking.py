@@ -114,10 +114,10 @@ def msttr(completions: Sequence[str], window: int = 50) -> float:
     return fmean(len(set(segment)) / window for segment in segments)
 
 
-def _mean_present(values: Sequence[float | None]) -> float:
-    """Mean of the values that apply; 0.0 when none does (e.g. every completion is empty)."""
+def _mean_present(values: Sequence[float | None]) -> float | None:
+    """Mean of the values that apply; None when none does (e.g. every completion is empty)."""
     present = [value for value in values if value is not None]
-    return fmean(present) if present else 0.0
+    return fmean(present) if present else None
 
 
 def hacking_metrics(
@@ -126,10 +126,11 @@ def hacking_metrics(
     """Copying, repetition and lexical-diversity metrics of completions paired with sources.
 
     `extractive` adds Grusky's coverage, density and compression, which only mean something
-    when the source is a document the completion summarises.
+    when the source is a document the completion summarises. A metric that applies to no
+    completion (e.g. all are empty) is left out rather than given a placeholder value.
     """
     pairs = list(zip(sources, completions, strict=True))
-    metrics = {
+    metrics: dict[str, float | None] = {
         "novel_bigrams": _mean_present([novel_bigram_share(s, c) for s, c in pairs]),
         "copy_rate": _mean_present([copy_rate(s, c) for s, c in pairs]),
         "repeat_4gram": _mean_present([repeated_ngram_share(c, 4) for _, c in pairs]),
@@ -139,4 +140,4 @@ def hacking_metrics(
         stats = [extractive_stats(s, c) for s, c in pairs]
         for key in ("coverage", "density", "compression"):
             metrics[key] = _mean_present([None if st is None else st[key] for st in stats])
-    return metrics
+    return {key: value for key, value in metrics.items() if value is not None}
