@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
+from harness.rl.kv_cache import returned_cache, with_cache
 from harness.rl.seq2seq import is_seq2seq, seq2seq_outputs
 
 
@@ -58,7 +59,7 @@ def completion_outputs(
     first_hidden = last_hidden(prompt_out, k) if with_hidden else None
     if completion_ids.shape[1] == 1:
         return first, first_hidden
-    cache = prompt_out.past_key_values
+    cache = returned_cache(prompt_out)
     cache.batch_repeat_interleave(k)
     start = prompt_mask.long().sum(-1).repeat_interleave(k)
     steps = torch.arange(completion_ids.shape[1] - 1, device=completion_ids.device)
@@ -67,7 +68,7 @@ def completion_outputs(
         input_ids=completion_ids[:, :-1],
         attention_mask=mask.long(),
         position_ids=start[:, None] + steps[None, :],
-        past_key_values=cache,
+        **with_cache(model, cache),
         use_cache=True,
         output_hidden_states=with_hidden,
     )

@@ -13,6 +13,7 @@ from harness.api.task import Example
 from harness.policies.policy import Policy
 from harness.policies.sampling import SeededGumbel, neutral_fields
 from harness.rl.kl import exact_kl
+from harness.rl.kv_cache import returned_cache, with_cache
 from harness.rl.logprobs import completion_logits, gather_logprobs, prompt_positions
 from harness.rl.seq2seq import decoder_tokens, is_seq2seq
 
@@ -74,13 +75,15 @@ def shared_prompt_cache(policy: Policy, prompt_ids: Tensor, prompt_mask: Tensor,
     """
     if prompt_ids.shape[1] < 2 or is_seq2seq(policy.model):
         return None
-    cache = policy.model(
-        input_ids=prompt_ids[:, :-1],
-        attention_mask=prompt_mask[:, :-1],
-        position_ids=prompt_positions(prompt_mask[:, :-1]),
-        use_cache=True,
-        logits_to_keep=1,
-    ).past_key_values
+    cache = returned_cache(
+        policy.model(
+            input_ids=prompt_ids[:, :-1],
+            attention_mask=prompt_mask[:, :-1],
+            position_ids=prompt_positions(prompt_mask[:, :-1]),
+            use_cache=True,
+            logits_to_keep=1,
+        )
+    )
     cache.batch_repeat_interleave(k)
     return cache
 
@@ -124,7 +127,7 @@ def sample_rollout(
     out = policy.model.generate(
         input_ids=prompt_ids.repeat_interleave(k, dim=0),
         attention_mask=prompt_mask.repeat_interleave(k, dim=0),
-        past_key_values=shared_prompt_cache(policy, prompt_ids, prompt_mask, k),
+        **with_cache(policy.model, shared_prompt_cache(policy, prompt_ids, prompt_mask, k)),
         generation_config=settings,
         logits_processor=processors,
     )
