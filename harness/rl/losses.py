@@ -99,7 +99,7 @@ def accumulate_losses(
             values = head(hidden)
             fitted = value_loss(values, micro.value_targets, micro.completion_mask)
             loss = loss + settings.value_coef * fitted * token_share
-            weighted["loss/value"] = float(fitted) * float(token_share)
+            weighted["loss/value"] = float(fitted.detach()) * float(token_share)
             fitted_values.append(values.detach())
         loss.backward()
         for key, value in weighted.items():
