@@ -62,13 +62,15 @@ class Table:
 
 
 def run_metrics(run: Run, matched: MatchedKL) -> dict[str, float]:
-    """The numbers one run contributes: test metrics after training, gain (trained runs only),
-    val reward at matched KL, budget and compute spent."""
+    """The numbers one run contributes: test metrics after training, gain, val reward at matched
+    KL, budget and compute spent (the last three for trained runs only)."""
     metrics = dict(run.after)
     if not run.baseline:
         metrics["start/reward"] = run.before["eval/reward"]
         metrics["gain/reward"] = run.after["eval/reward"] - run.before["eval/reward"]
     metrics[MATCHED_METRIC] = run_reward_at(run, matched)
+    if run.baseline:  # a baseline trains nothing: its cost cells are n/a, not 0
+        return metrics
     metrics.update({f"spent/{key}": value for key, value in run.spent.items()})
     passes = run.spent.get("forward_tokens", math.nan) + run.spent.get("backward_tokens", math.nan)
     metrics[PASSES_METRIC] = passes

@@ -60,6 +60,8 @@ def test_baseline_rows_join_the_table_and_are_ranked_with_trained_rows(root: Pat
     for label in ("start", "lead-9"):
         assert "gain/reward" not in by_label[label].metrics  # Δ vs start: n/a
         assert "matched/reward" not in by_label[label].metrics
+        assert {"spent/samples", "spent/token_passes"}.isdisjoint(by_label[label].metrics)
+    assert by_label["ppo"].metrics["spent/token_passes"].mean > 0  # trained rows keep their cost
     # A text baseline has no policy: no KL, entropy or greedy decoding.
     assert {"eval/kl_exact", "eval/entropy", "eval/greedy/reward"}.isdisjoint(
         by_label["lead-9"].metrics
