@@ -65,14 +65,9 @@ def evaluate(
     """
     k = 1 if greedy else settings.samples_per_prompt
     texts: list[str] = []
-    kl_exact_tokens, k1_tokens, entropy_tokens, kl_exact_seq, k1_seq, lengths = (
-        [],
-        [],
-        [],
-        [],
-        [],
-        [],
-    )
+    kl_exact_seq: list[float] = []
+    k1_seq: list[float] = []
+    kl_exact_sum = k1_sum = entropy_sum = tokens = 0.0  # over every completion token
     ended = 0
     eos = policy.tokenizer.eos_token_id
     for start in range(0, len(examples), settings.batch_prompts):
@@ -96,26 +91,26 @@ def evaluate(
         )
         mask = rollout.completion_mask
         sampled, exact = k1(logprobs, ref_logprobs) * mask, exact * mask
-        kl_exact_tokens.append(exact.sum().item())
-        k1_tokens.append(sampled.sum().item())
         entropy = tempered_entropy(rollout.logits, settings.temperature) * mask
-        entropy_tokens.append(entropy.sum().item())
+        kl_exact_sum += exact.sum().item()
+        k1_sum += sampled.sum().item()
+        entropy_sum += entropy.sum().item()
+        tokens += mask.sum().item()
         kl_exact_seq += exact.sum(-1).tolist()
         k1_seq += sampled.sum(-1).tolist()
-        lengths.append(mask.sum().item())
         ended += int(((rollout.completion_ids == eos) & (mask > 0)).any(-1).sum().item())
         texts += rollout.completions
     repeated = [e for e in examples for _ in range(k)]
     rewards, metrics, own = text_metrics(task, repeated, texts)
-    tokens = max(sum(lengths), 1.0)
+    per_token = max(tokens, 1.0)
     metrics |= {
-        "kl_exact": sum(kl_exact_tokens) / tokens,
+        "kl_exact": kl_exact_sum / per_token,
         "kl_exact_seq": mean(kl_exact_seq),
-        "kl_k1": sum(k1_tokens) / tokens,
+        "kl_k1": k1_sum / per_token,
         "kl_k1_seq": mean(k1_seq),
-        "entropy": sum(entropy_tokens) / tokens,
+        "entropy": entropy_sum / per_token,
         "eos_share": ended / max(len(texts), 1),
-        "tokens": sum(lengths) / max(len(texts), 1),
+        "tokens": tokens / max(len(texts), 1),
     }
     samples = [
         {**sample, "kl_exact_seq": kl}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from harness.api.schema import FINAL_SPLITS, GREEDY_PREFIX
+from harness.api.schema import EVAL_CURVE_KEYS, FINAL_SPLITS, GREEDY_PREFIX
 from harness.run.budget import Spent
 from harness.run.evaluate import EvalResult, evaluate, heldout_gain
 from harness.run.report_lines import eval_line, gain_line
@@ -89,14 +89,7 @@ def run_eval(
         }
     append_jsonl(setup.run_dir / "metrics.jsonl", row)
     if split == TRAINING_SPLIT and not greedy:
-        setup.eval_curve.append(
-            {
-                "update": spent.updates,
-                "samples_seen": spent.samples,
-                "eval/reward": result.metrics["eval/reward"],
-                "eval/kl_exact": result.metrics["eval/kl_exact"],
-            }
-        )
+        setup.eval_curve.append({key: row[key] for key in EVAL_CURVE_KEYS})
     title = f"eval {label} {split}" + (" greedy" if greedy else "")
     console.print(eval_line(title, result, len(examples), seconds))
     if gain is not None and (label != "after" or split != "test"):
