@@ -10,6 +10,7 @@ Split = Literal["train", "val", "test"]
 Advantage = Literal["rloo", "batch-mean", "ema", "none", "gae"]
 KLPlacement = Literal["reward", "loss"]
 KLEstimator = Literal["k1", "k2", "k3"]
+RunRole = Literal["report", "tune"]  # a sweep's report run (a leaderboard row) or tuning trial
 
 SPLITS: tuple[Split, ...] = get_args(Split)
 

@@ -7,7 +7,8 @@ Bump SCHEMA_VERSION whenever a key changes meaning or disappears.
 
 from typing import Any, TypedDict
 
-SCHEMA_VERSION = 3  # 2: kl_gradient; 3: evals per split (sampled + greedy), role, eval_curve
+SCHEMA_VERSION = 4  # 2: kl_gradient; 3: evals per split (sampled + greedy), role, eval_curve;
+# 4: role report | tune | baseline (3 wrote "trained" for what is now "report")
 BUDGET_REASONS = ("samples", "tokens", "updates", "seconds")
 STOP_REASONS = (*BUDGET_REASONS, "interrupted", "nonfinite", "baseline")  # baseline: role
 EVAL_METRICS = (  # every task's evaluation has these (prefixed `eval/`); tasks add their own
@@ -32,7 +33,9 @@ EXTRACTIVE_METRICS = ("coverage", "density", "compression")  # tasks with `extra
 GREEDY_PREFIX = "eval/greedy/"  # greedy-decoding counterparts of every `eval/` metric
 FINAL_SPLITS = ("val", "test")  # evaluated at the start and the end; during training: val only
 REPORT_SPLIT = "test"  # the leaderboard's split; sweeps select on val
-ROLES = ("trained", "baseline")  # baseline: `start` (the untrained policy) or a text baseline
+# report: a leaderboard row; tune: a sweep's tuning trial (never a row); baseline: `start` (the
+# untrained policy) or a text baseline
+ROLES = ("report", "tune", "baseline")
 # Chunk sizes that bound memory but leave the results unchanged (up to float round-off).
 MEMORY_ONLY = ("rollout.micro_batch_prompts", "eval.batch_prompts")
 # What defines an evaluation (config sections and dotted keys; with the task's version): a

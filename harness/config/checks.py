@@ -46,6 +46,7 @@ EVAL_CHECKS = {
     "every": NON_NEGATIVE,
     "batch_prompts": AT_LEAST_ONE,
 }
+CHECKPOINT_CHECKS = {"every": NON_NEGATIVE}
 TOP_CHECKS: dict[str, Check] = {"seed": NON_NEGATIVE}
 DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
 
@@ -56,6 +57,7 @@ def validate(config: RunConfig, algo_config_type: type, task_factory: Callable[.
     check_fields("budget", config.budget, BUDGET_CHECKS)
     check_fields("rollout", config.rollout, ROLLOUT_CHECKS)
     check_fields("eval", config.eval, EVAL_CHECKS)
+    check_fields("checkpoint", config.checkpoint, CHECKPOINT_CHECKS)
     budget = config.budget
     if all(getattr(budget, name) is None for name in BUDGET_CHECKS):
         raise BenchError(

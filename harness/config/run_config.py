@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.api.choices import Advantage, KLEstimator, KLPlacement
+from harness.api.choices import Advantage, KLEstimator, KLPlacement, RunRole
 from harness.api.errors import BenchError
 
 
@@ -86,6 +86,16 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class CheckpointConfig:
+    """When a run saves what it needs to resume exactly; never changes its results."""
+
+    every: int = 8
+    """save every N updates (0: only when training ends and at Ctrl-C); the latest one is kept"""
+    keep: bool = False
+    """keep the last checkpoint when the run completes (a smollm2-135m one is ≈ 1.6 GB)"""
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything that defines one run; `config.json` in a run directory is this, resolved."""
 
@@ -98,6 +108,9 @@ class RunConfig:
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    role: RunRole = "report"
+    """report (a leaderboard row) | tune (a sweep's tuning trial, never a row)"""
     task_options: dict[str, Any] = field(default_factory=dict)
     algo_config: dict[str, Any] = field(default_factory=dict)
 
@@ -107,7 +120,15 @@ class RunConfig:
 
 
 TOP_LEVEL_KEYS = ("policy", "seed", "device", "out")
-SECTIONS = {"budget": BudgetConfig, "rollout": RolloutConfig, "eval": EvalConfig}
+SECTIONS = {
+    "budget": BudgetConfig,
+    "rollout": RolloutConfig,
+    "eval": EvalConfig,
+    "checkpoint": CheckpointConfig,
+}
+# Settings that cannot change a run's results: left out of the run directory's name, so a
+# resumed or re-run sweep finds the same directory whatever they are.
+RESULT_NEUTRAL = ("out", "checkpoint")
 
 
 def load_config_file(path: Path) -> RunConfig:

@@ -58,6 +58,11 @@ def task_factory(name: str) -> Callable[..., Task]:
     return registry.checked("tasks", entry, registry.import_target(entry.target))
 
 
+def task_name(name: str) -> str:
+    """The name a task's runs are filed under: a task file's declared `name`, else `name`."""
+    return str(read_spec(Path(name))["name"]) if name.endswith(SUFFIXES) else name
+
+
 def read_spec(path: Path) -> dict[str, Any]:
     """The parsed YAML of a task file, with its keys checked (yaml.safe_load: no objects)."""
     import yaml

@@ -40,7 +40,7 @@ def run_result(
         task=config.task,
         task_version=task_version,
         algo=config.algo,
-        role=rest.get("role", "trained"),
+        role=rest.get("role", config.role),
         policy=config.policy,
         seed=config.seed,
         stop_reason=reason,

@@ -12,17 +12,30 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.config.run_config import RunConfig
+from harness.config.run_config import RESULT_NEUTRAL, RunConfig
+from harness.data.task_files import task_name
+
+
+def run_dir_for(config: RunConfig) -> Path:
+    """`OUT/TASK/ALGO/seedS-HASH`: the one directory of this config (HASH: the other settings).
+
+    RESULT_NEUTRAL settings (output folder, checkpoint frequency) are left out, so a sweep run
+    again, or `bench run --resume`, finds the same directory. A task file becomes its name.
+    """
+    config = replace(config, task=task_name(config.task))
+    flat = config.to_dict()
+    settings = {k: v for k, v in flat.items() if k not in (*RESULT_NEUTRAL, "seed")}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:6]
+    return Path(config.out) / config.task / config.algo / f"seed{config.seed}-{digest}"
 
 
 def create_run_dir(config: RunConfig) -> Path:
-    """A new directory `OUT/TASK/ALGO/seedS-HASH[-N]`; HASH identifies the other settings."""
-    settings = {k: v for k, v in config.to_dict().items() if k not in ("out", "seed")}
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:6]
-    base = Path(config.out) / config.task / config.algo / f"seed{config.seed}-{digest}"
+    """A new directory: `run_dir_for(config)`, or with `-N` appended when that one exists."""
+    base = run_dir_for(config)
     path, attempt = base, 1
     while True:
         try:
@@ -31,6 +44,15 @@ def create_run_dir(config: RunConfig) -> Path:
         except FileExistsError:
             attempt += 1
             path = base.with_name(f"{base.name}-{attempt}")
+
+
+def is_finished(run_dir: Path) -> bool:
+    """True when the run wrote result.json and was not interrupted (resuming changes nothing)."""
+    try:
+        result = json.loads((run_dir / "result.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return isinstance(result, dict) and result.get("stop_reason") != "interrupted"
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -1,6 +1,6 @@
 """What a run is built from: its task, algorithm, policy, reference and held-out prompts."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ def prepare(config: RunConfig, console: Console) -> Setup:
     policy, note = load_policy(config.policy, task, config.device)
     reference = frozen_copy(policy)
     seed_everything(config.seed)
-    run_dir = create_run_dir(replace(config, task=task.name))  # a task-file path → its name
+    run_dir = create_run_dir(config)
     write_json(run_dir / "config.json", config.to_dict())
     max_new_tokens = config.rollout.max_new_tokens or task.generation.max_new_tokens
     for line in policy_lines(config, note, policy.overridden):
