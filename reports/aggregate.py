@@ -214,7 +214,11 @@ def build_table(task: str, groups: list[Group]) -> Table:
 
 
 def build_tables(runs: list[Run], allow_mixed: bool) -> tuple[list[Table], list[str]]:
-    """One table per task (sorted by name) and the warnings raised while pooling runs."""
+    """One table per task (sorted by name) and the warnings raised while pooling runs.
+
+    A sweep's tuning trials (role tune) are left out: they are never rows.
+    """
+    runs = [run for run in runs if not run.tuning]
     tables, warnings = [], []
     for task in sorted({run.task for run in runs}):
         groups, notes = group_runs(task, [run for run in runs if run.task == task], allow_mixed)

@@ -9,6 +9,7 @@ from reports.columns import DAGGER, Column, cell_parts, columns, header, row_nam
 from reports.matched import matched_line
 from reports.plots import Plot, row_colors
 from reports.samples import PromptView
+from reports.tuning import HEADERS, WINNER, Tuning, budget_note, left_out_line, trial_cells
 
 # Nothing may be fetched: images are data: URIs, style and script are inline.
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
@@ -57,13 +58,17 @@ window.addEventListener('load',function(){
 
 
 def page(tables: list[Table], warnings: list[str], plots: dict[str, list[Plot]],
-         views: dict[str, list[PromptView]]) -> str:  # fmt: skip
+         views: dict[str, list[PromptView]], tuning: Tuning | None = None) -> str:  # fmt: skip
     """The whole HTML document."""
+    tuning = tuning or Tuning((), 0)
     body = ["<h1>rl-lm-bench leaderboard</h1>", '<ul class="method">']
     body += [f"<li>{escape(line)}</li>" for line in method_lines()] + ["</ul>"]
     body += [f'<div class="warn">⚠ {escape(text)}</div>' for text in warnings]
+    left_out = left_out_line(tuning)
+    body += [f'<p class="line">{escape(left_out)}.</p>'] if left_out else []
     for table in tables:
         body.append(section(table, plots[table.task], views[table.task]))
+    body.append(tuning_section(tuning))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
@@ -89,6 +94,28 @@ def section(table: Table, plots: list[Plot], views: list[PromptView]) -> str:
     if views:
         parts.append(f"<h3>Test completions side by side ({len(views)} prompts)</h3>")
         parts += [prompt_view(view, colors) for view in views]
+    return "".join(parts) + "</section>"
+
+
+def tuning_section(tuning: Tuning) -> str:
+    """Per selection.json and task: the budget note and one line per trial, the winner marked."""
+    if not tuning.selections:
+        return ""
+    parts = ['<section id="tuning"><h2>Tuning</h2>']
+    heads = "".join(f'<th class="label">{escape(h)}</th>' for h in (*HEADERS, WINNER))
+    for selection in tuning.selections:
+        parts.append(f'<p class="line">From {escape(str(selection.path))}.</p>')
+        for task, entries in selection.tasks.items():
+            parts.append(f"<h3>{escape(task)}</h3>")
+            parts.append(f'<p class="line">{escape(budget_note(selection, task))}</p>')
+            parts.append(f'<div class="scroll"><table><thead><tr>{heads}</tr></thead><tbody>')
+            for entry in entries:
+                for trial in entry.trials:
+                    cells = trial_cells(entry, trial)
+                    css = ' class="best"' if cells[-1] else ""
+                    tds = "".join(f'<td class="label">{escape(cell)}</td>' for cell in cells)
+                    parts.append(f"<tr{css}>{tds}</tr>")
+            parts.append("</tbody></table></div>")
     return "".join(parts) + "</section>"
 
 

@@ -13,10 +13,17 @@ from harness.api.schema import (
     REPORT_SPLIT,
     REQUIRED_KEYS,
     ROLES,
+    SCHEMA_VERSION,
     version_problem,
 )
 
 MARKERS = ("result.json", "config.json", "metrics.jsonl")
+# The result.json versions this reporter reads, each with its roles and what they are called now.
+ROLE_NAMES: dict[int, dict[str, str]] = {
+    3: {"trained": "report", "baseline": "baseline"},  # 3 called a leaderboard run "trained"
+    SCHEMA_VERSION: {role: role for role in ROLES},
+}
+READABLE_VERSIONS = tuple(ROLE_NAMES)
 
 
 class SkippedRun(Exception):
@@ -55,6 +62,11 @@ class Run:
     def baseline(self) -> bool:
         """True for a baseline run (`start` or a text baseline such as `lead-9`)."""
         return self.role == "baseline"
+
+    @property
+    def tuning(self) -> bool:
+        """True for a sweep's tuning trial: never a leaderboard row."""
+        return self.role == "tune"
 
     @property
     def before(self) -> dict[str, float]:
@@ -101,25 +113,28 @@ def read_run(directory: Path) -> Run:
     if not result_path.exists():
         raise SkippedRun("no result.json (partial or interrupted run)")
     result = read_json(result_path)
-    problem = version_problem(result)
+    problem = version_problem(result, READABLE_VERSIONS)
     if problem is not None:
         raise SkippedRun(problem)
     missing = [key for key in REQUIRED_KEYS if key not in result]
     if missing:
         raise SkippedRun(f"result.json lacks {', '.join(missing)}")
-    if result["role"] not in ROLES:
-        raise SkippedRun(f"role {result['role']!r} is not one of {', '.join(ROLES)}")
+    role = current_role(result["schema_version"], result["role"])
     config = result.get("config")
     if not isinstance(config, dict):
         config = read_json(directory / "config.json")
-    before, after = reported_splits(result, "eval_before"), reported_splits(result, "eval_after")
+    names = ("eval_before", "eval_after")
+    if role == "tune":  # never a row, so it needs no test split (its failures show in Tuning)
+        before, after = (splits(result[name]) for name in names)
+    else:
+        before, after = (reported_splits(result, name) for name in names)
     curve = result["eval_curve"] if isinstance(result["eval_curve"], list) else []
     return Run(
         path=directory,
         task=str(result["task"]),
         task_version=str(result.get("task_version", "?")),
         algo=str(result["algo"]),
-        role=str(result["role"]),
+        role=role,
         seed=int(result["seed"]),
         stop_reason=str(result["stop_reason"]),
         completed=bool(result.get("completed", False)),
@@ -130,6 +145,14 @@ def read_run(directory: Path) -> Run:
         eval_curve=tuple(numbers(point) for point in curve),
         curve=read_curve(directory / "metrics.jsonl", result.get("curve")),
     )
+
+
+def current_role(version: int, role: Any) -> str:
+    """The role as this schema names it (3's "trained" is "report"); SkippedRun if unknown."""
+    names = ROLE_NAMES[version]
+    if not isinstance(role, str) or role not in names:
+        raise SkippedRun(f"role {role!r} is not one of {', '.join(names)} (schema {version})")
+    return names[role]
 
 
 def reported_splits(result: dict[str, Any], name: str) -> dict[str, dict[str, float]]:

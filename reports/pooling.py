@@ -24,6 +24,8 @@ RULE = (
     " settings never do). With --allow-mixed each combination of the differing settings becomes"
     " a row of its own (e.g. 'reinforce · rollout.advantage=batch-mean'): runs with different"
     " settings are still never averaged together, and the report warns, naming the keys."
+    " A sweep's tuning trials (role tune) are never rows and never pooled with other runs; the"
+    " Tuning section shows them."
 )
 
 
@@ -93,14 +95,15 @@ def describe(varied: dict[str, Counter]) -> str:
 def group_runs(task: str, runs: list[Run], allow_mixed: bool) -> tuple[list[Group], list[str]]:
     """Split one task's runs into rows; refuse differing settings unless allowed.
 
-    Trained runs are compared on every shared setting, baseline runs with all runs on the
-    evaluation settings only. A varied key names the rows it tells apart.
+    Report (trained) runs are compared on every shared setting, baseline runs with all runs on
+    the evaluation settings only. A varied key names the rows it tells apart.
     """
+    assert not any(run.tuning for run in runs), "tuning runs are never rows"
     varied = differing([shared_settings(run) for run in runs if not run.baseline])
     evaluated = differing([evaluation_settings(run) for run in runs])
     warnings = mixed_warnings(task, varied, evaluated, allow_mixed)
     own_keys = {
-        "trained": [*varied, *(key for key in evaluated if key not in varied)],
+        "report": [*varied, *(key for key in evaluated if key not in varied)],
         "baseline": list(evaluated),
     }
     buckets: dict[str, list[Run]] = {}

@@ -9,6 +9,15 @@ from reports.aggregate import Row, Table
 from reports.captions import kl_line, method_lines, method_record, table_title
 from reports.columns import cell_text, columns, header, row_name, versus_best
 from reports.matched import matched_line
+from reports.tuning import (
+    HEADERS,
+    WINNER,
+    Tuning,
+    budget_note,
+    left_out_line,
+    trial_cells,
+    tuning_record,
+)
 
 
 def markdown_table(table: Table) -> list[str]:
@@ -30,13 +39,35 @@ def markdown_table(table: Table) -> list[str]:
     return [*lines, *([""] + notes if notes else []), ""]
 
 
-def markdown(tables: list[Table], warnings: list[str]) -> str:
-    """The whole leaderboard.md: method notes, warnings, then one table per task."""
+def markdown_tuning(tuning: Tuning) -> list[str]:
+    """The Tuning section: per selection.json and task, one line per trial (none: no lines)."""
+    if not tuning.selections:
+        return []
+    lines = ["## Tuning", ""]
+    for selection in tuning.selections:
+        lines += [f"From `{selection.path}`.", ""]
+        for task, entries in selection.tasks.items():
+            lines += [f"### {task}", "", budget_note(selection, task), ""]
+            lines.append("| " + " | ".join([*HEADERS, WINNER]) + " |")
+            lines.append("|" + "|".join("---" for _ in range(len(HEADERS) + 1)) + "|")
+            for entry in entries:
+                for trial in entry.trials:
+                    cells = [cell.replace("|", "\\|") for cell in trial_cells(entry, trial)]
+                    lines.append("| " + " | ".join(cells) + " |")
+            lines.append("")
+    return lines
+
+
+def markdown(tables: list[Table], warnings: list[str], tuning: Tuning | None = None) -> str:
+    """The whole leaderboard.md: method notes, warnings, one table per task, then Tuning."""
+    tuning = tuning or Tuning((), 0)
     lines = ["# Leaderboard", "", *[f"- {line}" for line in method_lines()], ""]
     lines += [f"> **warning:** {text}  " for text in warnings] + ([""] if warnings else [])
+    left_out = left_out_line(tuning)
+    lines += [f"*{left_out}.*", ""] if left_out else []
     for table in tables:
         lines += markdown_table(table)
-    return "\n".join(lines)
+    return "\n".join(lines + markdown_tuning(tuning))
 
 
 def row_record(table: Table, row: Row) -> dict[str, Any]:
@@ -47,7 +78,7 @@ def row_record(table: Table, row: Row) -> dict[str, Any]:
         "rank": row.rank,
         "row": row.label,
         "algo": row.algo,
-        "role": "baseline" if row.baseline else "trained",
+        "role": "baseline" if row.baseline else "report",
         "seeds": ";".join(str(run.seed) for run in row.runs),
         "p_vs_best": row.p_vs_best,
         "significant_vs_best": row.significant,
@@ -67,12 +98,16 @@ def csv_text(tables: list[Table]) -> str:
     return pd.DataFrame.from_records(records).to_csv(index=False, float_format="%.10g")
 
 
-def json_data(tables: list[Table], warnings: list[str]) -> dict[str, Any]:
-    """leaderboard.json: method, warnings and every table with its rows, runs and intervals."""
+def json_data(
+    tables: list[Table], warnings: list[str], tuning: Tuning | None = None
+) -> dict[str, Any]:
+    """leaderboard.json: method, warnings, every table with its rows, runs and intervals, and
+    the tuning trials (selection.json)."""
     return {
         "method": method_record(),
         "warnings": warnings,
         "tables": [table_record(table) for table in tables],
+        "tuning": tuning_record(tuning or Tuning((), 0)),
     }
 
 
@@ -83,7 +118,7 @@ def table_record(table: Table) -> dict[str, Any]:
             "rank": row.rank,
             "row": row.label,
             "algo": row.algo,
-            "role": "baseline" if row.baseline else "trained",
+            "role": "baseline" if row.baseline else "report",
             "algo_config": row.algo_config,
             "settings": row.settings,
             "seeds": [run.seed for run in row.runs],
@@ -112,6 +147,6 @@ def table_record(table: Table) -> dict[str, Any]:
     }
 
 
-def json_text(tables: list[Table], warnings: list[str]) -> str:
+def json_text(tables: list[Table], warnings: list[str], tuning: Tuning | None = None) -> str:
     """leaderboard.json as text (NaN written as null)."""
-    return json.dumps(json_data(tables, warnings), indent=2, default=str) + "\n"
+    return json.dumps(json_data(tables, warnings, tuning), indent=2, default=str) + "\n"

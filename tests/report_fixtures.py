@@ -1,4 +1,4 @@
-"""Synthetic schema-3 run directories, trained and baseline, with known numbers for the reporter."""
+"""Synthetic schema-4 run directories (report, tune, baseline) with known numbers."""
 
 import copy
 import hashlib
@@ -28,6 +28,8 @@ CONFIG: dict[str, Any] = {
         "micro_batch_prompts": 2,
     },
     "eval": {"prompts": 4, "samples_per_prompt": 1, "every": 1, "batch_prompts": 4},
+    "checkpoint": {"every": 8, "keep": False},
+    "role": "report",
     "task_options": {"source": "aclsum", "reward": "rougeL", "max_new_tokens": 48},
     "algo_config": {"lr": 0.001, "max_grad_norm": 1.0},
 }
@@ -174,6 +176,7 @@ def make_run(
 ) -> Path:
     """One trained run: test reward `reward` after training and START_REWARD before.
 
+    Its role is config["role"]: "report" unless config_changes say "tune".
     eval_curve: (val KL, val reward) at updates 0, 1, ...; by default (0, start), half-way, end.
     """
     config = resolved_config(algo, seed, config_changes)
@@ -184,7 +187,7 @@ def make_run(
     spent |= {"forward_tokens": curve[-1]["forward_tokens"], "backward_tokens": 2 * BACKWARD}
     fields = {
         "task_version": task_version,
-        "role": "trained",
+        "role": config["role"],
         "stop_reason": stop_reason,
         "completed": stop_reason in BUDGET_REASONS,
         "spent": spent,

@@ -83,11 +83,11 @@ def test_baseline_rows_are_marked_in_every_format(root: Path) -> None:
     lead_note = "- **lead-9 (baseline)**: baseline: the first 9 source words as the output"
     assert any(line.startswith(lead_note) for line in lines)
     records = {r["row"]: r for r in csv.DictReader(io.StringIO(csv_text(tables)))}
-    assert records["start"]["role"] == "baseline" and records["ppo"]["role"] == "trained"
+    assert records["start"]["role"] == "baseline" and records["ppo"]["role"] == "report"
     assert records["lead-9"]["flags"].startswith("baseline: the first 9 source words")
     data = json.loads(json_text(tables, []))
     roles = {row["row"]: row["role"] for row in data["tables"][0]["rows"]}
-    assert roles == {"ppo": "trained", "lead-9": "baseline", "reinforce": "trained"} | {
+    assert roles == {"ppo": "report", "lead-9": "baseline", "reinforce": "report"} | {
         "start": "baseline"
     }
 

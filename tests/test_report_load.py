@@ -7,6 +7,7 @@ import pytest
 from report_fixtures import make_run
 
 from harness.api.errors import BenchError
+from reports.aggregate import build_tables
 from reports.load import find_run_dirs, load_runs
 
 
@@ -57,14 +58,18 @@ def test_a_result_without_a_test_split_or_with_an_old_schema_is_skipped(tmp_path
     assert reasons[str(nan_test.resolve())] == (
         "no finite eval/reward in eval_after[test] (stop_reason=samples)"
     )
-    assert reasons[str(old.resolve())] == "result.json has schema_version 2; this reporter reads 3"
-    assert reasons[str(odd_role.resolve())] == "role 'teacher' is not one of trained, baseline"
+    assert reasons[str(old.resolve())] == (
+        "result.json has schema_version 2; this reporter reads 3, 4"
+    )
+    assert reasons[str(odd_role.resolve())] == (
+        "role 'teacher' is not one of report, tune, baseline (schema 4)"
+    )
 
 
 def test_splits_eval_curve_and_role_are_read(tmp_path: Path) -> None:
     make_run(tmp_path, "ppo", 0, reward=0.3, kl=0.02)
     (run,), warnings = load_runs([tmp_path])
-    assert warnings == [] and run.role == "trained" and not run.baseline
+    assert warnings == [] and run.role == "report" and not run.baseline and not run.tuning
     assert sorted(run.eval_after) == ["test", "val"]
     assert run.after["eval/reward"] == pytest.approx(0.3, abs=1e-12)
     assert run.eval_after["val"]["eval/reward"] == pytest.approx(0.35, abs=1e-12)
@@ -98,3 +103,20 @@ def test_no_run_directories_is_a_user_error(tmp_path: Path) -> None:
         find_run_dirs([tmp_path / "empty"])
     with pytest.raises(BenchError, match="no such file or directory: '.*missing'"):
         find_run_dirs([tmp_path / "missing"])
+
+
+def test_a_schema_3_result_is_read_with_role_trained_as_report(tmp_path: Path) -> None:
+    old = make_run(tmp_path, "ppo", 0, reward=0.3)
+    rewrite(old, schema_version=3, role="trained")
+    make_run(tmp_path, "ppo", 1, reward=0.4)
+    odd = make_run(tmp_path, "ppo", 2)
+    rewrite(odd, schema_version=3, role="tune")  # schema 3 had no tuning runs
+    runs, warnings = load_runs([tmp_path])
+    assert [(run.seed, run.role) for run in runs] == [(0, "report"), (1, "report")]
+    assert warnings == [
+        f"skipped {odd.resolve()}: role 'tune' is not one of trained, baseline (schema 3)"
+    ]
+    (table,), _ = build_tables(runs, allow_mixed=False)
+    (row,) = table.rows
+    assert row.label == "ppo" and not row.baseline and [run.seed for run in row.runs] == [0, 1]
+    assert row.metrics["eval/reward"].mean == pytest.approx(0.35, abs=1e-12)

@@ -74,11 +74,14 @@ class RunResult(TypedDict):
 REQUIRED_KEYS = tuple(RunResult.__annotations__)
 
 
-def version_problem(result: dict[str, Any]) -> str | None:
-    """Why a result.json cannot be read by this version (None when it can)."""
+def version_problem(
+    result: dict[str, Any], readable: tuple[int, ...] = (SCHEMA_VERSION,)
+) -> str | None:
+    """Why a reader of the `readable` versions cannot read a result.json (None when it can)."""
     found = result.get("schema_version")
-    if found == SCHEMA_VERSION:
+    if found in readable and not isinstance(found, bool):
         return None
+    versions = ", ".join(map(str, readable))
     if found is None:
-        return f"result.json has no schema_version (this reporter reads version {SCHEMA_VERSION})"
-    return f"result.json has schema_version {found!r}; this reporter reads {SCHEMA_VERSION}"
+        return f"result.json has no schema_version (this reporter reads version {versions})"
+    return f"result.json has schema_version {found!r}; this reporter reads {versions}"
