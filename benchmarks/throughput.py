@@ -19,6 +19,7 @@ from rich.table import Table
 
 from harness.launch import build_config
 from harness.run.budget import Spent
+from harness.run.rundir import create_run_dir
 from harness.run.runner import prompt_stream
 from harness.run.setup import prepare
 from harness.run.step import train_step
@@ -34,7 +35,7 @@ def train_rows(policy: str, algo: str, updates: int, overrides: list[str]) -> li
             "summarization", algo, policy=policy, seed=0, out=out,
             overrides=["eval.prompts=1", *overrides],
         )  # fmt: skip
-        setup = prepare(config, quiet)
+        setup = prepare(config, quiet, create_run_dir(config))
         state = setup.algorithm.init(setup.policy.model, setup.algo_config)
         prompts = prompt_stream(setup.task.examples("train"), config.seed)
         spent, rows = Spent(), []

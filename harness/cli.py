@@ -62,6 +62,16 @@ def run_command(
     config: Annotated[
         Path | None, typer.Option("--config", help="a config.json to replay (flags override it)")
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="continue this config's run from its checkpoint (a finished one is left as is)",
+        ),
+    ] = False,
+    keep_checkpoints: Annotated[
+        bool, typer.Option("--keep-checkpoints", help="keep the last checkpoint when done")
+    ] = False,
 ) -> None:
     """Train one algorithm on one task under a budget, evaluate before and after."""
     try:
@@ -73,12 +83,12 @@ def run_command(
             seed=seed,
             out=out,
             device=device,
-            overrides=override or [],
+            overrides=[*(override or []), *(["checkpoint.keep=true"] if keep_checkpoints else [])],
             config_file=config,
         )
         from harness.run.runner import execute
 
-        execute(run_config, console)  # build_config has resolved and checked it
+        execute(run_config, console, resume)  # build_config has resolved and checked it
     except BenchError as error:
         fail(error)
     except KeyboardInterrupt:
@@ -107,6 +117,55 @@ def report_command(
         build_report(paths, out, allow_mixed, console)
     except BenchError as error:
         fail(error)
+
+
+@app.command("sweep")
+def sweep_command(
+    spec: Annotated[Path, typer.Argument(help="sweep spec (YAML): tasks, algos, seeds, tune, ...")],
+    out: Annotated[
+        str | None, typer.Option("--out", help="output root (replaces the spec's out)")
+    ] = None,
+    executor: Annotated[str, typer.Option("--executor", help="local | ray")] = "local",
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster address (default: a local Ray)")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", help="runs at a time")] = 1,
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="torch threads per run (CPUs // workers)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="check everything and print the plan; run nothing")
+    ] = False,
+) -> None:
+    """Tune each algorithm on val, then run the winners on the report seeds (see README Sweeps)."""
+    try:
+        from harness.sweep.executor import ExecutorOptions
+        from harness.sweep.orchestration import check_options, run_sweep
+        from harness.sweep.plan import plan_sweep
+        from harness.sweep.spec import read_spec
+        from harness.sweep.table import plan_entries, sweep_table
+
+        options = ExecutorOptions(executor, workers, threads, address)  # type: ignore[arg-type]
+        check_options(options)
+        plan = plan_sweep(read_spec(spec, out))
+        if dry_run:
+            entries = plan_entries(plan)
+            console.print(sweep_table(entries, title=f"plan of {spec}"))
+            console.print(
+                f"{len(entries)} runs: {len(plan.tuning)} tuning trials, "
+                f"{len(entries) - len(plan.tuning)} report runs · output {plan.spec.out} · "
+                "dry run: nothing was run or written",
+                highlight=False,
+            )
+            return
+        result = run_sweep(plan, options, console)
+    except BenchError as error:
+        fail(error)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        raise typer.Exit(code=130) from None
+    if result.failed:
+        raise typer.Exit(code=1)
 
 
 @app.command("validate")

@@ -83,8 +83,12 @@ def resolve(config: RunConfig, owners: tuple[type, Callable[..., Any]] | None = 
     return resolved
 
 
-def run(config: RunConfig, console: Console | None = None) -> Path:
-    """Resolve and check `config`, then train and evaluate; returns the run directory."""
+def run(config: RunConfig, console: Console | None = None, resume: bool = False) -> Path:
+    """Resolve and check `config`, then train and evaluate; returns the run directory.
+
+    resume: work in the config's own directory: leave a finished run as it is, continue an
+    unfinished one from its checkpoint (see `harness.run.runner.execute`).
+    """
     from harness.run.runner import execute
 
-    return execute(resolve(config), console or Console())
+    return execute(resolve(config), console or Console(), resume)

@@ -77,7 +77,7 @@ def test_run_writes_a_complete_run_directory_and_replays_identically(bench_cache
     gain = result["heldout_gain"]
     assert gain["n"] == 4 and gain["low"] <= gain["mean"] <= gain["high"]
     assert result["env"]["packages"]["torch"] and result["task_version"] == "1"
-    assert result["role"] == "trained" and [p["update"] for p in result["eval_curve"]] == [0, 2, 3]
+    assert result["role"] == "report" and [p["update"] for p in result["eval_curve"]] == [0, 2, 3]
     assert result["spent"]["forward_tokens"] > result["spent"]["backward_tokens"] > 0
     metrics = read_jsonl(run_dir / "metrics.jsonl")
     final = ["val", "val", "test", "test"]

@@ -19,13 +19,13 @@ from harness.api.task import Example
 from harness.config.run_config import RunConfig
 from harness.run.budget import Spent
 from harness.run.evaluate import sample_rows, text_metrics
-from harness.run.evaluations import Checkpoint
+from harness.run.evaluations import FullEval
 from harness.run.result import run_result
 from harness.run.rundir import write_json, write_jsonl
 from harness.run.setup import Setup
 
 
-def write_baselines(setup: Setup, start: Checkpoint, console: Console) -> None:
+def write_baselines(setup: Setup, start: FullEval, console: Console) -> None:
     """Write the `start` row from the start evaluation and, for extractive tasks, `lead-n`."""
     samples = {}
     for split in FINAL_SPLITS:

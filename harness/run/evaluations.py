@@ -14,6 +14,7 @@ from rich.console import Console
 from harness.api.schema import EVAL_CURVE_KEYS, FINAL_SPLITS, GREEDY_PREFIX
 from harness.run.budget import Spent
 from harness.run.evaluate import EvalResult, evaluate, heldout_gain
+from harness.run.faults import kill_point
 from harness.run.report_lines import eval_line, gain_line
 from harness.run.rundir import append_jsonl, write_jsonl
 from harness.run.setup import Setup
@@ -22,7 +23,7 @@ TRAINING_SPLIT = "val"
 
 
 @dataclass(frozen=True)
-class Checkpoint:
+class FullEval:
     """The evaluation at the start or the end: each of FINAL_SPLITS, sampled and greedy."""
 
     sampled: dict[str, EvalResult]
@@ -39,16 +40,16 @@ def merged(sampled: EvalResult, greedy: EvalResult) -> dict[str, float]:
     return sampled.metrics | renamed
 
 
-def run_checkpoint(
-    setup: Setup, label: str, spent: Spent, console: Console, before: Checkpoint | None = None
-) -> Checkpoint:
+def run_full_eval(
+    setup: Setup, label: str, spent: Spent, console: Console, before: FullEval | None = None
+) -> FullEval:
     """Evaluate every final split, sampled and greedy; log, save samples, print the test gain."""
     sampled, greedy = {}, {}
     for split in FINAL_SPLITS:
         previous = before.sampled[split] if before else None
         sampled[split] = run_eval(setup, label, split, spent, console, previous)
         greedy[split] = run_eval(setup, label, split, spent, console, None, greedy=True)
-    return Checkpoint(sampled, greedy)
+    return FullEval(sampled, greedy)
 
 
 def run_eval(
@@ -70,6 +71,7 @@ def run_eval(
     decoding = "greedy" if greedy else "sampled"
     name = f"eval_{label}_{split}" + ("_greedy" if greedy else "")
     write_jsonl(setup.run_dir / "samples" / f"{name}.jsonl", result.samples)
+    kill_point("eval")
     gain = heldout_gain(before, result, setup.config.seed) if before is not None else None
     row = {
         "kind": "eval",

@@ -19,7 +19,7 @@ from harness.api.schema import (
 from harness.config.run_config import RunConfig
 from harness.run.budget import Spent
 from harness.run.evaluate import heldout_gain
-from harness.run.evaluations import Checkpoint
+from harness.run.evaluations import FullEval
 from harness.run.provenance import environment
 from harness.run.report_lines import gain_line, sparkline
 from harness.run.rundir import write_json
@@ -63,7 +63,7 @@ def finish(
     config: RunConfig,
     task_version: str,
     outcome: tuple[Spent, str],
-    evals: tuple[Checkpoint, Checkpoint | None],
+    evals: tuple[FullEval, FullEval | None],
     eval_curve: list[dict[str, float]],
     console: Console,
 ) -> RunResult:

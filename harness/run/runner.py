@@ -4,58 +4,158 @@ Only `algorithm.update` (inside `train_step`) differs between algorithms; sampli
 accounting, advantage estimation, budget, compute counting and evaluation are the same for all.
 """
 
+import itertools
+import math
 import random
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from harness.api.schema import BUDGET_REASONS
 from harness.api.task import Example
 from harness.config.run_config import RunConfig
 from harness.run.baselines import write_baselines
 from harness.run.budget import Spent, prompts_for_update, stop_reason
-from harness.run.evaluations import TRAINING_SPLIT, Checkpoint, run_checkpoint, run_eval
+from harness.run.checkpoint import (
+    Loop,
+    load_checkpoint,
+    remove_checkpoint,
+    restore,
+    save_checkpoint,
+)
+from harness.run.evaluations import TRAINING_SPLIT, run_eval, run_full_eval
+from harness.run.interrupt import deferred_interrupt
+from harness.run.lock import hold
 from harness.run.result import finish
-from harness.run.rundir import append_jsonl
+from harness.run.rundir import append_jsonl, create_run_dir, is_finished, run_dir_for
 from harness.run.setup import Setup, prepare
 from harness.run.step import train_step
 
 
-def execute(config: RunConfig, console: Console) -> Path:
+def execute(config: RunConfig, console: Console, resume: bool = False) -> Path:
     """Train and evaluate one run of a resolved, validated config; returns its run directory.
 
     `harness.launch.run` resolves and validates first; call that unless you already have.
-    The start evaluation also becomes the `start` baseline row (and, for extractive tasks,
-    `lead-n`), written once per seed beside the run.
+    Without `resume` the run gets a new directory; with it, the config's own directory
+    (`run_dir_for`): a finished run is left as it is, an unfinished one continues from its
+    checkpoint (or starts again there if it has none). The start evaluation of a report run
+    also becomes the `start` baseline row (and, for extractive tasks, `lead-n`), written once
+    per seed beside the run.
     """
-    setup = prepare(config, console)
+    run_dir = run_dir_for(config) if resume else create_run_dir(config)
+    with hold(run_dir):
+        if resume and is_finished(run_dir):
+            console.print(f"finished     {run_dir} (nothing to resume)")
+            return run_dir
+        setup = prepare(config, console, run_dir)
+        algo_state = setup.algorithm.init(setup.policy.model, setup.algo_config)
+        saved = load_checkpoint(run_dir, config.device) if resume else None
+        if saved is None:
+            loop = start(setup, algo_state, console)
+        else:
+            loop = restore(setup, saved, algo_state)
+            console.print(resumed_line(config, loop))
+        reason = train(setup, loop, console)
+        after = None
+        if reason != "interrupted":
+            after = run_full_eval(setup, "after", loop.spent, console, loop.before)
+        finish(
+            run_dir,
+            config,
+            setup.task.version,
+            (loop.spent, reason),
+            (loop.before, after),
+            setup.eval_curve,
+            console,
+        )
+        if reason in BUDGET_REASONS and not config.checkpoint.keep:
+            remove_checkpoint(run_dir)
+    return run_dir
+
+
+def start(setup: Setup, algo_state: Any, console: Console) -> Loop:
+    """Begin in an empty run directory: the start evaluation, baseline rows, a first checkpoint."""
+    for stale in ("metrics.jsonl", "result.json"):  # an attempt killed before its first checkpoint
+        (setup.run_dir / stale).unlink(missing_ok=True)
+    shutil.rmtree(setup.run_dir / "samples", ignore_errors=True)
     spent = Spent()
-    before = run_checkpoint(setup, "before", spent, console)
-    write_baselines(setup, before, console)
-    reason = train(setup, spent, before, console)
-    after = None
-    if reason != "interrupted":
-        after = run_checkpoint(setup, "after", spent, console, before)
-    finish(
-        setup.run_dir,
-        config,
-        setup.task.version,
-        (spent, reason),
-        (before, after),
-        setup.eval_curve,
-        console,
-    )
-    return setup.run_dir
+    before = run_full_eval(setup, "before", spent, console)
+    if setup.config.role == "report":  # tuning trials use their own seeds: no baseline rows
+        write_baselines(setup, before, console)
+    loop = Loop(spent, before, algo_state)
+    if setup.config.checkpoint.every:
+        save_checkpoint(setup, loop)  # a resumed run never repeats the start evaluation
+    return loop
 
 
-def train(setup: Setup, spent: Spent, before: Checkpoint, console: Console) -> str:
-    """Update until a budget limit is reached (or Ctrl-C); return why it stopped."""
-    config, rollout_cfg = setup.config, setup.config.rollout
-    k = rollout_cfg.samples_per_prompt
-    state = setup.algorithm.init(setup.policy.model, setup.algo_config)
-    prompts = prompt_stream(setup.task.examples("train"), config.seed)
+def resumed_line(config: RunConfig, loop: Loop) -> str:
+    """The console line of a resumed run (and why a time-limited one is not exact)."""
+    line = f"resumed      at update {loop.spent.updates} ({loop.spent.samples} samples)"
+    if config.budget.seconds is not None:
+        line += (
+            " · budget.seconds is set: a resumed run's time limit falls elsewhere than an "
+            "uninterrupted one's, so it cannot repeat it exactly"
+        )
+    return line
+
+
+def train(setup: Setup, loop: Loop, console: Console) -> str:
+    """Update until a budget limit is reached (or Ctrl-C); return why it stopped.
+
+    Checkpoints every `checkpoint.every` updates, at the first Ctrl-C (after the update in
+    flight) and when training ends, so a kill in the final evaluation repeats only that.
+    """
+    config, spent = setup.config, loop.spent
+    per_update, k = config.rollout.prompts_per_update, config.rollout.samples_per_prompt
+    prompts = prompt_stream(setup.task.examples("train"), config.seed, loop.prompts_drawn)
+    saved_at = spent.updates
+    with training_bar(config, spent, console) as show, deferred_interrupt(console) as stop:
+        while (reason := stop_reason(config.budget, spent, per_update, k)) is None:
+            count = prompts_for_update(config.budget, spent, per_update, k)
+            try:
+                row = train_step(
+                    setup, loop.algo_state, list(itertools.islice(prompts, count)), spent
+                )
+                loop.prompts_drawn += count
+                append_jsonl(setup.run_dir / "metrics.jsonl", row)
+                show(row)
+                if not all(math.isfinite(v) for v in row.values() if isinstance(v, float)):
+                    return "nonfinite"  # the last good checkpoint stays
+                every = config.eval.every
+                if (
+                    every
+                    and spent.updates % every == 0
+                    and stop_reason(config.budget, spent, per_update, k) is None
+                ):
+                    before = loop.before.sampled[TRAINING_SPLIT]
+                    label = f"update{spent.updates}"
+                    run_eval(setup, label, TRAINING_SPLIT, spent, console, before)
+            except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep the last checkpoint
+                return "interrupted"
+            every = config.checkpoint.every
+            if stop.requested or (every and spent.updates % every == 0):
+                save_checkpoint(setup, loop)
+                saved_at = spent.updates
+            if stop.requested:
+                return "interrupted"
+    if saved_at != spent.updates:
+        save_checkpoint(setup, loop)
+    return reason
+
+
+@contextmanager
+def training_bar(config: RunConfig, spent: Spent, console: Console) -> Iterator[Callable]:
+    """A progress bar over the budget; yields `show(row)`, which moves it after an update."""
     total = config.budget.samples or config.budget.updates or 0
+
+    def done() -> int:
+        return spent.samples if config.budget.samples else spent.updates
+
     with Progress(
         TextColumn(f"[bold]{config.algo}[/]"),
         BarColumn(),
@@ -65,41 +165,26 @@ def train(setup: Setup, spent: Spent, before: Checkpoint, console: Console) -> s
         console=console,
         transient=False,
     ) as progress:
-        bar = progress.add_task("train", total=total or None, status="")
-        while (
-            reason := stop_reason(config.budget, spent, rollout_cfg.prompts_per_update, k)
-        ) is None:
-            count = prompts_for_update(config.budget, spent, rollout_cfg.prompts_per_update, k)
-            try:
-                row = train_step(setup, state, [next(prompts) for _ in range(count)], spent)
-            except KeyboardInterrupt:
-                return "interrupted"
-            append_jsonl(setup.run_dir / "metrics.jsonl", row)
-            progress.update(
-                bar,
-                completed=spent.samples if config.budget.samples else spent.updates,
-                status=f"{spent.updates} updates · reward {row['train/reward']:.3f} · "
-                f"KL {row['train/kl_exact']:.4f} · step {row['train/kl_step']:.4f}",
+        bar = progress.add_task("train", total=total or None, completed=done(), status="")
+
+        def show(row: dict[str, Any]) -> None:
+            status = (
+                f"{spent.updates} updates · reward {row['train/reward']:.3f} · "
+                f"KL {row['train/kl_exact']:.4f} · step {row['train/kl_step']:.4f}"
             )
-            if not all(
-                torch.isfinite(torch.tensor(v)) for v in row.values() if isinstance(v, float)
-            ):
-                return "nonfinite"
-            every = config.eval.every
-            if (
-                every
-                and spent.updates % every == 0
-                and stop_reason(config.budget, spent, rollout_cfg.prompts_per_update, k) is None
-            ):
-                label = f"update{spent.updates}"
-                run_eval(
-                    setup, label, TRAINING_SPLIT, spent, console, before.sampled[TRAINING_SPLIT]
-                )
-    return reason
+            progress.update(bar, completed=done(), status=status)
+
+        yield show
 
 
-def prompt_stream(examples: list[Example], seed: int):
-    """Training prompts in a seeded random order, reshuffled every epoch, forever."""
+def prompt_stream(examples: list[Example], seed: int, start: int = 0) -> Iterator[Example]:
+    """Training prompts in a seeded random order, reshuffled every epoch, forever; the first
+    `start` are skipped (a resumed run continues the stream where it stopped)."""
+    return itertools.islice(shuffled_forever(examples, seed), start, None)
+
+
+def shuffled_forever(examples: list[Example], seed: int) -> Iterator[Example]:
+    """The examples in a seeded random order, reshuffled every epoch, forever."""
     order = random.Random(seed)
     pool = list(examples)
     while True:

@@ -19,7 +19,7 @@ from harness.rl.value import attach_value_head
 from harness.run.evaluate import EvalSettings
 from harness.run.provenance import seed_everything
 from harness.run.report_lines import policy_lines
-from harness.run.rundir import create_run_dir, write_json
+from harness.run.rundir import write_json
 
 
 @dataclass
@@ -46,8 +46,8 @@ class Setup:
     eval_curve: list[dict[str, float]] = field(default_factory=list)
 
 
-def prepare(config: RunConfig, console: Console) -> Setup:
-    """Build the task, load policy and reference, seed, create the run directory.
+def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
+    """Build the task, load policy and reference, seed, write config.json into `run_dir`.
 
     Seeding comes after loading, so a run that has to build its policy first (consuming
     random numbers) trains exactly like one that finds the policy cached.
@@ -57,7 +57,6 @@ def prepare(config: RunConfig, console: Console) -> Setup:
     policy, note = load_policy(config.policy, task, config.device)
     reference = frozen_copy(policy)
     seed_everything(config.seed)
-    run_dir = create_run_dir(config)
     write_json(run_dir / "config.json", config.to_dict())
     max_new_tokens = config.rollout.max_new_tokens or task.generation.max_new_tokens
     for line in policy_lines(config, note, policy.overridden):

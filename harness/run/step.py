@@ -20,6 +20,7 @@ from harness.rl.logprobs import completion_logits
 from harness.rl.value import predict_values
 from harness.run.budget import Spent
 from harness.run.compute import counting_passes
+from harness.run.faults import kill_point
 from harness.run.rollout import Rollout, reference_scores, sample_rollout
 from harness.run.setup import Setup
 
@@ -79,6 +80,7 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
             cfg.max_prompt_tokens,
         )
         t_generate = time.perf_counter()
+        kill_point("update")
         scores, reward_parts = score_with_parts(
             setup.task.reward, rollout.repeated_examples(), rollout.completions
         )

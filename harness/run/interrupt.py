@@ -1,0 +1,40 @@
+"""Ctrl-C during training: finish the update in flight, checkpoint, stop; a second Ctrl-C stops
+at once (the last checkpoint stays). An update cut in half would leave weights that no
+checkpoint could describe, so the first Ctrl-C only asks the loop to stop between updates.
+"""
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from rich.console import Console
+
+
+class StopRequest:
+    """Set by the first Ctrl-C; the training loop reads it between updates."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+
+@contextmanager
+def deferred_interrupt(console: Console) -> Iterator[StopRequest]:
+    """Within the block, the first SIGINT sets the request and the second raises as usual."""
+    request = StopRequest()
+    if threading.current_thread() is not threading.main_thread():
+        yield request  # signal handlers live in the main thread only (e.g. under Ray)
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if request.requested:
+            raise KeyboardInterrupt
+        request.requested = True
+        console.print("interrupt    finishing this update, then checkpointing (Ctrl-C: stop now)")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield request
+    finally:
+        signal.signal(signal.SIGINT, previous)
