@@ -6,10 +6,11 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
-from harness.api.algorithm import Algorithm, UpdateContext
+from harness.api.algorithm import Algorithm, LossSettings, UpdateContext
 from harness.api.batch import Batch
 from harness.api.checks import AT_LEAST_ONE, POSITIVE, check_fields
-from harness.rl.losses import accumulate_losses, per_sequence_mean, token_advantages
+from harness.api.choices import RatioLevel
+from harness.rl.losses import accumulate_losses, aggregate, token_advantages
 from harness.rl.optim import adam, clipped_step
 
 
@@ -23,6 +24,12 @@ class Config:
     0.036 vs 0.097 (1e-5 gave 0.016); see the README on comparable step sizes"""
     clip_eps: float = 0.2
     """clip range ε of the probability ratio; 0.2, best in Schulman et al. 2017, Table 1"""
+    clip_low: float | None = None
+    """lower clip bound: ratios below 1 − clip_low are clipped; None takes clip_eps"""
+    clip_high: float | None = None
+    """upper clip bound: ratios above 1 + clip_high; None takes clip_eps (DAPO: 0.28)"""
+    ratio_level: RatioLevel = "token"
+    """token (PPO) | sequence: one ratio per completion, exp(mean_t log π/π_old) (GSPO)"""
     epochs: int = 4
     """passes over each rollout; 4 as in Ziegler et al. 2019 (lm-human-preferences noptepochs)"""
     minibatches: int = 1
@@ -39,6 +46,8 @@ class Config:
             {
                 "lr": POSITIVE,
                 "clip_eps": POSITIVE,
+                "clip_low": POSITIVE,
+                "clip_high": POSITIVE,
                 "epochs": AT_LEAST_ONE,
                 "minibatches": AT_LEAST_ONE,
                 "target_kl": POSITIVE,
@@ -47,30 +56,46 @@ class Config:
 
 
 def loss(
-    logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: Tensor, clip_eps: float
+    logprobs: Tensor,
+    old_logprobs: Tensor,
+    advantages: Tensor,
+    mask: Tensor,
+    config: Config,
+    settings: LossSettings,
 ) -> tuple[Tensor, dict[str, Tensor]]:
-    """−L^CLIP (Schulman et al. 2017, eq. 7) per token, reduced with `per_sequence_mean`.
+    """−L^CLIP (Schulman et al. 2017, eq. 7) per token, reduced by `settings.loss_agg`.
 
-    r_t = π_θ(y_t) / π_old(y_t); L^CLIP = Σ_t min(r_t A_t, clip(r_t, 1 − ε, 1 + ε) A_t).
+    r_t = π_θ(y_t) / π_old(y_t); L^CLIP = min(r_t A_t, clip(r_t, 1 − ε_low, 1 + ε_high) A_t)
+    (asymmetric bounds: DAPO, Yu et al. 2025, eq. 10). With ratio_level=sequence the ratio is
+    GSPO's s_i = exp(mean_t log r_t) (Zheng et al. 2025, eq. 7) and the clipped term of each
+    completion is placed on each of its tokens, so seq-mean-token-mean gives GSPO's objective
+    (the mean over completions) and the other aggregations weigh a completion by its length.
     logprobs, old_logprobs, mask (B, T); advantages (B,) or (B, T). Stats: the fraction of
     tokens whose ratio is outside the clip range and approx KL(π_old‖π_θ) (k3 estimator).
     """
     log_ratio = (logprobs - old_logprobs.detach()) * mask  # masked: no inf·0 past the end
-    ratio = torch.exp(log_ratio)
+    if config.ratio_level == "sequence":
+        mean_log_ratio = log_ratio.sum(-1) / mask.sum(-1).clamp(min=1.0)
+        ratio = torch.exp(mean_log_ratio)[:, None].expand_as(log_ratio)
+    else:
+        ratio = torch.exp(log_ratio)
+    low = config.clip_eps if config.clip_low is None else config.clip_low
+    high = config.clip_eps if config.clip_high is None else config.clip_high
     adv = token_advantages(advantages)
-    clipped = torch.clamp(ratio, 1.0 - clip_eps, 1.0 + clip_eps)
-    policy_loss = -per_sequence_mean(torch.minimum(ratio * adv, clipped * adv), mask)
+    clipped = torch.clamp(ratio, 1.0 - low, 1.0 + high)
+    policy_loss = -aggregate(torch.minimum(ratio * adv, clipped * adv), mask, settings)
     with torch.no_grad():
         tokens = mask.sum().clamp(min=1.0)
-        clipfrac = (((ratio - 1.0).abs() > clip_eps).float() * mask).sum() / tokens
-        approx_kl = (((ratio - 1.0) - log_ratio) * mask).sum() / tokens
+        outside = ((ratio < 1.0 - low) | (ratio > 1.0 + high)).float()
+        clipfrac = (outside * mask).sum() / tokens
+        approx_kl = (((torch.exp(log_ratio) - 1.0) - log_ratio) * mask).sum() / tokens
     return policy_loss, {"ppo/clipfrac": clipfrac, "ppo/approx_kl": approx_kl}
 
 
-def batch_loss(logprobs: Tensor, batch: Batch, config: Config) -> Tensor:
+def batch_loss(logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings) -> Tensor:
     """The declared loss: the clipped surrogate `update` follows, on a whole batch."""
     return loss(
-        logprobs, batch.old_logprobs, batch.advantages, batch.completion_mask, config.clip_eps
+        logprobs, batch.old_logprobs, batch.advantages, batch.completion_mask, config, settings
     )[0]
 
 
@@ -93,7 +118,7 @@ def minibatch_step(
         minibatch,
         context,
         lambda lp, mb: loss(
-            lp, mb.old_logprobs, mb.advantages, mb.completion_mask, config.clip_eps
+            lp, mb.old_logprobs, mb.advantages, mb.completion_mask, config, context.settings
         ),
     )
     if config.target_kl is not None and stats["ppo/approx_kl"] > 1.5 * config.target_kl:

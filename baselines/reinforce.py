@@ -6,10 +6,10 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
-from harness.api.algorithm import Algorithm, UpdateContext
+from harness.api.algorithm import Algorithm, LossSettings, UpdateContext
 from harness.api.batch import Batch
 from harness.api.checks import POSITIVE, check_fields
-from harness.rl.losses import accumulate_losses, per_sequence_mean, token_advantages
+from harness.rl.losses import accumulate_losses, aggregate, token_advantages
 from harness.rl.optim import adam, clipped_step
 
 
@@ -26,18 +26,21 @@ class Config:
         check_fields("algo", self, {"lr": POSITIVE})
 
 
-def loss(logprobs: Tensor, advantages: Tensor, completion_mask: Tensor) -> Tensor:
-    """−E[Σ_t A_t · log π(y_t)]: logprobs (B, T), advantages (B,) or (B, T) (gae).
+def loss(
+    logprobs: Tensor, advantages: Tensor, completion_mask: Tensor, settings: LossSettings
+) -> Tensor:
+    """−E[Σ_t A_t · log π(y_t)]: logprobs (B, T), advantages (B,) or (B, T) (per token).
 
-    Williams 1992, eq. 1 (the likelihood-ratio gradient); the advantage is a constant.
+    Williams 1992, eq. 1 (the likelihood-ratio gradient); the advantage is a constant. The token
+    terms are reduced by `settings.loss_agg` (harness.rl.losses.aggregate).
     """
-    return -per_sequence_mean(token_advantages(advantages) * logprobs, completion_mask)
+    return -aggregate(token_advantages(advantages) * logprobs, completion_mask, settings)
 
 
-def batch_loss(logprobs: Tensor, batch: Batch, config: Config) -> Tensor:
+def batch_loss(logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings) -> Tensor:
     """The declared loss: the one `update` follows, on a whole batch."""
     del config
-    return loss(logprobs, batch.advantages, batch.completion_mask)
+    return loss(logprobs, batch.advantages, batch.completion_mask, settings)
 
 
 def init(model: PreTrainedModel, config: Config) -> torch.optim.Optimizer:
@@ -55,7 +58,10 @@ def update(
     """One gradient step on the REINFORCE loss."""
     optimizer.zero_grad(set_to_none=True)
     stats = accumulate_losses(
-        model, batch, context, lambda logprobs, mb: (batch_loss(logprobs, mb, config), {})
+        model,
+        batch,
+        context,
+        lambda logprobs, mb: (batch_loss(logprobs, mb, config, context.settings), {}),
     )
     return {**stats, "grad_norm": clipped_step(model, optimizer, config.max_grad_norm)}
 

@@ -28,7 +28,7 @@ from harness.api.checks import (
     check_fields,
 )
 from harness.rl.logprobs import completion_outputs, gather_tokens, tempered_log_softmax
-from harness.rl.losses import kl_penalty, per_sequence_mean, token_advantages
+from harness.rl.losses import aggregate, batch_share, kl_penalty, token_advantages
 from harness.rl.value import explained_variance, policy_parameters, regress, value_head, value_loss
 
 
@@ -69,24 +69,25 @@ class Config:
         )
 
 
-def surrogate(logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor, mask: Tensor) -> Tensor:
-    """L_θold(θ) = E[Σ_t π_θ(y_t)/π_old(y_t) · A_t] (Schulman et al. 2015, eq. 14): (B, T) → ()."""
-    ratio = torch.exp((logprobs - old_logprobs.detach()) * mask)
-    return per_sequence_mean(ratio * token_advantages(advantages), mask)
+def surrogate(logprobs: Tensor, batch: Batch, settings: LossSettings) -> Tensor:
+    """L_θold(θ) = E[Σ_t π_θ(y_t)/π_old(y_t) · A_t] (Schulman et al. 2015, eq. 14): (B, T) → ().
+
+    The token terms are reduced by `settings.loss_agg` (harness.rl.losses.aggregate).
+    """
+    mask = batch.completion_mask
+    ratio = torch.exp((logprobs - batch.old_logprobs.detach()) * mask)
+    return aggregate(ratio * token_advantages(batch.advantages), mask, settings)
 
 
 def objective(logprobs: Tensor, batch: Batch, context: UpdateContext) -> Tensor:
     """The maximised objective: surrogate − the KL penalty when it sits in the loss."""
-    adv = batch.advantages
-    return surrogate(logprobs, batch.old_logprobs, adv, batch.completion_mask) - kl_penalty(
-        logprobs, batch, context
-    )
+    return surrogate(logprobs, batch, context.settings) - kl_penalty(logprobs, batch, context)
 
 
-def batch_loss(logprobs: Tensor, batch: Batch, config: Config) -> Tensor:
+def batch_loss(logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings) -> Tensor:
     """The declared loss: the negated surrogate whose gradient is TRPO's g."""
     del config
-    return -surrogate(logprobs, batch.old_logprobs, batch.advantages, batch.completion_mask)
+    return -surrogate(logprobs, batch, settings)
 
 
 def mean_kl(old_logp: Tensor, logp: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -205,7 +206,9 @@ def evaluator(
         for micro, old_logp in zip(micros, old_logps, strict=True):
             logp, _ = log_softmax(model, micro, settings.temperature)
             logprobs = gather_tokens(logp, micro.completion_ids)
-            value += objective(logprobs, micro, context).item() * micro.size / batch.size
+            value += objective(logprobs, micro, context).item() * batch_share(
+                micro, batch, settings
+            )
             kl, count = mean_kl(old_logp, logp, micro.completion_mask)
             kl_sum, tokens = kl_sum + kl.item(), tokens + count.item()
         return value, kl_sum / max(tokens, 1.0)
@@ -223,7 +226,7 @@ def surrogate_gradient(
     for micro in batch.micro_batches(settings.micro_batch_prompts):
         logp, h = log_softmax(model, micro, settings.temperature, with_hidden=fit_value)
         logprobs = gather_tokens(logp, micro.completion_ids)
-        part = objective(logprobs, micro, context) * (micro.size / batch.size)
+        part = objective(logprobs, micro, context) * batch_share(micro, batch, settings)
         (-part).backward()
         value += part.item()
         old_logps.append(logp.detach())

@@ -106,3 +106,57 @@ def test_sequence_estimators_see_the_summed_token_rewards():
     advantages, targets = Estimator("rloo", 2)(rewards, mask, None)
     torch.testing.assert_close(advantages, torch.tensor([0.0, 0.0, -6.0, 6.0]))
     assert targets is None
+
+
+def test_group_norm_and_group_mean_by_hand():
+    # Two prompts, k = 3. Group 1: rewards 1, 2, 6 → mean 3, sample std √((4 + 1 + 9) / 2) = √7.
+    # Group 2: 0, 0, 3 → mean 1, sample std √((1 + 1 + 4) / 2) = √3.
+    returns = torch.tensor([1.0, 2.0, 6.0, 0.0, 0.0, 3.0])
+    centred = torch.tensor([-2.0, -1.0, 3.0, -1.0, -1.0, 2.0])
+    std = torch.tensor([7.0**0.5] * 3 + [3.0**0.5] * 3)
+    torch.testing.assert_close(estimate("group-mean", returns, 3), centred, atol=1e-6, rtol=0)
+    expected = centred / (std + 1e-4)
+    torch.testing.assert_close(estimate("group-norm", returns, 3), expected, atol=1e-6, rtol=0)
+
+
+def test_group_norm_of_an_all_equal_group_is_zero():
+    advantages = estimate("group-norm", torch.tensor([0.5, 0.5, 1.0, 3.0]), 2)
+    assert advantages[:2].tolist() == [0.0, 0.0] and advantages[2] < 0 < advantages[3]
+
+
+def test_remax_subtracts_the_greedy_reward_of_the_same_prompt():
+    rewards = torch.tensor([[1.0], [2.0], [6.0], [0.0], [0.0], [3.0]])
+    estimator = Estimator("remax", 3)
+    advantages, _ = estimator(rewards, torch.ones(6, 1), None, torch.tensor([2.0, 1.0]))
+    torch.testing.assert_close(advantages, torch.tensor([-1.0, 0.0, 4.0, -1.0, -1.0, 2.0]))
+    assert estimator.needs_greedy and not Estimator("rloo", 3).needs_greedy
+
+
+# Two completions of one prompt: −β·kl per token and the task reward on the last token.
+SHAPED = torch.tensor([[-0.1, -0.2, 1.0], [-0.3, 2.0, 0.0]])
+MASK = torch.tensor([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]])
+
+
+def whitened_by_hand(values: list[float]) -> list[float]:
+    """(x − mean) / (population std + 1e-8) over the listed (unmasked) token values."""
+    mean = sum(values) / len(values)
+    std = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    return [(v - mean) / (std + 1e-8) for v in values]
+
+
+def test_batch_whiten_by_hand():
+    # Returns-to-go: (0.7, 0.8, 1.0) and (1.7, 2.0); whitened over the 5 real tokens.
+    a = whitened_by_hand([0.7, 0.8, 1.0, 1.7, 2.0])
+    expected = torch.tensor([[a[0], a[1], a[2]], [a[3], a[4], 0.0]])
+    advantages, targets = Estimator("batch-whiten", 2)(SHAPED, MASK)
+    torch.testing.assert_close(advantages, expected, atol=1e-6, rtol=0)
+    assert targets is None
+
+
+def test_group_batch_whiten_by_hand():
+    # Sequence returns 0.7 and 1.7, group mean 1.2, subtracted at each last token:
+    # rewards (−0.1, −0.2, −0.2) and (−0.3, 0.8) → returns-to-go (−0.5, −0.4, −0.2), (0.5, 0.8).
+    a = whitened_by_hand([-0.5, -0.4, -0.2, 0.5, 0.8])
+    expected = torch.tensor([[a[0], a[1], a[2]], [a[3], a[4], 0.0]])
+    advantages, _ = Estimator("group-batch-whiten", 2)(SHAPED, MASK)
+    torch.testing.assert_close(advantages, expected, atol=1e-6, rtol=0)

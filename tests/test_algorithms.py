@@ -1,6 +1,7 @@
 """Every registered algorithm: the same gradient at θ = θ_old, a working update, learning."""
 
 import json
+from typing import get_args
 
 import pytest
 import torch
@@ -8,7 +9,9 @@ from test_learning import learnable_task, train_curve  # noqa: F401 (fixture)
 
 from baselines import trpo
 from harness.api import registry
+from harness.api.algorithm import LossSettings
 from harness.api.batch import Batch
+from harness.api.choices import LossAgg
 from harness.rl.losses import policy_logprobs
 from harness.rl.value import attach_value_head, value_head
 
@@ -35,25 +38,29 @@ def on_policy_batch(policy, token_level: bool) -> Batch:
     return Batch(**{**batch.__dict__, "old_logprobs": exact_old})
 
 
-def loss_gradient(model, name: str, batch: Batch) -> torch.Tensor:
+def loss_gradient(model, name: str, batch: Batch, loss_agg: str) -> torch.Tensor:
     """∇θ of the algorithm's declared loss at θ_old, flattened."""
     algorithm = registry.load("algorithms", name)
+    settings = LossSettings(1.0, 2, loss_agg=loss_agg, max_new_tokens=8)
     model.zero_grad(set_to_none=True)
     logprobs = policy_logprobs(model, batch, temperature=1.0)
-    algorithm.loss(logprobs, batch, algorithm.Config()).backward()
+    algorithm.loss(logprobs, batch, algorithm.Config(), settings).backward()
     grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
     model.zero_grad(set_to_none=True)
     return grads
 
 
+@pytest.mark.parametrize("loss_agg", get_args(LossAgg))
 @pytest.mark.parametrize("token_level", [False, True])
-def test_all_algorithms_have_the_reinforce_gradient_at_theta_old(tiny_policy, token_level):
+def test_all_algorithms_have_the_reinforce_gradient_at_theta_old(
+    tiny_policy, token_level, loss_agg
+):
     assert {"reinforce", "ppo", "trpo"} <= set(ALGORITHMS)
     batch = on_policy_batch(tiny_policy, token_level)
-    reference = loss_gradient(tiny_policy.model, "reinforce", batch)
+    reference = loss_gradient(tiny_policy.model, "reinforce", batch, loss_agg)
     assert reference.abs().max() > 1e-4
     for name in ALGORITHMS:
-        gradient = loss_gradient(tiny_policy.model, name, batch)
+        gradient = loss_gradient(tiny_policy.model, name, batch, loss_agg)
         torch.testing.assert_close(gradient, reference, atol=1e-6, rtol=0, msg=name)
 
 

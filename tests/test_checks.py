@@ -18,7 +18,10 @@ BAD_OPTIONS = [
     ("kl_estimator=k4", "rollout.kl_estimator must be one of k1, k2, k3; got 'k4'"),
     ("advantage=rlo", "did you mean 'rloo'"),
     ("eval.split=test", "eval.split was removed: runs evaluate val during training"),
-    ("rollout.samples_per_prompt=1", "rloo (leave-one-out) needs rollout.samples_per_prompt ≥ 2"),
+    (
+        "rollout.samples_per_prompt=1",
+        "rloo compares the k samples of a prompt and needs rollout.samples_per_prompt ≥ 2",
+    ),
     ("budget.samples=0", "budget.samples must be > 0, got 0"),
     ("rollout.gamma=1.5", "rollout.gamma must be in [0, 1], got 1.5"),
     ("seed=-1", "seed must be ≥ 0, got -1"),

@@ -1,6 +1,7 @@
 """Shared loss reductions: every number and gradient is independent of memory chunking."""
 
 import copy
+from typing import get_args
 
 import pytest
 import torch
@@ -8,6 +9,7 @@ import torch
 from baselines import ppo
 from harness.api.algorithm import LossSettings, UpdateContext
 from harness.api.batch import Batch
+from harness.api.choices import LossAgg
 from harness.rl.losses import accumulate_losses
 from harness.rl.value import attach_value_head
 
@@ -35,30 +37,39 @@ def gae_setup(tiny_policy):
     return model, batch
 
 
-def reduce(model, batch: Batch, micro_batch_prompts: int) -> tuple[dict, torch.Tensor]:
+def reduce(
+    model, batch: Batch, micro_batch_prompts: int, loss_agg: str = "seq-mean-token-sum"
+) -> tuple[dict, torch.Tensor]:
     """The stats and the flat gradient of PPO's loss + the shared value loss."""
     settings = LossSettings(
-        temperature=1.0, micro_batch_prompts=micro_batch_prompts, value_coef=0.5
+        temperature=1.0,
+        micro_batch_prompts=micro_batch_prompts,
+        value_coef=0.5,
+        loss_agg=loss_agg,
+        max_new_tokens=8,
     )
     model.zero_grad(set_to_none=True)
     stats = accumulate_losses(
         model,
         batch,
         UpdateContext(settings),
-        lambda lp, mb: ppo.loss(lp, mb.old_logprobs, mb.advantages, mb.completion_mask, 0.2),
+        lambda lp, mb: ppo.loss(
+            lp, mb.old_logprobs, mb.advantages, mb.completion_mask, ppo.Config(), settings
+        ),
     )
     grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
     model.zero_grad(set_to_none=True)
     return stats, grads
 
 
-def test_stats_and_gradients_do_not_depend_on_micro_batch_size(gae_setup):
+@pytest.mark.parametrize("loss_agg", get_args(LossAgg))
+def test_stats_and_gradients_do_not_depend_on_micro_batch_size(gae_setup, loss_agg):
     model, batch = gae_setup
-    whole, whole_grad = reduce(model, batch, 4)
+    whole, whole_grad = reduce(model, batch, 4, loss_agg)
     assert {"loss/value", "value/explained_variance", "ppo/approx_kl", "ppo/clipfrac"} <= set(whole)
     assert whole["ppo/approx_kl"] > 0 and whole["loss/value"] > 0
     for size in (1, 2):
-        stats, grad = reduce(model, batch, size)
+        stats, grad = reduce(model, batch, size, loss_agg)
         for key, value in whole.items():
             assert stats[key] == pytest.approx(value, abs=1e-6), (key, size)
         torch.testing.assert_close(grad, whole_grad, atol=1e-6, rtol=0)

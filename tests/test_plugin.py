@@ -92,8 +92,9 @@ def test_readme_algorithm_plugin_runs_end_to_end_and_has_the_reinforce_gradient(
     assert outcome["algo"] == "tis" and outcome["config"]["algo_config"]["max_ratio"] == 1.5
     assert outcome["spent"]["updates"] == 2 and outcome["stop_reason"] == "samples"
     batch = on_policy_batch(tiny_policy, token_level=False)
-    reference = loss_gradient(tiny_policy.model, "reinforce", batch)
-    torch.testing.assert_close(loss_gradient(tiny_policy.model, "tis", batch), reference)
+    for agg in ("seq-mean-token-sum", "token-mean"):
+        reference = loss_gradient(tiny_policy.model, "reinforce", batch, agg)
+        torch.testing.assert_close(loss_gradient(tiny_policy.model, "tis", batch, agg), reference)
     sys.modules.pop("bench_tis_demo", None)
 
 

@@ -5,7 +5,9 @@ import torch
 from baselines import reinforce
 from harness.api.algorithm import LossSettings, UpdateContext
 from harness.api.batch import Batch
-from harness.rl.losses import accumulate_gradients, per_sequence_mean
+from harness.rl.losses import accumulate_gradients
+
+SETTINGS = LossSettings(temperature=1.0, micro_batch_prompts=1)
 
 
 def test_loss_value_and_gradient_by_hand():
@@ -13,7 +15,7 @@ def test_loss_value_and_gradient_by_hand():
     logprobs = torch.tensor([[-1.0, -2.0, -0.5], [-0.3, -0.7, -9.0]], requires_grad=True)
     mask = torch.tensor([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]])
     advantages = torch.tensor([0.5, -2.0])
-    loss = reinforce.loss(logprobs, advantages, mask)
+    loss = reinforce.loss(logprobs, advantages, mask, SETTINGS)
     # −mean_i A_i Σ_t log π = −(0.5·(−3.5) + (−2)·(−1.0)) / 2 = −0.125
     assert abs(loss.item() - (-0.125)) < 1e-6
     loss.backward()
@@ -24,14 +26,8 @@ def test_loss_value_and_gradient_by_hand():
 def test_advantages_are_not_differentiated():
     logprobs = torch.zeros(1, 2, requires_grad=True)
     advantages = torch.ones(1, requires_grad=True)
-    reinforce.loss(logprobs, advantages, torch.ones(1, 2)).backward()
+    reinforce.loss(logprobs, advantages, torch.ones(1, 2), SETTINGS).backward()
     assert advantages.grad is None
-
-
-def test_per_sequence_mean_by_hand():
-    values = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
-    mask = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
-    assert per_sequence_mean(values, mask).item() == (1.0 + 7.0) / 2
 
 
 def make_batch(policy) -> Batch:
@@ -66,7 +62,7 @@ def test_micro_batches_accumulate_the_full_batch_gradient(tiny_policy):
             model,
             batch,
             context,
-            lambda lp, mb: reinforce.loss(lp, mb.advantages, mb.completion_mask),
+            lambda lp, mb: reinforce.loss(lp, mb.advantages, mb.completion_mask, context.settings),
         )
         grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
         return total, grads

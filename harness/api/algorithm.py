@@ -12,7 +12,7 @@ from torch import Tensor
 from transformers import PreTrainedModel
 
 from harness.api.batch import Batch
-from harness.api.choices import KLEstimator
+from harness.api.choices import KLEstimator, LossAgg
 
 
 @dataclass(frozen=True)
@@ -23,12 +23,16 @@ class LossSettings:
     micro_batch_prompts: prompts per forward/backward chunk (memory only, same gradient).
     kl_estimator: the sample estimator of the KL term when the penalty sits in the loss.
     value_coef: weight of the value loss added to gradient-based losses with gae.
+    loss_agg: how per-token terms reduce to the loss (harness.rl.losses.aggregate).
+    max_new_tokens: the generation limit (seq-mean-token-sum-norm divides by it).
     """
 
     temperature: float
     micro_batch_prompts: int
     kl_estimator: KLEstimator = "k1"
     value_coef: float = 0.0
+    loss_agg: LossAgg = "seq-mean-token-sum"
+    max_new_tokens: int = 1
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,14 @@ class Algorithm:
     `init(model, config)` builds its state (optimizer, ...); `update(model, batch, config, state,
     context)` takes one step and returns a flat dict of namespaced statistics (e.g.
     `loss/policy`), written to metrics.jsonl next to the runner's own. `loss(logprobs, batch,
-    config)` is the scalar whose gradient `update` follows on a whole batch at θ = θ_old: the
-    cross-algorithm tests compare these gradients (all equal REINFORCE's there).
+    config, settings)` is the scalar whose gradient `update` follows on a whole batch at
+    θ = θ_old: the cross-algorithm tests compare these gradients (all equal REINFORCE's there,
+    for every `settings.loss_agg`). The state `init` returns is None or has `state_dict()` and
+    `load_state_dict()` (an optimizer does), so checkpoints can save it.
     """
 
     name: str
     Config: type
     init: Callable[[PreTrainedModel, Any], Any]
     update: Callable[[PreTrainedModel, Batch, Any, Any, UpdateContext], dict[str, float]]
-    loss: Callable[[Tensor, Batch, Any], Tensor]
+    loss: Callable[[Tensor, Batch, Any, LossSettings], Tensor]

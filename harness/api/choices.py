@@ -7,7 +7,23 @@ choice key their tables by the same type, so a new option is added in one place.
 from typing import Literal, get_args
 
 Split = Literal["train", "val", "test"]
-Advantage = Literal["rloo", "batch-mean", "ema", "none", "gae"]
+Advantage = Literal[
+    "rloo",
+    "group-norm",
+    "group-mean",
+    "batch-whiten",
+    "group-batch-whiten",
+    "remax",
+    "batch-mean",
+    "ema",
+    "none",
+    "gae",
+]
+RatioLevel = Literal["token", "sequence"]
+GROUP_ESTIMATORS = ("rloo", "group-norm", "group-mean", "group-batch-whiten")  # need k ≥ 2
+LossAgg = Literal[
+    "seq-mean-token-sum", "seq-mean-token-mean", "token-mean", "seq-mean-token-sum-norm"
+]
 KLPlacement = Literal["reward", "loss"]
 KLEstimator = Literal["k1", "k2", "k3"]
 RunRole = Literal["report", "tune"]  # a sweep's report run (a leaderboard row) or tuning trial

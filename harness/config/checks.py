@@ -20,7 +20,7 @@ from harness.api.checks import (
     Check,
     check_fields,
 )
-from harness.api.choices import KL_REFUSED, KLEstimator, KLPlacement
+from harness.api.choices import GROUP_ESTIMATORS, KL_REFUSED, KLEstimator, KLPlacement
 from harness.api.errors import BenchError
 from harness.config.run_config import RunConfig
 
@@ -64,10 +64,11 @@ def validate(config: RunConfig, algo_config_type: type, task_factory: Callable[.
             "the budget has no limit; set one of budget.samples, budget.tokens, "
             "budget.updates, budget.seconds"
         )
-    if config.rollout.advantage == "rloo" and config.rollout.samples_per_prompt < 2:
+    if config.rollout.advantage in GROUP_ESTIMATORS and config.rollout.samples_per_prompt < 2:
         raise BenchError(
-            "rollout.advantage=rloo (leave-one-out) needs rollout.samples_per_prompt ≥ 2, got "
-            f"{config.rollout.samples_per_prompt}; raise it or pick another advantage"
+            f"rollout.advantage={config.rollout.advantage} compares the k samples of a prompt and "
+            f"needs rollout.samples_per_prompt ≥ 2, got {config.rollout.samples_per_prompt}; "
+            "raise it or pick another advantage"
         )
     check_kl(config.rollout.kl_placement, config.rollout.kl_estimator)
     check_device(config.device)

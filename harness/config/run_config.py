@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.api.choices import Advantage, KLEstimator, KLPlacement, RunRole
+from harness.api.choices import Advantage, KLEstimator, KLPlacement, LossAgg, RunRole
 from harness.api.errors import BenchError
 
 
@@ -31,7 +31,11 @@ class BudgetConfig:
 
 @dataclass(frozen=True)
 class RolloutConfig:
-    """Sampling, reward shaping and advantage settings shared by every algorithm."""
+    """Sampling, reward shaping, advantage and loss-reduction settings (one code path for all).
+
+    Sampling (prompts, k, temperature, token limits) must be the same for every row of a
+    leaderboard; the rest are an algorithm's parts (schema.ALGORITHM_PARTS), which presets set.
+    """
 
     prompts_per_update: int = 8
     """prompts drawn per update"""
@@ -66,6 +70,12 @@ class RolloutConfig:
     """GAE λ; 0.95 as in Ziegler et al. 2019 (lm-human-preferences)"""
     value_coef: float = 0.1
     """weight of the value loss added to gradient-based losses with gae (vf_coef, Ziegler 2019)"""
+    loss_agg: LossAgg = "seq-mean-token-sum"
+    """how token terms reduce to the loss: seq-mean-token-sum | seq-mean-token-mean (GRPO) |
+    token-mean (DAPO) | seq-mean-token-sum-norm (Dr. GRPO); see harness.rl.losses.aggregate"""
+    dynamic_sampling: bool = False
+    """drop prompts whose k raw task rewards are all equal and draw more (DAPO, Yu et al. 2025,
+    eq. 11); every sampled completion still counts in the budget"""
     micro_batch_prompts: int = 2
     """prompts per forward/backward chunk; bounds memory, does not change the update"""
 

@@ -1,4 +1,4 @@
-"""Loss reductions every algorithm shares: per-sequence means, the KL and value terms."""
+"""Loss reductions every algorithm shares: the aggregation of token terms, KL and value terms."""
 
 from collections.abc import Callable
 
@@ -6,20 +6,42 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
-from harness.api.algorithm import UpdateContext
+from harness.api.algorithm import LossSettings, UpdateContext
 from harness.api.batch import Batch
 from harness.rl.kl import estimate_kl
 from harness.rl.logprobs import completion_logits, completion_outputs, gather_logprobs
 from harness.rl.value import explained_variance, value_head, value_loss
 
 
-def per_sequence_mean(values: Tensor, mask: Tensor) -> Tensor:
-    """Σ_t values·mask per sequence, then the mean over sequences: (B, T) → scalar.
+def aggregate(values: Tensor, mask: Tensor, settings: LossSettings) -> Tensor:
+    """Reduce per-token terms (B, T) to a scalar the way `settings.loss_agg` says.
 
-    Every algorithm reduces its per-token objective this way, so that at θ = θ_old their
-    gradients coincide with the REINFORCE gradient E[A ∇ log π(y)].
+    seq-mean-token-sum (default): Σ_t per sequence, mean over sequences; at θ = θ_old every
+      algorithm's gradient is then the REINFORCE gradient E[A ∇ log π(y)].
+    seq-mean-token-mean (GRPO, Shao et al. 2024, eq. 3): each sequence's token mean, then the
+      mean over sequences (a long completion's tokens weigh less).
+    token-mean (DAPO, Yu et al. 2025, eq. 8): Σ over every token of the batch / their number.
+    seq-mean-token-sum-norm (Dr. GRPO, Liu et al. 2025, eq. 3): Σ_t per sequence divided by the
+      constant generation limit, then the mean over sequences.
+    Micro-batches are weighted by `batch_share`, so the result is that of the whole batch.
     """
-    return (values * mask).sum(-1).mean()
+    masked = values * mask
+    agg = settings.loss_agg
+    if agg == "seq-mean-token-sum":
+        return masked.sum(-1).mean()
+    if agg == "seq-mean-token-mean":
+        return (masked.sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()
+    if agg == "token-mean":
+        return masked.sum() / mask.sum().clamp(min=1.0)
+    assert agg == "seq-mean-token-sum-norm", agg
+    return (masked.sum(-1) / settings.max_new_tokens).mean()
+
+
+def batch_share(micro: Batch, batch: Batch, settings: LossSettings) -> float:
+    """The weight of a micro-batch's aggregated loss in the whole batch's (tokens or sequences)."""
+    if settings.loss_agg == "token-mean":
+        return float(micro.completion_mask.sum() / batch.completion_mask.sum().clamp(min=1.0))
+    return micro.size / batch.size
 
 
 def token_advantages(advantages: Tensor) -> Tensor:
@@ -28,11 +50,11 @@ def token_advantages(advantages: Tensor) -> Tensor:
 
 
 def kl_penalty(logprobs: Tensor, batch: Batch, context: UpdateContext) -> Tensor:
-    """β · Σ_t kl_t averaged over sequences (placement `loss`), with the run's estimator."""
+    """β · kl_t aggregated like the policy loss (placement `loss`), with the run's estimator."""
     if context.kl_loss_coef == 0.0:
         return logprobs.new_zeros(())
     kl = estimate_kl(context.settings.kl_estimator, logprobs, batch.ref_logprobs)
-    return context.kl_loss_coef * per_sequence_mean(kl, batch.completion_mask)
+    return context.kl_loss_coef * aggregate(kl, batch.completion_mask, context.settings)
 
 
 def policy_logprobs(model: PreTrainedModel, batch: Batch, temperature: float) -> Tensor:
@@ -51,8 +73,8 @@ def accumulate_gradients(
 ) -> float:
     """Backward `loss_fn(logprobs, micro_batch)` over micro-batches; returns the full-batch loss.
 
-    Each micro-batch loss is a mean over its completions and is weighted by its share of the
-    batch, so the accumulated gradient equals the gradient of the full-batch mean. The shared
+    Each micro-batch loss is aggregated over its completions and weighted by its share of the
+    batch, so the accumulated gradient equals the gradient of the full-batch loss. The shared
     terms of `accumulate_losses` (KL in the loss, value loss with gae) are included.
     """
     stats = accumulate_losses(model, batch, context, lambda lp, mb: (loss_fn(lp, mb), {}))
@@ -74,9 +96,9 @@ def accumulate_losses(
 
     Shared terms: the KL penalty when it sits in the loss, and with gae (and `fit_value`)
     value_coef · the value loss of the head on the policy trunk (PPO's L^{CLIP+VF}, eq. 9).
-    Sequence means are weighted by each micro-batch's share of the completions and token means
-    by its share of the tokens, so every number and gradient is that of the whole batch, the
-    same for any `micro_batch_prompts`.
+    Losses are weighted by `batch_share` and token-mean statistics by each micro-batch's share
+    of the tokens, so every number and gradient is that of the whole batch, the same for any
+    `micro_batch_prompts`.
     """
     settings = context.settings
     head = value_head(model) if fit_value and batch.value_targets is not None else None
@@ -84,7 +106,7 @@ def accumulate_losses(
     totals: dict[str, float] = {}
     fitted_values: list[Tensor] = []
     for micro in batch.micro_batches(settings.micro_batch_prompts):
-        share = micro.size / batch.size
+        share = batch_share(micro, batch, settings)
         token_share = micro.completion_mask.sum() / batch_tokens
         logits, hidden = completion_outputs(
             model, micro.prompt_ids, micro.prompt_mask, micro.completion_ids,

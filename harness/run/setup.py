@@ -95,5 +95,7 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
             micro_batch_prompts=rollout.micro_batch_prompts,
             kl_estimator=rollout.kl_estimator,
             value_coef=rollout.value_coef,
+            loss_agg=rollout.loss_agg,
+            max_new_tokens=max_new_tokens,
         ),
     )
