@@ -18,6 +18,7 @@ LAYERS = (  # lowest first; a module may import from its own layer or from a low
     ("harness.config",),
     ("harness.run",),
     ("harness.launch",),
+    ("harness.sweep",),
     ("tasks", "baselines"),
     ("reports",),
     ("harness.cli",),

@@ -1,0 +1,1 @@
+"""Sweeps: a YAML spec → tuning trials, selection on val, report runs; local or Ray executors."""

@@ -1,0 +1,53 @@
+"""The local executor: a fresh spawned process per run, `workers` of them at a time."""
+
+import multiprocessing
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from harness.sweep.worker import Job, Outcome, one_line, run_in_worker
+
+
+class LocalExecutor:
+    """Runs jobs in worker processes on this machine (spawn: no state shared with the sweep)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool = self.new_pool()
+        self.running: dict[Future[Outcome], int] = {}
+
+    def new_pool(self) -> ProcessPoolExecutor:
+        """A pool whose processes each run one job and exit, so memory never piles up."""
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            max_tasks_per_child=1,
+        )
+
+    def submit(self, key: int, job: Job) -> None:
+        """Queue a job in the pool (a new pool when a crashed worker broke the old one)."""
+        try:
+            future = self.pool.submit(run_in_worker, job)
+        except BrokenProcessPool:
+            self.pool.shutdown(wait=False)
+            self.pool = self.new_pool()
+            future = self.pool.submit(run_in_worker, job)
+        self.running[future] = key
+
+    def finished(self, timeout: float) -> list[tuple[int, Outcome]]:
+        """Outcomes of the jobs that ended; a crashed worker process fails its job."""
+        if not self.running:
+            return []
+        done, _ = wait(self.running, timeout=timeout, return_when=FIRST_COMPLETED)
+        ended = []
+        for future in done:
+            key = self.running.pop(future)
+            try:
+                ended.append((key, future.result()))
+            except Exception as err:  # the worker process died (killed, out of memory)
+                reason = f"worker process died: {type(err).__name__} {one_line(str(err))}"
+                ended.append((key, Outcome("failed", reason.strip())))
+        return ended
+
+    def close(self, cancel: bool) -> None:
+        """Wait for the workers to exit; with `cancel`, drop the jobs not yet started."""
+        self.pool.shutdown(wait=True, cancel_futures=cancel)

@@ -1,0 +1,168 @@
+"""A sweep end to end: tuning trials, selection (selection.json), then the report runs.
+
+    1. check       the executor settings (every run config was checked by plan_sweep)
+    2. tune        every tuning trial (role tune) on the tuning seeds
+    3. select      each algorithm's best trial on val → selection.json at the output root
+    4. report      the report runs (role report) with the winners' settings on the report seeds
+
+A run that finished before is skipped, an unfinished one resumes in its own directory, and one
+locked by another process is skipped (named in the table). A live table follows every run.
+"""
+
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+
+from rich.console import Console
+from rich.live import Live
+
+from harness.api.errors import BenchError, unknown_choice
+from harness.run.rundir import is_finished, run_dir_for
+from harness.sweep.executor import EXECUTORS, Executor, ExecutorOptions
+from harness.sweep.plan import Plan
+from harness.sweep.selection import Choice, choose, write_selection
+from harness.sweep.table import (
+    Entry,
+    plan_entries,
+    problem_lines,
+    selection_lines,
+    settings_text,
+    summary_line,
+    sweep_table,
+)
+from harness.sweep.worker import Job, Outcome
+
+POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What a sweep did: every run's final row, and whether any run failed."""
+
+    entries: tuple[Entry, ...]
+    failed: bool
+
+
+def check_options(options: ExecutorOptions) -> None:
+    """One-line errors for bad executor settings, before anything runs."""
+    if options.name not in EXECUTORS:
+        raise unknown_choice("executor", options.name, EXECUTORS)
+    if options.workers < 1:
+        raise BenchError(f"--workers must be ≥ 1, got {options.workers}")
+    if options.threads is not None and options.threads < 1:
+        raise BenchError(f"--threads must be ≥ 1, got {options.threads}")
+    if options.address is not None and options.name != "ray":
+        raise BenchError("--address is a Ray cluster address; use it with --executor ray")
+    if options.name == "ray":
+        from harness.sweep.ray_executor import check_ray
+
+        check_ray()
+
+
+def open_executor(options: ExecutorOptions, gpus_per_run: int) -> Executor:
+    """Start the executor named in `options` (a local Ray starts here when there is no address)."""
+    if options.name == "ray":
+        from harness.sweep.ray_executor import RayExecutor
+
+        return RayExecutor(options, gpus_per_run)
+    from harness.sweep.local_executor import LocalExecutor
+
+    return LocalExecutor(options.workers)
+
+
+def run_sweep(plan: Plan, options: ExecutorOptions, console: Console) -> SweepResult:
+    """Run a checked plan; prints the live table, the selection and a summary line."""
+    check_options(options)
+    entries = plan_entries(plan)
+    tuning = list(range(len(plan.tuning)))
+    cuda = any(e.config.device.startswith("cuda") for e in entries)
+    executor = open_executor(options, gpus_per_run=1 if cuda else 0)
+    choices: list[Choice] = []
+    try:
+        with Live(sweep_table(entries), console=console, transient=True) as live:
+            execute(entries, tuning, executor, options, live)
+            if plan.spec.tune is not None:
+                blocked = blocked_tuning(plan, entries)
+                choices = choose(plan, blocked, first_failures(plan, entries))
+                write_selection(plan, choices)
+                assign_winners(plan, entries, choices, blocked)
+            reports = [i for i in range(len(tuning), len(entries)) if entries[i].state == "queued"]
+            execute(entries, reports, executor, options, live)
+    except BaseException:
+        executor.close(cancel=True)
+        raise
+    executor.close(cancel=False)
+    console.print(sweep_table(entries))
+    for line in problem_lines(entries):
+        console.print(line, highlight=False, markup=False)
+    if plan.spec.tune is not None:
+        for line in selection_lines(choices, plan.spec.tune.select):
+            console.print(line, highlight=False, markup=False)
+    console.print(summary_line(entries, plan.spec.out), highlight=False, markup=False)
+    return SweepResult(tuple(entries), failed=any(e.state == "failed" for e in entries))
+
+
+def execute(
+    entries: list[Entry], keys: list[int], executor: Executor, options: ExecutorOptions, live: Live
+) -> None:
+    """Run the entries at `keys`, at most `options.workers` at a time, refreshing the table."""
+    queue: deque[int] = deque()
+    for key in keys:
+        if is_finished(run_dir_for(entries[key].config)):
+            entries[key] = replace(entries[key], state="skipped", reason="done already")
+        else:
+            queue.append(key)
+    in_flight = 0
+    while queue or in_flight:
+        while queue and in_flight < options.workers:
+            key = queue.popleft()
+            executor.submit(key, Job(entries[key].config, options.threads_per_run()))
+            entries[key] = replace(entries[key], submitted=time.time())
+            in_flight += 1
+        for key, outcome in executor.finished(timeout=POLL_SECONDS):
+            entries[key] = ended(entries[key], outcome)
+            in_flight -= 1
+        live.update(sweep_table(entries))
+
+
+def ended(entry: Entry, outcome: Outcome) -> Entry:
+    """The row of a run whose worker returned."""
+    return replace(entry, state=outcome.state, reason=outcome.reason, submitted=None)
+
+
+def blocked_tuning(plan: Plan, entries: list[Entry]) -> dict[tuple[str, str], str]:
+    """(task, algo) whose tuning is incomplete because a trial is locked by another process."""
+    blocked = {}
+    for run, entry in zip(plan.tuning, entries, strict=False):
+        if entry.state == "skipped" and entry.reason.startswith("locked"):
+            key = (run.config.task, run.config.algo)
+            blocked.setdefault(key, f"tuning trial seed {run.config.seed} is {entry.reason}")
+    return blocked
+
+
+def first_failures(plan: Plan, entries: list[Entry]) -> dict[tuple[str, str], str]:
+    """(task, algo) → the reason its first failed tuning trial gave."""
+    found: dict[tuple[str, str], str] = {}
+    for run, entry in zip(plan.tuning, entries, strict=False):
+        if entry.state == "failed":
+            found.setdefault((run.config.task, run.config.algo), entry.reason)
+    return found
+
+
+def assign_winners(
+    plan: Plan, entries: list[Entry], choices: list[Choice], blocked: dict[tuple[str, str], str]
+) -> None:
+    """Give each report row its algorithm's winning settings, or the reason it cannot run."""
+    position = len(plan.tuning)
+    for choice in choices:
+        seeds = plan.spec.seeds
+        if choice.winner is None:
+            state = "skipped" if (choice.task, choice.algo) in blocked else "failed"
+            for offset in range(len(seeds)):
+                entries[position + offset] = replace(
+                    entries[position + offset], state=state, reason=choice.reason
+                )
+        else:
+            for offset, run in enumerate(plan.report_runs(choice.task, choice.algo, choice.winner)):
+                entries[position + offset] = Entry(run.config, settings_text(run.settings))
+        position += len(seeds)

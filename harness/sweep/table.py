@@ -1,0 +1,146 @@
+"""The sweep's table: one row per run with its state, read from the run directories.
+
+A running run's progress comes from its metrics.jsonl (flushed after every update), so the
+same table works for the local executor and for Ray on a shared filesystem.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.table import Table
+from rich.text import Text
+
+from harness.config.run_config import RunConfig
+from harness.run.lock import lock_path
+from harness.run.rundir import run_dir_for
+from harness.sweep.plan import Plan
+from harness.sweep.selection import Choice
+
+State = Literal["queued", "running", "done", "failed", "skipped"]
+STYLES: dict[str, str] = {
+    "queued": "dim",
+    "running": "cyan",
+    "done": "green",
+    "failed": "red",
+    "skipped": "yellow",
+}
+CLOCK_SLACK = 2.0  # seconds: a lock file touched this long before submission is a new one
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row: a run, the settings it shows, and where it stands."""
+
+    config: RunConfig
+    settings: str
+    state: State = "queued"
+    reason: str = ""
+    submitted: float | None = None
+    """time.time() when it was handed to the executor"""
+
+
+def settings_text(settings: Mapping[str, Any]) -> str:
+    """'lr=0.001, clip_eps=0.2', or '-' without grid settings."""
+    return ", ".join(f"{key}={value}" for key, value in settings.items()) or "-"
+
+
+def has_started(run_dir: Path, submitted: float) -> bool:
+    """True once the worker holds the run's lock (a lock file newer than the submission)."""
+    try:
+        return lock_path(run_dir).stat().st_mtime >= submitted - CLOCK_SLACK
+    except OSError:
+        return False
+
+
+def progress_text(run_dir: Path, samples: int | None) -> str:
+    """'update 3 · samples 24/64 · reward 0.212' from the last lines of metrics.jsonl."""
+    try:
+        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    except OSError:
+        return "starting"
+    rows = [json.loads(line) for line in lines[-20:] if line.strip().endswith("}")]
+    train = [row for row in rows if row.get("kind") == "train"]
+    if rows and rows[-1].get("label") == "after":
+        return "final evaluation"
+    if not train:
+        return "evaluating the start policy"
+    last = train[-1]
+    seen = f"{last.get('samples_seen')}/{samples}" if samples else str(last.get("samples_seen"))
+    return f"update {last.get('update')} · samples {seen} · reward {last['train/reward']:.3f}"
+
+
+def state_text(entry: Entry) -> Text:
+    """The state cell: the state and, while running, the run's progress."""
+    state = entry.state
+    detail = entry.reason
+    if state == "queued" and entry.submitted is not None:
+        run_dir = run_dir_for(entry.config)
+        if has_started(run_dir, entry.submitted):
+            state, detail = "running", progress_text(run_dir, entry.config.budget.samples)
+    text = Text(state, style=STYLES[state])
+    if detail:
+        text.append(f" ({detail})" if state != "running" else f" · {detail}")
+    return text
+
+
+def sweep_table(entries: Iterable[Entry], title: str | None = None) -> Table:
+    """Every run: task, algo, seed, role, settings, state."""
+    table = Table(title=title, title_justify="left", expand=False)
+    for column in ("task", "algo", "seed", "role", "settings"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("state", no_wrap=True, overflow="ellipsis")  # full reasons: problem_lines
+    for entry in entries:
+        config = entry.config
+        table.add_row(
+            config.task, config.algo, str(config.seed), config.role, entry.settings,
+            state_text(entry),
+        )  # fmt: skip
+    return table
+
+
+def problem_lines(entries: Iterable[Entry]) -> list[str]:
+    """One line per failed run and per run locked elsewhere, with its whole reason."""
+    return [
+        f"{entry.state:<12} {entry.config.task} · {entry.config.algo} · seed "
+        f"{entry.config.seed} · {entry.config.role} · {entry.settings}: {entry.reason}"
+        for entry in entries
+        if entry.state == "failed" or entry.reason.startswith("locked")
+    ]
+
+
+def plan_entries(plan: Plan) -> list[Entry]:
+    """Queued rows for every run: tuning trials, then report runs (settings: the winner's)."""
+    entries = [Entry(run.config, settings_text(run.settings)) for run in plan.tuning]
+    for trials in plan.candidates.values():
+        settings = settings_text(trials[0][0].settings)
+        if plan.spec.tune is not None:
+            settings = f"winner of {len(trials)} trials"
+        entries.extend(Entry(run.config, settings) for run in trials[0])
+    return entries
+
+
+def summary_line(entries: list[Entry], out: str) -> str:
+    """'8 runs: 6 done, 0 failed, 2 skipped · output DIR · next: bench report DIR'."""
+    counts = Counter(entry.state for entry in entries)
+    parts = ", ".join(f"{counts[state]} {state}" for state in ("done", "failed", "skipped"))
+    return f"{len(entries)} runs: {parts} · output {out} · next: bench report {out}"
+
+
+def selection_lines(choices: list[Choice], select: str) -> list[str]:
+    """One line per task and algorithm: the winner and its mean val score, or why none."""
+    lines = []
+    for choice in choices:
+        head = f"selection    {choice.task} · {choice.algo}: "
+        if choice.winner is None:
+            lines.append(head + f"no winner: {choice.reason}")
+            continue
+        best = choice.trials[choice.winner]
+        lines.append(
+            head + f"{settings_text(best.settings)} (val {select} {best.score:.4f}, "
+            f"best of {len(choice.trials)} trials over seeds {list(best.seeds)})"
+        )
+    return lines
