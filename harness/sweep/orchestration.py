@@ -79,7 +79,8 @@ def run_sweep(plan: Plan, options: ExecutorOptions, console: Console) -> SweepRe
     executor = open_executor(options, gpus_per_run=1 if cuda else 0)
     choices: list[Choice] = []
     try:
-        with Live(sweep_table(entries), console=console, transient=True) as live:
+        table = sweep_table(entries, console.width)
+        with Live(table, console=console, refresh_per_second=1, transient=True) as live:
             execute(entries, tuning, executor, options, live)
             if plan.spec.tune is not None:
                 blocked = blocked_tuning(plan, entries)
@@ -92,7 +93,7 @@ def run_sweep(plan: Plan, options: ExecutorOptions, console: Console) -> SweepRe
         executor.close(cancel=True)
         raise
     executor.close(cancel=False)
-    console.print(sweep_table(entries))
+    console.print(sweep_table(entries, console.width))
     for line in problem_lines(entries):
         console.print(line, highlight=False, markup=False)
     if plan.spec.tune is not None:
@@ -122,7 +123,7 @@ def execute(
         for key, outcome in executor.finished(timeout=POLL_SECONDS):
             entries[key] = ended(entries[key], outcome)
             in_flight -= 1
-        live.update(sweep_table(entries))
+        live.update(sweep_table(entries, live.console.width))
 
 
 def ended(entry: Entry, outcome: Outcome) -> Entry:

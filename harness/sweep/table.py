@@ -87,18 +87,23 @@ def state_text(entry: Entry) -> Text:
     return text
 
 
-def sweep_table(entries: Iterable[Entry], title: str | None = None) -> Table:
-    """Every run: task, algo, seed, role, settings, state."""
+def sweep_table(entries: list[Entry], width: int = 200, title: str | None = None) -> Table:
+    """Every run: task, algo, seed, role, settings, state; a long state is cut to fit `width`."""
+    rows = [
+        [e.config.task, e.config.algo, str(e.config.seed), e.config.role, e.settings]
+        for e in entries
+    ]
     table = Table(title=title, title_justify="left", expand=False)
-    for column in ("task", "algo", "seed", "role", "settings"):
+    used = 1
+    for index, column in enumerate(("task", "algo", "seed", "role", "settings")):
+        widest = max([len(column), *(len(row[index]) for row in rows)])
         table.add_column(column, no_wrap=True)
-    table.add_column("state", no_wrap=True, overflow="ellipsis")  # full reasons: problem_lines
-    for entry in entries:
-        config = entry.config
-        table.add_row(
-            config.task, config.algo, str(config.seed), config.role, entry.settings,
-            state_text(entry),
-        )  # fmt: skip
+        used += widest + 3  # padding on both sides and a border
+    # only the state is cut when the terminal is narrow; problem_lines print whole reasons
+    room = max(12, width - used - 3)
+    table.add_column("state", no_wrap=True, overflow="ellipsis", max_width=room)
+    for row, entry in zip(rows, entries, strict=True):
+        table.add_row(*row, state_text(entry))
     return table
 
 
