@@ -42,7 +42,7 @@ def train_rows(policy: str, algo: str, updates: int, overrides: list[str]) -> li
         per_update = config.rollout.prompts_per_update
         for _ in range(updates):
             started = time.perf_counter()
-            row = train_step(setup, state, [next(prompts) for _ in range(per_update)], spent)
+            row = train_step(setup, state, lambda n: [next(prompts) for _ in range(n)], spent)
             row["wall"] = time.perf_counter() - started
             row["completions"] = per_update * config.rollout.samples_per_prompt
             rows.append(row)

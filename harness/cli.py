@@ -36,10 +36,20 @@ def list_command() -> None:
         found = task_entries() if kind == "tasks" else registry.entries(kind)
         for entry in found.values():
             console.print(f"  {entry.name:<14} {entry.description}", highlight=False)
+            parts = preset_parts(entry.name) if kind == "algorithms" else None
+            if parts:
+                console.print(f"  {'':<14} = {parts}", highlight=False)
         if kind == "policies":
             console.print(
                 f"  {'<hub id|path>':<14} any causal LM transformers can load", highlight=False
             )
+
+
+def preset_parts(name: str) -> str | None:
+    """A built-in preset's decomposition (its update and the parts it pins); else None."""
+    from baselines.preset_table import PRESETS, parts_line  # torch-free
+
+    return parts_line(name) if name in PRESETS else None
 
 
 @app.command("run")

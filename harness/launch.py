@@ -19,7 +19,7 @@ from rich.console import Console
 from harness.api import registry
 from harness.api.errors import BenchError
 from harness.config.checks import validate
-from harness.config.overrides import apply_overrides, resolve_defaults
+from harness.config.overrides import apply_overrides, resolve_defaults, set_option
 from harness.config.run_config import BudgetConfig, RunConfig, load_config_file
 from harness.data.task_files import task_factory
 
@@ -56,11 +56,22 @@ def build_config(
         "out": out,
         "device": device,
     }
+    new_algo = config_file is None or (algo is not None and algo != base.algo)
     base = replace(base, **{k: v for k, v in flags.items() if v is not None})
     if samples is not None:
         base = replace(base, budget=replace(base.budget or BudgetConfig(), samples=samples))
-    owners = option_owners(base)
+    owners = option_owners(base)  # checks the task name, then the algorithm's
+    if new_algo:  # a replayed config keeps its values
+        base = apply_preset(base)
     return resolve(apply_overrides(base, list(overrides), *owners), owners)
+
+
+def apply_preset(config: RunConfig) -> RunConfig:
+    """Set the parts a preset algorithm pins (e.g. grpo's estimator and KL); `-o` comes after."""
+    for key, value in registry.load("algorithms", config.algo).preset.items():
+        section, _, name = key.rpartition(".")
+        config = set_option(config, section, name, value)
+    return config
 
 
 def option_owners(config: RunConfig) -> tuple[type, Callable[..., Any]]:

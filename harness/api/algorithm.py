@@ -4,8 +4,8 @@ The runner builds `LossSettings` once per run from the shared rollout config and
 update an `UpdateContext` with them and this update's KL coefficient (adaptive β changes it).
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from torch import Tensor
@@ -65,3 +65,7 @@ class Algorithm:
     init: Callable[[PreTrainedModel, Any], Any]
     update: Callable[[PreTrainedModel, Batch, Any, Any, UpdateContext], dict[str, float]]
     loss: Callable[[Tensor, Batch, Any, LossSettings], Tensor]
+    preset: Mapping[str, Any] = field(default_factory=dict)
+    """a preset's parts: `rollout.*` and `algo.*` values set before the user's `-o` (which win)"""
+    paper: str = ""
+    """where a preset's parts come from"""

@@ -77,6 +77,15 @@ BUILTIN: dict[Kind, tuple[Entry, ...]] = {
             "baselines.trpo:ALGORITHM",
             "TRPO (Schulman et al. 2015): natural gradient by CG, KL ≤ δ line search",
         ),
+        Entry("rloo", "baselines.presets:RLOO", "RLOO (Ahmadian et al. 2024): a reinforce preset"),
+        Entry("grpo", "baselines.presets:GRPO", "GRPO (Shao et al. 2024): a ppo preset"),
+        Entry("dr-grpo", "baselines.presets:DR_GRPO", "Dr. GRPO (Liu et al. 2025): a ppo preset"),
+        Entry(
+            "reinforce++", "baselines.presets:REINFORCE_PP", "REINFORCE++ (Hu 2025): a ppo preset"
+        ),
+        Entry("remax", "baselines.presets:REMAX", "ReMax (Li et al. 2023): a reinforce preset"),
+        Entry("gspo", "baselines.presets:GSPO", "GSPO (Zheng et al. 2025): a ppo preset"),
+        Entry("dapo", "baselines.presets:DAPO", "DAPO (Yu et al. 2025): a ppo preset"),
     ),
     "policies": (
         Entry(

@@ -38,6 +38,23 @@ REPORT_SPLIT = "test"  # the leaderboard's split; sweeps select on val
 ROLES = ("report", "tune", "baseline")
 # Chunk sizes that bound memory but leave the results unchanged (up to float round-off).
 MEMORY_ONLY = ("rollout.micro_batch_prompts", "eval.batch_prompts")
+# An algorithm's parts: presets (grpo, dapo, ...) set them and `-o` may override them. Rows of a
+# leaderboard may differ in them (a GRPO row differs from a PPO row in its estimator), runs are
+# pooled into one row only when they match, and each row shows its parts.
+ALGORITHM_PARTS = (
+    "rollout.advantage",
+    "rollout.loss_agg",
+    "rollout.dynamic_sampling",
+    "rollout.kl_coef",
+    "rollout.kl_placement",
+    "rollout.kl_estimator",
+    "rollout.kl_target",
+    "rollout.kl_adapt_rate",
+    "rollout.ema_decay",
+    "rollout.gamma",
+    "rollout.lam",
+    "rollout.value_coef",
+)
 # What defines an evaluation (config sections and dotted keys; with the task's version): a
 # baseline row is written once per seed for these and pooled with trained runs on these only.
 EVALUATION_SECTIONS = ("policy", "task_options", "eval")

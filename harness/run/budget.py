@@ -17,6 +17,8 @@ class Spent:
     """token positions run forward through a network while training (policy and reference)"""
     backward_tokens: int = 0
     """token positions back-propagated through the policy while training"""
+    baseline_samples: int = 0
+    """completions generated only as a baseline (remax's greedy ones), never trained on"""
 
 
 def prompts_for_update(

@@ -20,7 +20,7 @@ from harness.api.schema import BUDGET_REASONS
 from harness.api.task import Example
 from harness.config.run_config import RunConfig
 from harness.run.baselines import write_baselines
-from harness.run.budget import Spent, prompts_for_update, stop_reason
+from harness.run.budget import Spent, stop_reason
 from harness.run.checkpoint import (
     Loop,
     load_checkpoint,
@@ -114,14 +114,15 @@ def train(setup: Setup, loop: Loop, console: Console) -> str:
     per_update, k = config.rollout.prompts_per_update, config.rollout.samples_per_prompt
     prompts = prompt_stream(setup.task.examples("train"), config.seed, loop.prompts_drawn)
     saved_at = spent.updates
+
+    def draw(count: int) -> list[Example]:
+        loop.prompts_drawn += count
+        return list(itertools.islice(prompts, count))
+
     with training_bar(config, spent, console) as show, deferred_interrupt(console) as stop:
         while (reason := stop_reason(config.budget, spent, per_update, k)) is None:
-            count = prompts_for_update(config.budget, spent, per_update, k)
             try:
-                row = train_step(
-                    setup, loop.algo_state, list(itertools.islice(prompts, count)), spent
-                )
-                loop.prompts_drawn += count
+                row = train_step(setup, loop.algo_state, draw, spent)
                 append_jsonl(setup.run_dir / "metrics.jsonl", row)
                 show(row)
                 if not all(math.isfinite(v) for v in row.values() if isinstance(v, float)):

@@ -4,7 +4,8 @@ Only `algorithm.update` differs between algorithms; everything else here is the 
 """
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -13,14 +14,15 @@ from transformers import PreTrainedModel
 
 from harness.api.algorithm import UpdateContext
 from harness.api.batch import Batch
-from harness.api.task import Example, score_with_parts
+from harness.api.task import Example
 from harness.rl.advantages import token_rewards
 from harness.rl.kl import estimate_kl, exact_kl
 from harness.rl.logprobs import completion_logits
 from harness.rl.value import predict_values
-from harness.run.budget import Spent
+from harness.run.budget import Spent, prompts_for_update
 from harness.run.compute import counting_passes
 from harness.run.faults import kill_point
+from harness.run.groups import ScoringTime, fill_varied, sample_scored
 from harness.run.rollout import Rollout, reference_scores, sample_rollout
 from harness.run.setup import Setup
 
@@ -66,26 +68,76 @@ def policy_shift(model: PreTrainedModel, probe: Probe, temperature: float) -> fl
     return (kl.sum() / probe.completion_mask.sum().clamp(min=1.0)).item()
 
 
-def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) -> dict[str, Any]:
-    """One update: sample, score, compute log-probs and advantages, call the algorithm."""
+def greedy_baseline(setup: Setup, rollout: Rollout, timer: ScoringTime) -> tuple[Tensor, int]:
+    """ReMax's baseline: the task reward of each prompt's greedy completion (P,), and its tokens.
+
+    These completions are not training samples: they count in `tokens`, `baseline_samples` and
+    the compute column, never in `samples`.
+    """
     cfg = setup.config.rollout
+    greedy = sample_rollout(
+        setup.policy,
+        rollout.examples,
+        1,
+        setup.max_new_tokens,
+        cfg.temperature,
+        cfg.max_prompt_tokens,
+        draw="greedy",
+    )
+    started = time.perf_counter()
+    scores = setup.task.reward(list(greedy.examples), list(greedy.completions))
+    timer.seconds += time.perf_counter() - started
+    device = rollout.completion_ids.device
+    return torch.tensor(scores, dtype=torch.float32, device=device), int(
+        greedy.completion_mask.sum().item()
+    )
+
+
+def dynamic_stats(enabled: bool, kept: int, drawn: int) -> dict[str, float]:
+    """With dynamic sampling: the share of drawn prompts kept and the prompts drawn."""
+    if not enabled:
+        return {}
+    return {"train/dynamic_kept_share": kept / drawn, "train/dynamic_prompts_drawn": float(drawn)}
+
+
+def train_step(
+    setup: Setup, state: Any, draw: Callable[[int], list[Example]], spent: Spent
+) -> dict[str, Any]:
+    """One update: sample, score, compute log-probs and advantages, call the algorithm.
+
+    draw(n) hands out the next n training prompts; the update draws as many as the budget
+    allows (more with dynamic sampling, as long as the budget pays for them).
+    """
+    cfg, budget = setup.config.rollout, setup.config.budget
+    k = cfg.samples_per_prompt
     clock = time.perf_counter()
     with counting_passes([setup.policy.model, setup.reference.model], spent):
-        rollout = sample_rollout(
-            setup.policy,
-            examples,
-            cfg.samples_per_prompt,
-            setup.max_new_tokens,
-            cfg.temperature,
-            cfg.max_prompt_tokens,
+        count = prompts_for_update(budget, spent, cfg.prompts_per_update, k)
+        scoring = ScoringTime()
+        scored = sample_scored(setup, draw(count), scoring)
+        sampled, drawn = len(scored.rewards), count
+        if cfg.dynamic_sampling:
+            scored, sampled, drawn = fill_varied(
+                setup,
+                scored,
+                draw,
+                lambda so_far: prompts_for_update(
+                    budget,
+                    replace(spent, samples=spent.samples + so_far),
+                    cfg.prompts_per_update,
+                    k,
+                ),
+                scoring,
+            )
+        rollout, reward_parts = scored.rollout, scored.parts
+        greedy_rewards, greedy_tokens = (
+            greedy_baseline(setup, rollout, scoring) if setup.estimator.needs_greedy else (None, 0)
         )
         t_generate = time.perf_counter()
         kill_point("update")
-        scores, reward_parts = score_with_parts(
-            setup.task.reward, rollout.repeated_examples(), rollout.completions
+        rewards = torch.tensor(
+            scored.rewards, dtype=torch.float32, device=rollout.completion_ids.device
         )
-        rewards = torch.tensor(scores, dtype=torch.float32, device=rollout.completion_ids.device)
-        t_reward = time.perf_counter()
         old_logprobs, ref_logprobs, kl_exact = reference_scores(
             setup.reference, rollout, cfg.temperature, cfg.micro_batch_prompts
         )
@@ -102,7 +154,7 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
             mask,
             cfg.micro_batch_prompts,
         )
-        advantages, value_targets = setup.estimator(shaped, mask, values)
+        advantages, value_targets = setup.estimator(shaped, mask, values, greedy_rewards)
         returns = shaped.sum(-1)
         batch = Batch(
             prompt_ids=rollout.prompt_ids,
@@ -127,8 +179,9 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
     kl_exact_seq = masked_kl.sum(-1).mean().item()
     kl_control.update(kl_exact_seq)  # adaptive β sees the exact KL of this update
     tokens = int(mask.sum().item())
-    spent.samples += batch.size
-    spent.tokens += tokens
+    spent.samples += sampled
+    spent.tokens += tokens + greedy_tokens
+    spent.baseline_samples += 0 if greedy_rewards is None else len(greedy_rewards)
     spent.updates += 1
     spent.seconds += t_probe - clock
     return {
@@ -136,6 +189,7 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
         "update": spent.updates,
         "samples_seen": spent.samples,
         "tokens_generated": spent.tokens,
+        "baseline_samples": spent.baseline_samples,
         "forward_tokens": spent.forward_tokens,
         "backward_tokens": spent.backward_tokens,
         "seconds": round(spent.seconds, 3),
@@ -149,10 +203,11 @@ def train_step(setup: Setup, state: Any, examples: list[Example], spent: Spent) 
         "train/kl_coef": kl_coef,
         "train/kl_step": kl_step,
         "train/length": tokens / batch.size,
+        **dynamic_stats(cfg.dynamic_sampling, batch.prompts, drawn),
         **{key: float(value) for key, value in stats.items()},
-        "time/generate": t_generate - clock,
-        "time/reward": t_reward - t_generate,
-        "time/logprobs": t_logprobs - t_reward,
+        "time/generate": t_generate - clock - scoring.seconds,
+        "time/reward": scoring.seconds,
+        "time/logprobs": t_logprobs - t_generate,
         "time/update": t_update - t_logprobs,
         "time/kl_step": t_probe - t_update,
     }
