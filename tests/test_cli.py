@@ -46,7 +46,8 @@ def test_list_names_every_kind():
         ),
         (
             ["run", "summarization", "--algo", "reinforce", "-o", "advantage=gea"],
-            "rollout.advantage must be one of batch-mean, batch-whiten, ema, gae, group-batch-whiten, group-mean, group-norm, none, remax, rloo; got 'gea'",
+            "rollout.advantage must be one of batch-mean, batch-whiten, ema, gae, "
+            "group-batch-whiten, group-mean, group-norm, none, remax, rloo; got 'gea'",
         ),
         (["run", "summarization"], "bench run needs a TASK and --algo ALGO"),
     ],
