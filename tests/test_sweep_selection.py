@@ -182,3 +182,29 @@ def test_a_tuning_trial_locked_elsewhere_holds_back_that_algorithms_report_runs(
     held = [e for e in result.entries if e.config.algo == "ppo" and e.config.role == "report"]
     assert {e.state for e in held} == {"skipped"}
     assert all("locked by pid 7 on host h" in e.reason for e in held)
+
+
+def test_ctrl_c_cancels_the_executor_and_marks_the_runs_in_flight(tmp_path, monkeypatch):
+    plan = plan_sweep(parse_spec(SPEC, str(tmp_path)))
+
+    class Interrupted(StandIn):
+        cancelled = None
+
+        def finished(self, timeout: float):
+            if len(self.jobs) == 2:  # Ctrl-C while the first two trials run
+                raise KeyboardInterrupt
+            return []
+
+        def close(self, cancel: bool) -> None:
+            self.cancelled = cancel
+
+    stand_in = Interrupted(lr_score, lambda config: Outcome("done"))
+    monkeypatch.setattr(orchestration, "open_executor", lambda options, gpus_per_run: stand_in)
+    console = Console(record=True, width=200)
+    with pytest.raises(KeyboardInterrupt):
+        orchestration.run_sweep(plan, ExecutorOptions(workers=2), console)
+    assert stand_in.cancelled is True
+    text = console.export_text()
+    assert text.count("failed (interrupted)") == 2
+    assert "16 runs: 0 done, 2 failed, 0 skipped, 14 not started" in text
+    assert not (tmp_path / "selection.json").exists()

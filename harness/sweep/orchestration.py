@@ -89,10 +89,26 @@ def run_sweep(plan: Plan, options: ExecutorOptions, console: Console) -> SweepRe
                 assign_winners(plan, entries, choices, blocked)
             reports = [i for i in range(len(tuning), len(entries)) if entries[i].state == "queued"]
             execute(entries, reports, executor, options, live)
+    except KeyboardInterrupt:  # the runs got Ctrl-C too: they checkpoint and stop
+        console.print("interrupt    waiting for the running runs to checkpoint and stop")
+        executor.close(cancel=True)
+        for key, entry in enumerate(entries):
+            if entry.submitted is not None:  # interrupted, unless it finished meanwhile
+                done = is_finished(run_dir_for(entry.config))
+                outcome = Outcome("done") if done else Outcome("failed", "interrupted")
+                entries[key] = ended(entry, outcome)
+        print_end(plan, entries, choices, console)
+        raise
     except BaseException:
         executor.close(cancel=True)
         raise
     executor.close(cancel=False)
+    print_end(plan, entries, choices, console)
+    return SweepResult(tuple(entries), failed=any(e.state == "failed" for e in entries))
+
+
+def print_end(plan: Plan, entries: list[Entry], choices: list[Choice], console: Console) -> None:
+    """The final table, whole failure reasons, the selection and the summary line."""
     console.print(sweep_table(entries, console.width))
     for line in problem_lines(entries):
         console.print(line, highlight=False, markup=False)
@@ -100,7 +116,6 @@ def run_sweep(plan: Plan, options: ExecutorOptions, console: Console) -> SweepRe
         for line in selection_lines(choices, plan.spec.tune.select):
             console.print(line, highlight=False, markup=False)
     console.print(summary_line(entries, plan.spec.out), highlight=False, markup=False)
-    return SweepResult(tuple(entries), failed=any(e.state == "failed" for e in entries))
 
 
 def execute(

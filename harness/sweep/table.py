@@ -132,6 +132,8 @@ def summary_line(entries: list[Entry], out: str) -> str:
     """'8 runs: 6 done, 0 failed, 2 skipped · output DIR · next: bench report DIR'."""
     counts = Counter(entry.state for entry in entries)
     parts = ", ".join(f"{counts[state]} {state}" for state in ("done", "failed", "skipped"))
+    if counts["queued"]:
+        parts += f", {counts['queued']} not started"
     return f"{len(entries)} runs: {parts} · output {out} · next: bench report {out}"
 
 
