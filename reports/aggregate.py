@@ -21,6 +21,7 @@ CI_METHOD = "95% percentile bootstrap over seeds (10,000 resamples, seed 0)"
 GENERIC_EVAL = {f"eval/{m}" for m in (*EVAL_METRICS, *EXTRACTIVE_METRICS, *EVAL_ROW_METRICS)}
 MATCHED_METRIC = "matched/reward"  # val reward at the table's matched KL (reports.matched)
 PASSES_METRIC = "spent/token_passes"  # forward_tokens + backward_tokens of training
+BASELINE_SAMPLES = "baseline_samples"  # spent: completions made only as a baseline (ReMax)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Row:
     label: str
     algo: str
     algo_config: dict[str, Any]
+    parts: dict[str, Any]
     settings: dict[str, Any]
     runs: tuple[Run, ...]
     metrics: dict[str, Interval]
@@ -41,6 +43,14 @@ class Row:
     def baseline(self) -> bool:
         """True for a baseline row (`start`, `lead-n`): its runs were not trained."""
         return all(run.baseline for run in self.runs)
+
+    @property
+    def baseline_samples(self) -> float | None:
+        """Mean completions per run generated only as a baseline (ReMax's greedy ones), not
+        trained on; None for a baseline row."""
+        if self.baseline:
+            return None
+        return sum(run.spent.get(BASELINE_SAMPLES, 0.0) for run in self.runs) / len(self.runs)
 
     @property
     def significant(self) -> bool | None:
@@ -132,7 +142,17 @@ def row_flags(group: Group) -> tuple[str, ...]:
     repeats = [seed for seed, n in Counter(run.seed for run in group.runs).items() if n > 1]
     if repeats:
         flags.append(f"seed {', '.join(map(str, sorted(repeats)))} repeated")
-    return tuple(flags)
+    return tuple(flags) + baseline_samples_flag(group)
+
+
+def baseline_samples_flag(group: Group) -> tuple[str, ...]:
+    """A note when the row's runs generated completions only as a baseline (not trained on)."""
+    counts = [run.spent.get(BASELINE_SAMPLES, 0.0) for run in group.runs if not run.baseline]
+    if not any(count > 0 for count in counts):
+        return ()
+    low, high = min(counts), max(counts)
+    shown = f"{low:,.0f}" if low == high else f"{low:,.0f}–{high:,.0f}"
+    return (f"uses {shown} greedy baseline completions per run (not training samples)",)
 
 
 def power_flag(
@@ -185,6 +205,7 @@ def build_table(task: str, groups: list[Group]) -> Table:
             label=group.label,
             algo=group.algo,
             algo_config=group.algo_config,
+            parts=group.parts,
             settings=group.settings,
             runs=group.runs,
             metrics=summaries[group.label],

@@ -1,9 +1,9 @@
-"""The words around the numbers: table titles, the KL line and how every number was made."""
+"""The words around the numbers: table titles, the KL lines and how every number was made."""
 
-from harness.api.choices import KL_GRADIENTS
 from harness.api.schema import REPORT_SPLIT
-from reports.aggregate import CI_METHOD, MIN_SEEDS, Table
+from reports.aggregate import CI_METHOD, MIN_SEEDS, Row, Table
 from reports.columns import DAGGER
+from reports.parts import NO_KL, kl_meaning, kl_setting, kl_words
 from reports.pooling import RULE
 from reports.significance import ALPHA, TEST_NAME
 
@@ -65,17 +65,34 @@ def table_title(table: Table) -> str:
     return " · ".join(parts)
 
 
-def kl_line(table: Table) -> str:
-    """`KL penalty: β 0.01, k1 in the reward; its gradient is that of the sequence KL(π‖π_ref)`."""
-    conditions = table.conditions
-    placement = conditions.get("rollout.kl_placement", "reward")
-    estimator = conditions.get("rollout.kl_estimator", "k1")
-    meaning = KL_GRADIENTS.get((placement, estimator), "not a supported KL option")
-    target = conditions.get("rollout.kl_target")
-    coef = f"β {conditions.get('rollout.kl_coef', 'mixed')}" + (
-        f" adapted to {target} nats/sequence" if target is not None else ""
-    )
-    return f"KL penalty: {coef}, {estimator} in the {placement}; its gradient: {meaning}."
+def kl_lines(table: Table) -> list[str]:
+    """One line when every trained row shares its KL setting (`KL penalty: β 0.01, k1 in the
+    reward; its gradient: ...`), else one line per setting naming its rows."""
+    by_setting: dict[tuple[str, ...], list[Row]] = {}
+    for row in table.rows:
+        if not row.baseline:
+            by_setting.setdefault(kl_setting(row.parts), []).append(row)
+    if not by_setting:
+        return ["KL penalty: none (no trained rows)."]
+    if len(by_setting) == 1:
+        (setting,) = by_setting
+        return [kl_sentence(setting, by_setting[setting], "")]
+    return [kl_sentence(setting, rows, named(rows)) for setting, rows in by_setting.items()]
+
+
+def kl_sentence(setting: tuple[str, ...], rows: list[Row], names: str) -> str:
+    """`KL penalty (grpo): β 0.04, k3 in the loss; its gradient: ...` or `No KL penalty (β 0)`."""
+    if setting == (NO_KL,):
+        return f"No KL penalty (β 0){f': {names}' if names else ''}."
+    gradients = [run.kl_gradient for row in rows for run in row.runs if run.kl_gradient]
+    meaning = " / ".join(dict.fromkeys(gradients)) or kl_meaning(setting)
+    who = f" ({names})" if names else ""
+    return f"KL penalty{who}: {kl_words(setting, 'the ')}; its gradient: {meaning}."
+
+
+def named(rows: list[Row]) -> str:
+    """The rows' labels, comma-separated, in table order."""
+    return ", ".join(row.label for row in rows)
 
 
 def method_lines() -> list[str]:

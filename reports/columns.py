@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from harness.metrics.stats import Interval
 from reports.aggregate import MATCHED_METRIC, MIN_SEEDS, PASSES_METRIC, Row, Table
+from reports.parts import parts_text
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ COST = (
 )
 DAGGER = "†"
 BASELINE_MARK = " (baseline)"
+LEAD = ("rank", "algo", "parts", "seeds")  # the identity columns before the metrics
+NO_PARTS = "—"  # a baseline row trains nothing, so it has no algorithm parts
 
 
 def columns(table: Table) -> list[Column]:
@@ -72,6 +75,11 @@ def header(column: Column) -> str:
 def row_name(row: Row) -> str:
     """The row label as shown in a table: baselines carry ' (baseline)'."""
     return row.label + (BASELINE_MARK if row.baseline else "")
+
+
+def parts_cell(row: Row) -> str:
+    """The row's algorithm parts in a few words (`group-norm · token-mean · no KL`)."""
+    return parts_text(row.parts) or NO_PARTS
 
 
 def number(value: float, digits: int, signed: bool = False) -> str:

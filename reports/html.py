@@ -4,8 +4,18 @@ import base64
 from html import escape
 
 from reports.aggregate import Row, Table
-from reports.captions import kl_line, method_lines, table_title
-from reports.columns import DAGGER, Column, cell_parts, columns, header, row_name, versus_best
+from reports.captions import kl_lines, method_lines, table_title
+from reports.columns import (
+    DAGGER,
+    LEAD,
+    Column,
+    cell_parts,
+    columns,
+    header,
+    parts_cell,
+    row_name,
+    versus_best,
+)
 from reports.matched import matched_line
 from reports.plots import Plot, row_colors
 from reports.samples import PromptView
@@ -82,7 +92,8 @@ def section(table: Table, plots: list[Plot], views: list[PromptView]) -> str:
     """One task: the leaderboard, its notes, its figures and the samples view."""
     colors = row_colors(table.rows)
     parts = [f"<section><h2>{escape(table_title(table))}</h2>"]
-    parts += [f'<p class="line">{escape(kl_line(table))}</p>', leaderboard(table, colors)]
+    parts += [f'<p class="line">{escape(line)}</p>' for line in kl_lines(table)]
+    parts.append(leaderboard(table, colors))
     parts.append(f'<p class="line">{escape(matched_line(table.matched))}</p>')
     notes = [f"<li><b>{escape(row_name(r))}</b>: {escape('; '.join(r.flags))}</li>"
              for r in table.rows if r.flags]  # fmt: skip
@@ -122,10 +133,11 @@ def tuning_section(tuning: Tuning) -> str:
 def leaderboard(table: Table, colors: dict[str, str]) -> str:
     """The HTML leaderboard: CIs under each mean, † cells shaded, significance coloured."""
     cols = columns(table)
-    heads = ["rank", "algo", "seeds", *[header(c) for c in cols]]
-    heads.insert(4, "vs best")
+    heads = [*LEAD, *[header(c) for c in cols]]
+    heads.insert(len(LEAD) + 1, "vs best")
     html = ['<div class="scroll"><table><thead><tr>']
-    html += [f'<th class="{"label" if h == "algo" else ""}">{escape(h)}</th>' for h in heads]
+    labels = ("algo", "parts")
+    html += [f'<th class="{"label" if h in labels else ""}">{escape(h)}</th>' for h in heads]
     html.append("</tr></thead><tbody>")
     for row in table.rows:
         cells = [metric_cell(row, c) for c in cols]
@@ -135,7 +147,8 @@ def leaderboard(table: Table, colors: dict[str, str]) -> str:
         marks = (("best", row.p_vs_best is None), ("baseline", row.baseline))
         css = " ".join(name for name, on in marks if on)
         html.append(f'<tr class="{css}"><td>{row.rank}</td>')
-        html.append(f'<td class="label">{swatch}{escape(row_name(row))}</td><td>{seeds}</td>')
+        html.append(f'<td class="label">{swatch}{escape(row_name(row))}</td>')
+        html.append(f'<td class="label">{escape(parts_cell(row))}</td><td>{seeds}</td>')
         html += cells + ["</tr>"]
     return "".join(html) + "</tbody></table></div>"
 

@@ -35,7 +35,8 @@ class Run:
     """One finished run: its settings, its metrics per split, its val eval curve, its curve.
 
     eval_before / eval_after map a split (val, test) to its `eval/...` and `eval/greedy/...`
-    metrics; eval_curve holds the sampled val reward and exact KL of every val evaluation.
+    metrics; eval_curve holds the sampled val reward and exact KL of every val evaluation;
+    kl_gradient says what the KL term's gradient is (result.json's words).
     """
 
     path: Path
@@ -52,6 +53,7 @@ class Run:
     eval_after: dict[str, dict[str, float]]
     eval_curve: tuple[dict[str, float], ...]
     curve: tuple[dict[str, float], ...]
+    kl_gradient: str = ""
 
     @property
     def stopped_by_budget(self) -> bool:
@@ -144,6 +146,7 @@ def read_run(directory: Path) -> Run:
         eval_after=after,
         eval_curve=tuple(numbers(point) for point in curve),
         curve=read_curve(directory / "metrics.jsonl", result.get("curve")),
+        kl_gradient=str(result["kl_gradient"]),
     )
 
 

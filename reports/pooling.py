@@ -6,23 +6,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.api.errors import BenchError
-from harness.api.schema import EVALUATION_ROLLOUT, EVALUATION_SECTIONS, MEMORY_ONLY
+from harness.api.schema import (
+    ALGORITHM_PARTS,
+    EVALUATION_ROLLOUT,
+    EVALUATION_SECTIONS,
+    MEMORY_ONLY,
+)
 from reports.load import Run
 
 SHARED_SECTIONS = ("budget", "rollout", "eval", "task_options")
 EVALUATION_KEYS = ("task_version", *EVALUATION_SECTIONS)
 MISSING = "<absent>"
 RULE = (
-    "A table holds the runs of one task; a row is one algorithm with one algo_config, and its"
-    " runs differ only in seed (out and device never matter). Shared settings are task_version,"
-    " policy and every key of budget, rollout, eval and task_options except the memory-only chunk"
-    " sizes (rollout.micro_batch_prompts, eval.batch_prompts): if they differ between the"
+    "A table holds the runs of one task; a row is one algorithm with one algo_config and one set"
+    f" of algorithm parts (rollout.{', '.join(key.split('.', 1)[1] for key in ALGORITHM_PARTS)}:"
+    " what a preset such as grpo pins; the parts column shows them), and its runs differ only in"
+    " seed (out and device never matter). Rows may differ in their parts and algo_config; rows"
+    " of one algorithm name are labelled with the keys that tell them apart (e.g. 'ppo ·"
+    " advantage=gae'). Shared settings are task_version, policy and every other key of budget,"
+    " rollout, eval and task_options except the memory-only chunk sizes"
+    " (rollout.micro_batch_prompts, eval.batch_prompts): if they differ between the"
     " trained runs of a task the report is refused, naming each differing key and its values."
     " A baseline run (start, lead-n) is a row of the table whose trained runs were evaluated"
     " under the same conditions: task_version, policy, task_options, eval.* and"
     " rollout.temperature, max_new_tokens, max_prompt_tokens must match (budget and algo"
     " settings never do). With --allow-mixed each combination of the differing settings becomes"
-    " a row of its own (e.g. 'reinforce · rollout.advantage=batch-mean'): runs with different"
+    " a row of its own (e.g. 'reinforce · rollout.samples_per_prompt=2'): runs with different"
     " settings are still never averaged together, and the report warns, naming the keys."
     " A sweep's tuning trials (role tune) are never rows and never pooled with other runs; the"
     " Tuning section shows them."
@@ -36,6 +45,7 @@ class Group:
     label: str
     algo: str
     algo_config: dict[str, Any]
+    parts: dict[str, Any]
     settings: dict[str, Any]
     runs: tuple[Run, ...]
 
@@ -46,9 +56,19 @@ def shared_settings(run: Run) -> dict[str, Any]:
     flatten("policy", run.config.get("policy", MISSING), flat)
     for section in SHARED_SECTIONS:
         flatten(section, run.config.get(section, {}), flat)
-    for key in MEMORY_ONLY:
+    for key in (*MEMORY_ONLY, *ALGORITHM_PARTS):
         flat.pop(key, None)
     return flat
+
+
+def algorithm_parts(run: Run) -> dict[str, Any]:
+    """The run's ALGORITHM_PARTS as dotted keys ({} for a baseline run: it trains nothing)."""
+    if run.baseline:
+        return {}
+    flat: dict[str, Any] = {}
+    for section in dict.fromkeys(key.split(".")[0] for key in ALGORITHM_PARTS):
+        flatten(section, run.config.get(section, {}), flat)
+    return {key: flat.get(key, MISSING) for key in ALGORITHM_PARTS}
 
 
 def evaluation_settings(run: Run) -> dict[str, Any]:
@@ -84,7 +104,7 @@ def show(value: Any) -> str:
 
 
 def describe(varied: dict[str, Counter]) -> str:
-    """`rollout.advantage (rloo ×4, batch-mean ×2); policy (tiny ×2, smollm2-135m ×4)`."""
+    """`rollout.temperature (0.7 ×2, 1.0 ×4); policy (smollm2-135m ×4, tiny ×2)`."""
     parts = []
     for key, count in varied.items():
         values = ", ".join(f"{value} ×{n}" for value, n in sorted(count.items()))
@@ -96,7 +116,8 @@ def group_runs(task: str, runs: list[Run], allow_mixed: bool) -> tuple[list[Grou
     """Split one task's runs into rows; refuse differing settings unless allowed.
 
     Report (trained) runs are compared on every shared setting, baseline runs with all runs on
-    the evaluation settings only. A varied key names the rows it tells apart.
+    the evaluation settings only. Algorithm parts may differ: they split rows, never refuse.
+    A varied key names the rows it tells apart.
     """
     assert not any(run.tuning for run in runs), "tuning runs are never rows"
     varied = differing([shared_settings(run) for run in runs if not run.baseline])
@@ -111,7 +132,8 @@ def group_runs(task: str, runs: list[Run], allow_mixed: bool) -> tuple[list[Grou
         flat = shared_settings(run)
         values = {key: show(flat.get(key, MISSING)) for key in own_keys[run.role]}
         algo_config = {} if run.baseline else run.config.get("algo_config", {})
-        key = json.dumps([run.algo, run.role, algo_config, values], sort_keys=True)
+        parts = algorithm_parts(run)
+        key = json.dumps([run.algo, run.role, algo_config, parts, values], sort_keys=True)
         buckets.setdefault(key, []).append(run)
     groups = [make_group(members, own_keys[members[0].role]) for members in buckets.values()]
     return label_groups(groups), warnings
@@ -141,25 +163,38 @@ def mixed_warnings(
 
 
 def make_group(runs: list[Run], varied: list[str]) -> Group:
-    """A row from runs that share algo, algo_config and the values of the varied keys."""
+    """A row from runs that share algo, algo_config, parts and the values of the varied keys."""
     first = shared_settings(runs[0])
     settings = {key: first.get(key, MISSING) for key in varied}
     ordered = tuple(sorted(runs, key=lambda run: (run.seed, str(run.path))))
     algo_config = {} if runs[0].baseline else runs[0].config.get("algo_config", {})
-    return Group(runs[0].algo, runs[0].algo, algo_config, settings, ordered)
+    return Group(
+        runs[0].algo, runs[0].algo, algo_config, algorithm_parts(runs[0]), settings, ordered
+    )
 
 
 def label_groups(groups: list[Group]) -> list[Group]:
-    """Name each row: the algorithm, plus algo_config keys and settings that tell rows apart."""
+    """Name each row: the algorithm, plus the algo_config keys and parts that tell rows of one
+    algorithm apart (`ppo · advantage=gae`), and the settings kept apart by --allow-mixed."""
     labelled = []
     for group in groups:
         same_algo = [g for g in groups if g.algo == group.algo]
-        own = differing([g.algo_config for g in same_algo]) if len(same_algo) > 1 else {}
-        parts = [f"{key}={show(group.algo_config.get(key, MISSING))}" for key in own]
-        parts += [f"{key}={show(value)}" for key, value in group.settings.items()]
-        label = " · ".join([group.algo, ", ".join(parts)]) if parts else group.algo
-        labelled.append(Group(label, group.algo, group.algo_config, group.settings, group.runs))
+        alone = len(same_algo) == 1
+        own = {} if alone else differing([g.algo_config for g in same_algo])
+        own_parts = {} if alone else differing([g.parts for g in same_algo])
+        words = [f"{key}={show(group.algo_config.get(key, MISSING))}" for key in own]
+        words += [f"{part_name(key)}={show(group.parts.get(key, MISSING))}" for key in own_parts]
+        words += [f"{key}={show(value)}" for key, value in group.settings.items()]
+        label = " · ".join([group.algo, ", ".join(words)]) if words else group.algo
+        labelled.append(
+            Group(label, group.algo, group.algo_config, group.parts, group.settings, group.runs)
+        )
     return sorted(labelled, key=lambda g: g.label)
+
+
+def part_name(key: str) -> str:
+    """A part's key without its section: `rollout.advantage` → `advantage`."""
+    return key.split(".", 1)[-1]
 
 
 def common_settings(runs: list[Run]) -> dict[str, Any]:

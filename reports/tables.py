@@ -6,8 +6,8 @@ from typing import Any
 import pandas as pd
 
 from reports.aggregate import Row, Table
-from reports.captions import kl_line, method_lines, method_record, table_title
-from reports.columns import cell_text, columns, header, row_name, versus_best
+from reports.captions import kl_lines, method_lines, method_record, table_title
+from reports.columns import LEAD, cell_text, columns, header, parts_cell, row_name, versus_best
 from reports.matched import matched_line
 from reports.tuning import (
     HEADERS,
@@ -21,19 +21,20 @@ from reports.tuning import (
 
 
 def markdown_table(table: Table) -> list[str]:
-    """The lines of one task: title, KL line, the table, the matched-KL line and row notes."""
+    """The lines of one task: title, KL lines, the table, the matched-KL line and row notes."""
     cols = columns(table)
-    headers = ["rank", "algo", "seeds", *[header(c) for c in cols]]
-    headers[4:4] = ["vs best"]
-    lines = [f"## {table_title(table)}", "", kl_line(table), ""]
+    headers = [*LEAD, *[header(c) for c in cols]]
+    headers[len(LEAD) + 1 : len(LEAD) + 1] = ["vs best"]
+    kl = kl_lines(table)
+    lines = [f"## {table_title(table)}", "", *(kl if len(kl) == 1 else [f"- {x}" for x in kl]), ""]
     lines.append("| " + " | ".join(headers) + " |")
     lines.append("|" + "|".join("---" for _ in headers) + "|")
     for row in table.rows:
         cells = [cell_text(row.metrics.get(c.key), c) for c in cols]
         cells.insert(1, versus_best(row))
         seeds = ",".join(str(run.seed) for run in row.runs)
-        label = row_name(row).replace("|", "\\|")
-        lines.append("| " + " | ".join([str(row.rank), label, seeds, *cells]) + " |")
+        label, parts = (text.replace("|", "\\|") for text in (row_name(row), parts_cell(row)))
+        lines.append("| " + " | ".join([str(row.rank), label, parts, seeds, *cells]) + " |")
     lines += ["", matched_line(table.matched)]
     notes = [f"- **{row_name(row)}**: {'; '.join(row.flags)}" for row in table.rows if row.flags]
     return [*lines, *([""] + notes if notes else []), ""]
@@ -79,12 +80,15 @@ def row_record(table: Table, row: Row) -> dict[str, Any]:
         "row": row.label,
         "algo": row.algo,
         "role": "baseline" if row.baseline else "report",
+        "parts": parts_cell(row),
         "seeds": ";".join(str(run.seed) for run in row.runs),
+        "baseline_samples": row.baseline_samples,
         "p_vs_best": row.p_vs_best,
         "significant_vs_best": row.significant,
         "flags": "; ".join(row.flags),
         "matched_kl": table.matched.kl if table.matched.usable else None,
     }
+    record.update({f"part:{key}": value for key, value in row.parts.items()})
     record.update({f"setting:{key}": value for key, value in row.settings.items()})
     for key, interval in row.metrics.items():
         record.update({key: interval.mean, f"{key}_low": interval.low})
@@ -120,6 +124,9 @@ def table_record(table: Table) -> dict[str, Any]:
             "algo": row.algo,
             "role": "baseline" if row.baseline else "report",
             "algo_config": row.algo_config,
+            "parts": row.parts,
+            "parts_text": parts_cell(row),
+            "baseline_samples": row.baseline_samples,
             "settings": row.settings,
             "seeds": [run.seed for run in row.runs],
             "runs": [str(run.path) for run in row.runs],
@@ -134,6 +141,7 @@ def table_record(table: Table) -> dict[str, Any]:
         "task": table.task,
         "task_version": table.task_version,
         "title": table_title(table),
+        "kl": kl_lines(table),
         "conditions": table.conditions,
         "varied": list(table.varied),
         "task_metrics": list(table.task_metrics),

@@ -39,6 +39,15 @@ VAL_SHIFT = 0.05  # val reward = test reward + VAL_SHIFT, so a report that reads
 GREEDY_SHIFT = 0.02  # greedy reward = sampled reward + GREEDY_SHIFT
 FORWARD = 1_500_000  # forward token passes per update (+ 10,000 × seed)
 BACKWARD = 500_000  # backward token passes per update
+SPENT_KEYS = (  # result.json's spent, as a run writes it
+    "samples",
+    "tokens",
+    "updates",
+    "seconds",
+    "forward_tokens",
+    "backward_tokens",
+    "baseline_samples",
+)
 
 
 def split_metrics(reward: float, kl: float, length: float, model: bool) -> dict[str, float]:
@@ -120,6 +129,13 @@ def write_samples(
                 write_jsonl(path / "samples" / f"eval_{label}_{split}{suffix}.jsonl", samples)
 
 
+def kl_gradient(config: dict[str, Any]) -> str:
+    """What the run writes as kl_gradient: the meaning of its KL placement and estimator."""
+    rollout = config["rollout"]
+    pair = (rollout.get("kl_placement", "reward"), rollout.get("kl_estimator", "k1"))
+    return KL_GRADIENTS[pair]
+
+
 def write_run(root: Path, config: dict[str, Any], fields: dict[str, Any]) -> Path:
     """A run directory: config.json, metrics.jsonl (from fields["curve"]) and result.json."""
     digest = hashlib.sha256(json.dumps([config, fields]).encode()).hexdigest()
@@ -138,7 +154,7 @@ def write_run(root: Path, config: dict[str, Any], fields: dict[str, Any]) -> Pat
         "policy": config["policy"],
         "seed": config["seed"],
         "heldout_gain": None,
-        "kl_gradient": KL_GRADIENTS["reward", "k1"],
+        "kl_gradient": kl_gradient(config),
         "peak_rss_mb": 500.0,
         "config": config,
         "env": {},
@@ -148,8 +164,11 @@ def write_run(root: Path, config: dict[str, Any], fields: dict[str, Any]) -> Pat
     return path
 
 
-def train_curve(seed: int, reward: float, kl: float) -> list[dict[str, float]]:
-    """Two updates: train reward half-way from START_REWARD, then `reward`; cumulative passes."""
+def train_curve(
+    seed: int, reward: float, kl: float, baseline_samples: int = 0
+) -> list[dict[str, float]]:
+    """Two updates: train reward half-way from START_REWARD, then `reward`; cumulative passes
+    and baseline samples (half of `baseline_samples` per update)."""
     rewards, kls = (START_REWARD + (reward - START_REWARD) / 2, reward), (kl / 2, kl)
     return [
         {
@@ -158,6 +177,7 @@ def train_curve(seed: int, reward: float, kl: float) -> list[dict[str, float]]:
             "train/kl_exact": kls[i],
             "forward_tokens": (FORWARD + 10_000 * seed) * (i + 1),
             "backward_tokens": BACKWARD * (i + 1),
+            "baseline_samples": baseline_samples // 2 * (i + 1),
         }
         for i in (0, 1)
     ]
@@ -173,17 +193,20 @@ def make_run(
     config_changes: dict[str, Any] | None = None,
     task_version: str = "1",
     eval_curve: list[tuple[float, float]] | None = None,
+    baseline_samples: int = 0,
 ) -> Path:
     """One trained run: test reward `reward` after training and START_REWARD before.
 
     Its role is config["role"]: "report" unless config_changes say "tune".
     eval_curve: (val KL, val reward) at updates 0, 1, ...; by default (0, start), half-way, end.
+    baseline_samples: completions generated only as a baseline (ReMax's greedy ones), in all.
     """
     config = resolved_config(algo, seed, config_changes)
     start, end = START_REWARD + VAL_SHIFT, reward + VAL_SHIFT
     points = eval_curve or [(0.0, start), (kl / 2, (start + end) / 2), (kl, end)]
-    curve = train_curve(seed, reward, kl)
+    curve = train_curve(seed, reward, kl, baseline_samples)
     spent = {"samples": 64, "tokens": 2000 + seed, "updates": 2, "seconds": 10.0 + seed}
+    spent |= {"baseline_samples": baseline_samples}
     spent |= {"forward_tokens": curve[-1]["forward_tokens"], "backward_tokens": 2 * BACKWARD}
     fields = {
         "task_version": task_version,
@@ -220,9 +243,7 @@ def make_baseline(
         "role": "baseline",
         "stop_reason": "baseline",  # as harness/run/baselines.py writes it: not a budget reason
         "completed": False,
-        "spent": dict.fromkeys(
-            ("samples", "tokens", "updates", "seconds", "forward_tokens", "backward_tokens"), 0
-        ),
+        "spent": dict.fromkeys(SPENT_KEYS, 0),
         "eval_before": metrics,
         "eval_after": metrics,
         "eval_curve": [],

@@ -98,9 +98,10 @@ def test_markdown_cells(tables: list) -> None:
     assert "KL penalty: β 0.05, k1 in the reward; its gradient: sequence KL(π‖π_ref)" in text
     line = next(x for x in text.splitlines() if x.startswith("| 1 | ppo"))
     cells = [cell.strip() for cell in line.strip("|").split("|")]
-    assert cells[:7] == [
+    assert cells[:8] == [
         "1",
         "ppo",
+        "rloo · k1 in reward β 0.05",
         "0,1,2",
         "0.310 [0.300, 0.320]",
         "best",

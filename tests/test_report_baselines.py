@@ -67,17 +67,19 @@ def test_baseline_rows_join_the_table_and_are_ranked_with_trained_rows(root: Pat
         by_label["lead-9"].metrics
     )
     assert by_label["start"].metrics["eval/greedy/reward"].mean == pytest.approx(0.12, abs=1e-12)
-    # The table's conditions are the trained runs' (baselines' budget 0 does not show).
+    # The table's conditions are the trained runs' (baselines' budget 0 does not show); the
+    # algorithm parts are each trained row's own, and a baseline row has none.
     assert tables[0].conditions["budget.samples"] == 64
-    assert tables[0].conditions["rollout.kl_coef"] == 0.05
+    assert "rollout.kl_coef" not in tables[0].conditions
+    assert by_label["ppo"].parts["rollout.kl_coef"] == 0.05 and by_label["start"].parts == {}
 
 
 def test_baseline_rows_are_marked_in_every_format(root: Path) -> None:
     tables, _ = tables_for(root)
     lines = markdown(tables, []).splitlines()
-    start = next(line for line in lines if line.startswith("| 4 | start (baseline) | 0,1,2 |"))
+    start = next(line for line in lines if line.startswith("| 4 | start (baseline) | — | 0,1,2 |"))
     cells = [cell.strip() for cell in start.strip("|").split("|")]
-    assert cells[3:8] == ["0.100", "p=0.100 n.s.", "0.120", "n/a", "n/a"]
+    assert cells[4:9] == ["0.100", "p=0.100 n.s.", "0.120", "n/a", "n/a"]
     start_note = "- **start (baseline)**: baseline: the policy before training (no updates); "
     assert any(line.startswith(start_note) for line in lines)
     lead_note = "- **lead-9 (baseline)**: baseline: the first 9 source words as the output"
@@ -153,10 +155,10 @@ def test_every_evaluation_setting_must_match(tmp_path: Path, key: str, value: ob
 
 def test_trained_runs_keep_their_pooling_rule_next_to_baselines(tmp_path: Path) -> None:
     make_run(tmp_path, "ppo", 0, 0.3)
-    make_run(tmp_path, "reinforce", 0, 0.2, config_changes={"rollout.kl_coef": 0.1})
+    make_run(tmp_path, "reinforce", 0, 0.2, config_changes={"rollout.samples_per_prompt": 2})
     make_baseline(tmp_path, "start", 0)
     with pytest.raises(
-        BenchError, match=r"differ in shared settings.*rollout.kl_coef \(0.05 ×1, 0.1 ×1\)"
+        BenchError, match=r"differ in shared settings.*rollout.samples_per_prompt \(2 ×1, 4 ×1\)"
     ):
         tables_for(tmp_path)
 

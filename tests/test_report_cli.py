@@ -55,9 +55,9 @@ def test_bench_report_errors_are_one_line_exit_2(runs: Path, tmp_path: Path) -> 
     result = CliRunner().invoke(app, ["report", str(empty), "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
     assert "no run directories found under" in result.output
-    make_run(runs, "ppo", 5, config_changes={"rollout.kl_coef": 0.1})
+    make_run(runs, "ppo", 5, config_changes={"rollout.samples_per_prompt": 2})
     result = CliRunner().invoke(app, ["report", str(runs), "--out", str(tmp_path / "r")])
-    assert result.exit_code == 2 and "rollout.kl_coef (0.05 ×4, 0.1 ×1)" in result.output
+    assert result.exit_code == 2 and "rollout.samples_per_prompt (2 ×1, 4 ×4)" in result.output
     mixed = ["report", str(runs), "--out", str(tmp_path / "r"), "--allow-mixed"]
     result = CliRunner().invoke(app, mixed)
     assert result.exit_code == 0 and "MIXED SETTINGS" in result.output

@@ -81,11 +81,11 @@ def test_matched_kl_in_markdown_csv_and_json(tables: list) -> None:
     )
     assert expected in text.splitlines()
     header = next(line for line in text.splitlines() if line.startswith("| rank |"))
-    assert [c.strip() for c in header.strip("|").split("|")][7] == "val reward @ matched KL ↑"
+    assert [c.strip() for c in header.strip("|").split("|")][8] == "val reward @ matched KL ↑"
     ppo = next(line for line in text.splitlines() if line.startswith("| 1 | ppo |"))
-    assert [c.strip() for c in ppo.strip("|").split("|")][7] == "0.242† [0.233, 0.250]"
+    assert [c.strip() for c in ppo.strip("|").split("|")][8] == "0.242† [0.233, 0.250]"
     start = next(line for line in text.splitlines() if "| start (baseline) |" in line)
-    assert [c.strip() for c in start.strip("|").split("|")][7] == "n/a"
+    assert [c.strip() for c in start.strip("|").split("|")][8] == "n/a"
     records = {r["row"]: r for r in csv.DictReader(io.StringIO(csv_text(tables)))}
     assert float(records["reinforce"]["matched/reward"]) == pytest.approx(0.225, abs=1e-9)
     assert float(records["ppo"]["matched_kl"]) == pytest.approx(0.03, abs=1e-12)
