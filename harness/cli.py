@@ -160,7 +160,7 @@ def sweep_command(
         plan = plan_sweep(read_spec(spec, out))
         if dry_run:
             entries = plan_entries(plan)
-            console.print(sweep_table(entries, console.width, title=f"plan of {spec}"))
+            console.print(sweep_table(entries, console.width, f"plan of {spec}", states=False))
             console.print(
                 f"{len(entries)} runs: {len(plan.tuning)} tuning trials, "
                 f"{len(entries) - len(plan.tuning)} report runs · output {plan.spec.out} · "

@@ -6,6 +6,8 @@ is known by construction.
 
 import json
 import math
+import time
+from dataclasses import replace
 
 import pytest
 from rich.console import Console
@@ -18,6 +20,7 @@ from harness.sweep.executor import ExecutorOptions
 from harness.sweep.plan import plan_sweep
 from harness.sweep.selection import choose, write_selection
 from harness.sweep.spec import parse_spec
+from harness.sweep.table import plan_entries, state_text
 from harness.sweep.worker import Job, Outcome
 
 LRS = [1.0e-3, 2.0e-3, 3.0e-3]
@@ -208,3 +211,19 @@ def test_ctrl_c_cancels_the_executor_and_marks_the_runs_in_flight(tmp_path, monk
     assert text.count("failed (interrupted)") == 2
     assert "16 runs: 0 done, 2 failed, 0 skipped, 14 not started" in text
     assert not (tmp_path / "selection.json").exists()
+
+
+def test_the_state_of_a_submitted_run_follows_its_lock_and_metrics(tmp_path):
+    plan = plan_sweep(parse_spec(SPEC, str(tmp_path)))
+    entry = replace(plan_entries(plan)[0], submitted=time.time())
+    run_dir = run_dir_for(entry.config)
+    assert state_text(entry).plain == "queued"  # submitted, but no worker holds it yet
+    run_dir.mkdir(parents=True)
+    (run_dir / "run.lock").write_text("{}")
+    assert state_text(entry).plain == "running · starting"
+    rows = [
+        {"kind": "eval", "label": "before"},
+        {"kind": "train", "update": 1, "samples_seen": 4, "train/reward": 0.1234},
+    ]
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"kin')
+    assert state_text(entry).plain == "running · update 1 · samples 4/8 · reward 0.123"

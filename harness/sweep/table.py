@@ -56,13 +56,29 @@ def has_started(run_dir: Path, submitted: float) -> bool:
         return False
 
 
+def last_rows(path: Path, tail_bytes: int = 65536) -> list[dict[str, Any]] | None:
+    """The whole JSON lines in the last `tail_bytes` of a JSONL file (None: no file yet)."""
+    try:
+        with path.open("rb") as handle:
+            start = max(0, path.stat().st_size - tail_bytes)
+            handle.seek(start)
+            lines = handle.read().decode(errors="replace").splitlines()[1 if start else 0 :]
+    except OSError:
+        return None
+    rows = []
+    for line in lines:
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line being written
+    return rows
+
+
 def progress_text(run_dir: Path, samples: int | None) -> str:
     """'update 3 · samples 24/64 · reward 0.212' from the last lines of metrics.jsonl."""
-    try:
-        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
-    except OSError:
+    rows = last_rows(run_dir / "metrics.jsonl")
+    if rows is None:
         return "starting"
-    rows = [json.loads(line) for line in lines[-20:] if line.strip().endswith("}")]
     train = [row for row in rows if row.get("kind") == "train"]
     if rows and rows[-1].get("label") == "after":
         return "final evaluation"
@@ -87,8 +103,10 @@ def state_text(entry: Entry) -> Text:
     return text
 
 
-def sweep_table(entries: list[Entry], width: int = 200, title: str | None = None) -> Table:
-    """Every run: task, algo, seed, role, settings, state; a long state is cut to fit `width`."""
+def sweep_table(
+    entries: list[Entry], width: int = 200, title: str | None = None, states: bool = True
+) -> Table:
+    """Every run: task, algo, seed, role, settings and (with `states`) its state, cut to fit."""
     rows = [
         [e.config.task, e.config.algo, str(e.config.seed), e.config.role, e.settings]
         for e in entries
@@ -100,10 +118,11 @@ def sweep_table(entries: list[Entry], width: int = 200, title: str | None = None
         table.add_column(column, no_wrap=True)
         used += widest + 3  # padding on both sides and a border
     # only the state is cut when the terminal is narrow; problem_lines print whole reasons
-    room = max(12, width - used - 3)
-    table.add_column("state", no_wrap=True, overflow="ellipsis", max_width=room)
+    if states:
+        room = max(12, width - used - 3)
+        table.add_column("state", no_wrap=True, overflow="ellipsis", max_width=room)
     for row, entry in zip(rows, entries, strict=True):
-        table.add_row(*row, state_text(entry))
+        table.add_row(*row, *([state_text(entry)] if states else []))
     return table
 
 
