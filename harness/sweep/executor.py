@@ -1,7 +1,7 @@
 """Executors run a sweep's jobs: `local` (worker processes) or `ray` (a Ray cluster).
 
-Both take at most `workers` jobs at a time and hand back each job's Outcome as it ends; the
-sweep follows progress by reading run directories, so no other channel is needed.
+Both hand back each job's Outcome as it ends (the sweep submits at most `workers` at a time); the
+sweep follows progress by reading the run directories, so no other channel is needed.
 """
 
 import os
