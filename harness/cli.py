@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from harness.api import registry
 from harness.api.errors import BenchError
@@ -24,7 +25,9 @@ errors = Console(stderr=True)
 
 def fail(error: BenchError) -> None:
     """Print one line and exit with code 2 (bad input), never a traceback."""
-    errors.print(f"[red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+    errors.print(
+        f"[red]error:[/] {escape(str(error))}", markup=True, highlight=False, soft_wrap=True
+    )
     raise typer.Exit(code=2)
 
 

@@ -71,3 +71,15 @@ def test_help_and_list_do_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_an_error_message_keeps_its_brackets(capsys):
+    import typer
+
+    from harness.api.errors import BenchError
+    from harness.cli import fail
+
+    with pytest.raises(typer.Exit) as exit_info:
+        fail(BenchError('the ray executor needs Ray: pip install "rl-lm-bench[ray]"'))
+    assert exit_info.value.exit_code == 2
+    assert 'pip install "rl-lm-bench[ray]"' in capsys.readouterr().err
