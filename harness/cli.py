@@ -85,6 +85,10 @@ def run_command(
     keep_checkpoints: Annotated[
         bool, typer.Option("--keep-checkpoints", help="keep the last checkpoint when done")
     ] = False,
+    save_policy: Annotated[
+        bool,
+        typer.Option("--save-policy", help="write the trained policy to RUN_DIR/policy (HF)"),
+    ] = False,
 ) -> None:
     """Train one algorithm on one task under a budget, evaluate before and after."""
     try:
@@ -101,12 +105,28 @@ def run_command(
         )
         from harness.run.runner import execute
 
-        execute(run_config, console, resume)  # build_config has resolved and checked it
+        execute(run_config, console, resume, save_policy)  # build_config resolved and checked it
     except BenchError as error:
         fail(error)
     except KeyboardInterrupt:
         errors.print("interrupted")
         raise typer.Exit(code=130) from None
+
+
+@app.command("export")
+def export_command(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory with a kept checkpoint")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="folder to write (default RUN_DIR/policy)")
+    ] = None,
+) -> None:
+    """Write a run's checkpoint as a Hugging Face policy folder (`--policy PATH` loads it)."""
+    try:
+        from harness.run.export_run import export_checkpoint
+
+        console.print(f"policy       {export_checkpoint(run_dir, out)}", highlight=False)
+    except BenchError as error:
+        fail(error)
 
 
 @app.command("report")

@@ -94,12 +94,15 @@ def resolve(config: RunConfig, owners: tuple[type, Callable[..., Any]] | None = 
     return resolved
 
 
-def run(config: RunConfig, console: Console | None = None, resume: bool = False) -> Path:
+def run(
+    config: RunConfig, console: Console | None = None, resume: bool = False, export: bool = False
+) -> Path:
     """Resolve and check `config`, then train and evaluate; returns the run directory.
 
     resume: work in the config's own directory: leave a finished run as it is, continue an
-    unfinished one from its checkpoint (see `harness.run.runner.execute`).
+    unfinished one from its checkpoint. export: write the trained policy to RUN_DIR/policy (see
+    `harness.run.runner.execute`).
     """
     from harness.run.runner import execute
 
-    return execute(resolve(config), console or Console(), resume)
+    return execute(resolve(config), console or Console(), resume, export)

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from harness.api.schema import BUDGET_REASONS
 from harness.api.task import Example
 from harness.config.run_config import RunConfig
+from harness.policies.export import POLICY_FOLDER, save_policy
 from harness.run.baselines import write_baselines
 from harness.run.budget import Spent, stop_reason
 from harness.run.checkpoint import (
@@ -37,7 +38,9 @@ from harness.run.setup import Setup, prepare
 from harness.run.step import train_step
 
 
-def execute(config: RunConfig, console: Console, resume: bool = False) -> Path:
+def execute(
+    config: RunConfig, console: Console, resume: bool = False, export: bool = False
+) -> Path:
     """Train and evaluate one run of a resolved, validated config; returns its run directory.
 
     `harness.launch.run` resolves and validates first; call that unless you already have.
@@ -45,7 +48,8 @@ def execute(config: RunConfig, console: Console, resume: bool = False) -> Path:
     (`run_dir_for`): a finished run is left as it is, an unfinished one continues from its
     checkpoint (or starts again there if it has none). The start evaluation of a report run
     also becomes the `start` baseline row (and, for extractive tasks, `lead-n`), written once
-    per seed beside the run.
+    per seed beside the run. export: also write the trained policy to `RUN_DIR/policy` as a
+    Hugging Face folder (harness.policies.export).
     """
     run_dir = run_dir_for(config) if resume else create_run_dir(config)
     with hold(run_dir):
@@ -64,7 +68,7 @@ def execute(config: RunConfig, console: Console, resume: bool = False) -> Path:
         after = None
         if reason != "interrupted":
             after = run_full_eval(setup, "after", loop.spent, console, loop.before)
-        finish(
+        result = finish(
             run_dir,
             config,
             setup.task.version,
@@ -73,6 +77,9 @@ def execute(config: RunConfig, console: Console, resume: bool = False) -> Path:
             setup.eval_curve,
             console,
         )
+        if export:
+            folder = save_policy(setup.policy, run_dir / POLICY_FOLDER, dict(result))
+            console.print(f"policy       {folder}")
         if reason in BUDGET_REASONS and not config.checkpoint.keep:
             remove_checkpoint(run_dir)
     return run_dir
