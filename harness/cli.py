@@ -152,6 +152,51 @@ def report_command(
         fail(error)
 
 
+@app.command("ls")
+def ls_command(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="run directories or roots (default: runs)")
+    ] = None,
+    sort: Annotated[
+        str, typer.Option("--sort", help="task | algo | seed | reward | gain | kl | time")
+    ] = "task",
+    task: Annotated[str | None, typer.Option("--task", help="only this task's runs")] = None,
+    algo: Annotated[str | None, typer.Option("--algo", help="only this algorithm's runs")] = None,
+) -> None:
+    """List run directories: status, samples, test reward change with its CI, KL, time; no torch."""
+    try:
+        from reports.browse import scan
+        from reports.listing import check_sort, ls_table, select, sort_entries, summary_line
+
+        check_sort(sort)
+        entries, warnings = scan(paths or [Path("runs")])
+        shown = sort_entries(select(entries, task, algo), sort)
+        if shown:
+            console.print(ls_table(shown))
+        for line in warnings:
+            console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+        console.print(summary_line(shown, warnings), highlight=False)
+    except BenchError as error:
+        fail(error)
+
+
+@app.command("show")
+def show_command(
+    run_dir: Annotated[Path, typer.Argument(help="one run directory")],
+    examples: Annotated[
+        int, typer.Option("--examples", help="best and worst held-out samples to show", min=0)
+    ] = 2,
+) -> None:
+    """Show one run: settings that differ from the defaults, reward curve, test change, samples."""
+    try:
+        from reports.show import show_lines
+
+        for line in show_lines(run_dir, examples):
+            console.print(line, highlight=False, markup=False)
+    except BenchError as error:
+        fail(error)
+
+
 @app.command("sweep")
 def sweep_command(
     spec: Annotated[Path, typer.Argument(help="sweep spec (YAML): tasks, algos, seeds, tune, ...")],

@@ -3,6 +3,9 @@
 import copy
 import hashlib
 import json
+import os
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +132,20 @@ def write_samples(
                 write_jsonl(path / "samples" / f"eval_{label}_{split}{suffix}.jsonl", samples)
 
 
+def start_run_dir(root: Path, config: dict[str, Any], fields: dict[str, Any]) -> Path:
+    """A new run directory named as the tool names it, with samples/ and config.json."""
+    digest = hashlib.sha256(json.dumps([config, fields]).encode()).hexdigest()
+    path = root / config["task"] / config["algo"] / f"seed{config['seed']}-{digest[:6]}"
+    (path / "samples").mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps(config))
+    return path
+
+
+def eval_line(label: str, split: str, metrics: dict[str, float]) -> dict[str, Any]:
+    """An evaluation row of metrics.jsonl."""
+    return {"kind": "eval", "label": label, "split": split, **metrics}
+
+
 def kl_gradient(config: dict[str, Any]) -> str:
     """What the run writes as kl_gradient: the meaning of its KL placement and estimator."""
     rollout = config["rollout"]
@@ -136,16 +153,16 @@ def kl_gradient(config: dict[str, Any]) -> str:
     return KL_GRADIENTS[pair]
 
 
-def write_run(root: Path, config: dict[str, Any], fields: dict[str, Any]) -> Path:
+def write_run(
+    root: Path, config: dict[str, Any], fields: dict[str, Any], eval_seconds: float | None = None
+) -> Path:
     """A run directory: config.json, metrics.jsonl (from fields["curve"]) and result.json."""
-    digest = hashlib.sha256(json.dumps([config, fields]).encode()).hexdigest()
-    path = root / config["task"] / config["algo"] / f"seed{config['seed']}-{digest[:6]}"
-    (path / "samples").mkdir(parents=True)
-    (path / "config.json").write_text(json.dumps(config))
+    path = start_run_dir(root, config, fields)
     before, after = fields["eval_before"], fields["eval_after"] or {}
-    lines = [{"kind": "eval", "label": "before", "split": s, **m} for s, m in before.items()]
+    timed = {} if eval_seconds is None else {"eval/seconds": eval_seconds}
+    lines = [eval_line("before", s, m | timed) for s, m in before.items()]
     lines += [{"kind": "train", "update": i + 1, **p} for i, p in enumerate(fields["curve"])]
-    lines += [{"kind": "eval", "label": "after", "split": s, **m} for s, m in after.items()]
+    lines += [eval_line("after", s, m | timed) for s, m in after.items()]
     write_jsonl(path / "metrics.jsonl", lines)
     result = {
         "schema_version": SCHEMA_VERSION,
@@ -165,22 +182,27 @@ def write_run(root: Path, config: dict[str, Any], fields: dict[str, Any]) -> Pat
 
 
 def train_curve(
-    seed: int, reward: float, kl: float, baseline_samples: int = 0
+    seed: int, reward: float, kl: float, baseline_samples: int = 0, updates: int = 2
 ) -> list[dict[str, float]]:
-    """Two updates: train reward half-way from START_REWARD, then `reward`; cumulative passes
-    and baseline samples (half of `baseline_samples` per update)."""
-    rewards, kls = (START_REWARD + (reward - START_REWARD) / 2, reward), (kl / 2, kl)
+    """`updates` updates (32 samples each): train reward from START_REWARD's way up to `reward`
+    in equal steps (two: half-way, then `reward`), KL likewise to `kl`; cumulative passes and
+    baseline samples (an equal share of `baseline_samples` per update)."""
     return [
         {
             "samples_seen": 32 * (i + 1),
-            "train/reward": rewards[i],
-            "train/kl_exact": kls[i],
+            "train/reward": rise(reward, (i + 1) / updates),
+            "train/kl_exact": kl * (i + 1) / updates,
             "forward_tokens": (FORWARD + 10_000 * seed) * (i + 1),
             "backward_tokens": BACKWARD * (i + 1),
-            "baseline_samples": baseline_samples // 2 * (i + 1),
+            "baseline_samples": baseline_samples // updates * (i + 1),
         }
-        for i in (0, 1)
+        for i in range(updates)
     ]
+
+
+def rise(reward: float, share: float) -> float:
+    """`share` of the way from START_REWARD to `reward` (exactly `reward` at share 1)."""
+    return reward if share == 1 else START_REWARD + (reward - START_REWARD) * share
 
 
 def make_run(
@@ -194,20 +216,25 @@ def make_run(
     task_version: str = "1",
     eval_curve: list[tuple[float, float]] | None = None,
     baseline_samples: int = 0,
+    updates: int = 2,
+    heldout_gain: dict[str, Any] | None = None,
+    eval_seconds: float | None = None,
 ) -> Path:
     """One trained run: test reward `reward` after training and START_REWARD before.
 
     Its role is config["role"]: "report" unless config_changes say "tune".
     eval_curve: (val KL, val reward) at updates 0, 1, ...; by default (0, start), half-way, end.
     baseline_samples: completions generated only as a baseline (ReMax's greedy ones), in all.
+    updates: training updates of 32 samples each; heldout_gain: result.json's (None by default);
+    eval_seconds: `eval/seconds` of each evaluation row of metrics.jsonl (absent by default).
     """
     config = resolved_config(algo, seed, config_changes)
     start, end = START_REWARD + VAL_SHIFT, reward + VAL_SHIFT
     points = eval_curve or [(0.0, start), (kl / 2, (start + end) / 2), (kl, end)]
-    curve = train_curve(seed, reward, kl, baseline_samples)
-    spent = {"samples": 64, "tokens": 2000 + seed, "updates": 2, "seconds": 10.0 + seed}
-    spent |= {"baseline_samples": baseline_samples}
-    spent |= {"forward_tokens": curve[-1]["forward_tokens"], "backward_tokens": 2 * BACKWARD}
+    curve = train_curve(seed, reward, kl, baseline_samples, updates)
+    spent = {"samples": 32 * updates, "tokens": 2000 + seed, "updates": updates}
+    spent |= {"seconds": 10.0 + seed, "baseline_samples": baseline_samples}
+    spent |= {"forward_tokens": curve[-1]["forward_tokens"], "backward_tokens": updates * BACKWARD}
     fields = {
         "task_version": task_version,
         "role": config["role"],
@@ -221,8 +248,9 @@ def make_run(
             for i, (k, r) in enumerate(points)
         ],
         "curve": curve,
+        **({"heldout_gain": heldout_gain} if heldout_gain is not None else {}),
     }
-    path = write_run(root, config, fields)
+    path = write_run(root, config, fields, eval_seconds)
     write_samples(path, algo, seed, {"before": START_REWARD, "after": reward}, greedy=True)
     return path
 
@@ -251,4 +279,24 @@ def make_baseline(
     }
     path = write_run(root, config, fields)
     write_samples(path, algo, seed, {"before": reward, "after": reward}, greedy=model)
+    return path
+
+
+def make_partial_run(
+    root: Path, algo: str = "reinforce", seed: int = 0, updates: int = 1, locked: bool = False
+) -> Path:
+    """A run cut short: config.json and metrics.jsonl (start evaluation, `updates` of the 2
+    updates the 64-sample budget allows), no result.json; `locked`: a live run.lock (this
+    process, this host), as while `bench run` works in it."""
+    config = resolved_config(algo, seed, None)
+    path = start_run_dir(root, config, {"partial": True})
+    timed = {"eval/seconds": 2.0}
+    lines = [eval_line("before", s, m | timed) for s, m in evaluation(START_REWARD, 0, 30).items()]
+    curve = train_curve(seed, 0.2, 0.01)[:updates]
+    lines += [{"kind": "train", "update": i + 1, **p, "seconds": 4.0 * (i + 1)} for i, p in
+              enumerate(curve)]  # fmt: skip
+    write_jsonl(path / "metrics.jsonl", lines)
+    if locked:
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+        (path / "run.lock").write_text(json.dumps(holder))
     return path
