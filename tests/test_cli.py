@@ -61,11 +61,13 @@ def test_bad_input_is_one_line_with_exit_code_2(args, message):
     assert "Traceback" not in result.output
 
 
-def test_help_and_list_do_not_import_torch():
+def test_help_list_and_ls_do_not_import_torch():
     code = (
         "import sys; from typer.testing import CliRunner; from harness.cli import app; "
         "r = CliRunner(); assert r.invoke(app, ['--help']).exit_code == 0; "
         "assert r.invoke(app, ['list']).exit_code == 0; "
+        "assert r.invoke(app, ['ls', '--help']).exit_code == 0; "
+        "assert r.invoke(app, ['show', '--help']).exit_code == 0; "
         "assert r.invoke(app, ['run', 'x', '--algo', 'reinforce']).exit_code == 2; "
         "print('torch' in sys.modules, 'transformers' in sys.modules)"
     )
