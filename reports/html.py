@@ -37,6 +37,10 @@ table{border-collapse:collapse;font-size:12.5px;white-space:nowrap}
 th,td{padding:5px 8px;border-bottom:1px solid #eceef2;text-align:right}
 th{background:#eef1f6;font-weight:600;position:sticky;top:0}
 td.label,th.label{text-align:left}tr:last-child td{border-bottom:none}
+.board .pin{position:sticky;left:0;z-index:1;background:#fff}
+.board .pin.rank{width:48px;min-width:48px;max-width:48px;box-sizing:border-box}
+.board .pin.algo{left:48px;box-shadow:inset -1px 0 0 #c9ced8}
+.board th.pin{z-index:2;background:#eef1f6}.board tr.best .pin{background:#f1f8f1}
 tr.best td{background:#f1f8f1}.ci{display:block;color:#7a8294;font-size:11px}
 td.few{background:#fff8e6}.sig{color:#1a7f37;font-weight:600}.ns{color:#8a93a5}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
@@ -54,6 +58,8 @@ figure img{width:100%;height:auto;display:block}figcaption{font-size:12px;color:
   justify-content:space-between;gap:8px}.gen .head>span:last-child{white-space:nowrap}
 .gen .text{white-space:pre-wrap;font-size:13px}
 """
+# The row labels (rank, algo) stay in view while a wide leaderboard scrolls sideways.
+HEAD_CLASSES = {"rank": "pin rank", "algo": "label pin algo", "parts": "label"}
 # Marks the page once every image has decoded, so a headless browser test can read the result.
 CHECK = """
 window.reportErrors=[];
@@ -135,9 +141,8 @@ def leaderboard(table: Table, colors: dict[str, str]) -> str:
     cols = columns(table)
     heads = [*LEAD, *[header(c) for c in cols]]
     heads.insert(len(LEAD) + 1, "vs best")
-    html = ['<div class="scroll"><table><thead><tr>']
-    labels = ("algo", "parts")
-    html += [f'<th class="{"label" if h in labels else ""}">{escape(h)}</th>' for h in heads]
+    html = ['<div class="scroll"><table class="board"><thead><tr>']
+    html += [f'<th class="{HEAD_CLASSES.get(h, "")}">{escape(h)}</th>' for h in heads]
     html.append("</tr></thead><tbody>")
     for row in table.rows:
         cells = [metric_cell(row, c) for c in cols]
@@ -146,8 +151,8 @@ def leaderboard(table: Table, colors: dict[str, str]) -> str:
         seeds = ",".join(str(run.seed) for run in row.runs)
         marks = (("best", row.p_vs_best is None), ("baseline", row.baseline))
         css = " ".join(name for name, on in marks if on)
-        html.append(f'<tr class="{css}"><td>{row.rank}</td>')
-        html.append(f'<td class="label">{swatch}{escape(row_name(row))}</td>')
+        html.append(f'<tr class="{css}"><td class="pin rank">{row.rank}</td>')
+        html.append(f'<td class="label pin algo">{swatch}{escape(row_name(row))}</td>')
         html.append(f'<td class="label">{escape(parts_cell(row))}</td><td>{seeds}</td>')
         html += cells + ["</tr>"]
     return "".join(html) + "</tbody></table></div>"

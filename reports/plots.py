@@ -16,6 +16,7 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c
 START_COLOR = "#7f7f7f"
 CURVE_POINTS = 120
 CURVE_RESAMPLES = 2000
+MARKED_POINTS = 30  # curves with at most this many points show each point as a marker
 DIVERSITY = (("eval/distinct_1", "distinct-1 ↑"), ("eval/distinct_2", "distinct-2 ↑"))
 DIVERSITY += (("eval/self_bleu", "self-BLEU ↓"),)
 SAMPLES_AXIS = "samples_seen"
@@ -88,6 +89,9 @@ def mean_curve(
     series = [(x, y) for x, y in series if x.size]
     if not series:
         return np.array([]), []
+    if all(x.size == 1 for x, _ in series):  # one update each: one point, at the mean x
+        grid = np.array([np.mean([x[0] for x, _ in series])])
+        series = [(grid, y) for _, y in series]
     if all(np.array_equal(x, series[0][0]) for x, _ in series):
         grid = series[0][0]
     else:
@@ -100,23 +104,41 @@ def mean_curve(
 
 def curve_plot(table: Table, key: str, name: str, ylabel: str, axis: str = SAMPLES_AXIS) -> Plot:
     """`key` against completions sampled (or token passes): a line (mean) and band (95% CI)."""
+    figure = curve_figure(table, key, ylabel, axis)
+    caption = f"Training {key} per update: mean over seeds, band = 95% bootstrap CI over seeds"
+    caption += " (a bar at a single point)."
+    if axis == PASSES_AXIS:
+        caption += " x: cumulative forward + backward token passes (a FLOP proxy)."
+    return Plot(name, figure.axes[0].get_title(), caption, png_bytes(figure))
+
+
+def curve_figure(table: Table, key: str, ylabel: str, axis: str = SAMPLES_AXIS) -> Figure:
+    """The curve figure of `curve_plot`: per row, the mean (marked points) and its CI band."""
     xlabel, divisor = AXES[axis]
     title = f"{table.task}: {ylabel} vs {xlabel.split(' (')[0]}"
     figure, axes = new_figure(title, xlabel, ylabel)
     for index, row in enumerate(table.rows):
         grid, intervals = mean_curve(row.runs, key, axis)
-        if not intervals:
-            continue
-        grid = grid / divisor
-        label = f"{row.label} (n={len(row.runs)})"
-        axes.plot(grid, [i.mean for i in intervals], color=color(index), label=label, lw=1.8)
-        low, high = [i.low for i in intervals], [i.high for i in intervals]
-        axes.fill_between(grid, low, high, color=color(index), alpha=0.2, lw=0)
+        if intervals:
+            label = f"{row.label} (n={len(row.runs)})"
+            draw_curve(axes, grid / divisor, intervals, color(index), label)
     legend(axes)
-    caption = f"Training {key} per update: mean over seeds, band = 95% bootstrap CI over seeds."
-    if axis == PASSES_AXIS:
-        caption += " x: cumulative forward + backward token passes (a FLOP proxy)."
-    return Plot(name, title, caption, png_bytes(figure))
+    return figure
+
+
+def draw_curve(
+    axes: Axes, grid: np.ndarray, intervals: list[Interval], shade: str, label: str
+) -> None:
+    """Mean line with a band; its points marked when few, so a one-update run still shows."""
+    means = [i.mean for i in intervals]
+    low, high = [i.low for i in intervals], [i.high for i in intervals]
+    marker = "o" if grid.size <= MARKED_POINTS else None
+    axes.plot(grid, means, color=shade, label=label, lw=1.8, marker=marker, ms=5)
+    if grid.size == 1:  # a band needs two points: the CI of a single point is an error bar
+        errors = [[means[0] - low[0]], [high[0] - means[0]]]
+        axes.errorbar(grid, means, yerr=errors, color=shade, capsize=4, lw=1.2, fmt="none")
+    else:
+        axes.fill_between(grid, low, high, color=shade, alpha=0.2, lw=0)
 
 
 def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
