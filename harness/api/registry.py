@@ -60,6 +60,11 @@ BUILTIN: dict[Kind, tuple[Entry, ...]] = {
             "tasks.rewards.learned:learned",
             "a reward model saved by `bench reward train` (path=FOLDER or a recipe name)",
         ),
+        Entry(
+            "evaluate",
+            "tasks.rewards.evaluated:evaluated",
+            "a Hugging Face evaluate metric (path=local .py module or hub id, key=result entry)",
+        ),
     ),
     "algorithms": (
         Entry(

@@ -105,7 +105,7 @@ def build_task(path: Path, spec: dict[str, Any], max_new_tokens: int, train_size
     local = path.parent / source
     if Path(source.replace("{split}", "train")).suffix and not Path(source).is_absolute():
         source = str(local)
-    metrics = [reward_from(entry) for entry in spec.get("metrics", ["bleu", "chrf"])]
+    metrics = [reward_from(entry, path.parent) for entry in spec.get("metrics", ["bleu", "chrf"])]
 
     def load_split(split: str) -> list[Example]:
         from harness.data.records import load_records
@@ -122,7 +122,7 @@ def build_task(path: Path, spec: dict[str, Any], max_new_tokens: int, train_size
         version=str(spec["version"]),
         description=str(spec.get("description", f"task file {path.name}")),
         load_split=load_split,
-        reward=reward_from(spec["reward"]),
+        reward=reward_from(spec["reward"], path.parent),
         score_metrics=score_metrics,
         generation=Generation(max_new_tokens=max_new_tokens),
         train_size=train_size,
@@ -142,8 +142,12 @@ def row_example(path: Path, spec: dict[str, Any], row: dict[str, Any], index: in
     return Example(id=str(row.get("id", index)), prompt=prompt, references=(reference,))
 
 
-def reward_from(entry: Any) -> Reward:
-    """A reward from `name`, `{name:, args:}` or `{components: {name: weight}, length_penalty:}`."""
+def reward_from(entry: Any, folder: Path | None = None) -> Reward:
+    """A reward from `name`, `{name:, args:}` or `{components: {name: weight}, length_penalty:}`.
+
+    `folder` is the task file's folder: a relative `path` argument naming a file (it has a
+    suffix, e.g. `metrics/word_f1.py`) is read from there, as `data.source` is.
+    """
     if isinstance(entry, str):
         return make_reward(entry, {})
     if isinstance(entry, dict) and "components" in entry:
@@ -153,7 +157,7 @@ def reward_from(entry: Any) -> Reward:
             if isinstance(weight, dict):
                 parts[name] = (
                     float(weight.get("weight", 1.0)),
-                    reward_from({"name": name, **weight}),
+                    reward_from({"name": name, **weight}, folder),
                 )
             else:
                 parts[name] = (float(weight), make_reward(name, {}))
@@ -161,8 +165,16 @@ def reward_from(entry: Any) -> Reward:
             parts, float(entry.get("length_penalty", 0.0)), int(entry.get("max_words", 0))
         )
     if isinstance(entry, dict) and "name" in entry:
-        return make_reward(str(entry["name"]), dict(entry.get("args") or {}))
+        return make_reward(str(entry["name"]), file_args(dict(entry.get("args") or {}), folder))
     raise BenchError(f"cannot read reward {entry!r} (use a name, {{name, args}} or {{components}})")
+
+
+def file_args(args: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    """`args` with a relative file `path` (one with a suffix) resolved against `folder`."""
+    path = args.get("path")
+    if folder is None or not isinstance(path, str) or not Path(path).suffix:
+        return args
+    return args if Path(path).is_absolute() else {**args, "path": str(folder / path)}
 
 
 def make_reward(name: str, args: dict[str, Any]) -> Reward:
