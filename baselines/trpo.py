@@ -27,6 +27,7 @@ from harness.api.checks import (
     POSITIVE,
     check_fields,
 )
+from harness.rl.guards import check_finite
 from harness.rl.logprobs import completion_outputs, gather_tokens, tempered_log_softmax
 from harness.rl.losses import aggregate, batch_share, kl_penalty, token_advantages
 from harness.rl.value import explained_variance, policy_parameters, regress, value_head, value_loss
@@ -275,12 +276,14 @@ def update(
         model, params, batch, fit_value, context
     )
     model.zero_grad(set_to_none=True)
+    check_finite("surrogate gradient", g)  # before θ moves: a NaN step would corrupt it
     fisher = fisher_batch(batch, config.fisher_fraction)
     product = fisher_product(model, params, fisher, config.cg_damping, context.settings)
     x, residual = conjugate_gradient(product, g, config.cg_iters)
     del product  # frees the double-backprop graph before the line search
     shs = (x @ (g - residual)).clamp(min=1e-12)  # xᵀFx, since F x = g − r
     step = torch.sqrt(2.0 * config.max_kl / shs) * x  # ½ sᵀFs = δ: the step reaches the bound
+    check_finite("natural-gradient step", step)
     theta = parameters_to_vector(params).detach()
     evaluate = evaluator(model, params, batch, old_logps, context)
     search = line_search(evaluate, theta, step, baseline, config)

@@ -42,7 +42,9 @@ class Reward(Protocol):
     """Scores whole completions; one float per completion, higher is better.
 
     A reward made of parts may also have `score(examples, completions) -> (totals, {name:
-    values})`; the runner and the evaluation then log each part next to the total.
+    values})`; the runner and the evaluation then log each part next to the total. A reward may
+    declare `range = (low, high)` (the built-in ones do): training then counts the values outside
+    it (`train/reward_out_of_range`) and the console reports the first such update once.
     """
 
     name: str
@@ -110,3 +112,12 @@ class TaskSpec:
     def metrics(self, examples: Sequence[Example], completions: Sequence[str]) -> dict[str, float]:
         """Task metrics over a set of completions, keyed without the `eval/` prefix."""
         return self.score_metrics(examples, completions)
+
+
+def out_of_range(reward: Reward, values: Sequence[float]) -> int:
+    """How many values fall outside the reward's declared `range` (0 when it declares none)."""
+    bounds = getattr(reward, "range", None)
+    if bounds is None:
+        return 0
+    low, high = bounds
+    return sum(1 for value in values if not low <= value <= high)

@@ -14,8 +14,9 @@ from transformers import PreTrainedModel
 
 from harness.api.algorithm import UpdateContext
 from harness.api.batch import Batch
-from harness.api.task import Example
+from harness.api.task import Example, Reward, out_of_range
 from harness.rl.advantages import token_rewards
+from harness.rl.guards import check_finite
 from harness.rl.kl import estimate_kl, exact_kl
 from harness.rl.logprobs import completion_logits
 from harness.rl.value import predict_values
@@ -100,6 +101,12 @@ def dynamic_stats(enabled: bool, kept: int, drawn: int) -> dict[str, float]:
     return {"train/dynamic_kept_share": kept / drawn, "train/dynamic_prompts_drawn": float(drawn)}
 
 
+def range_stats(reward: Reward, values: list[float]) -> dict[str, float]:
+    """How many training rewards fell outside the reward's declared range (only when some did)."""
+    outside = out_of_range(reward, values)
+    return {"train/reward_out_of_range": float(outside)} if outside else {}
+
+
 def train_step(
     setup: Setup, state: Any, draw: Callable[[int], list[Example]], spent: Spent
 ) -> dict[str, Any]:
@@ -138,11 +145,15 @@ def train_step(
         rewards = torch.tensor(
             scored.rewards, dtype=torch.float32, device=rollout.completion_ids.device
         )
+        check_finite("reward", rewards)
+        if greedy_rewards is not None:
+            check_finite("greedy baseline reward", greedy_rewards)
         old_logprobs, ref_logprobs, kl_exact = reference_scores(
             setup.reference, rollout, cfg.temperature, cfg.micro_batch_prompts
         )
         mask, kl_control = rollout.completion_mask, setup.kl_control
         kl_coef = kl_control.coef
+        check_finite("exact KL to the reference", kl_exact[mask.bool()])
         kl_tokens = estimate_kl(cfg.kl_estimator, old_logprobs, ref_logprobs) * mask
         # Per-token KL-shaped rewards (Ziegler et al. 2019, eq. 2); Σ_t = R − β Σ_t kl_t.
         shaped = token_rewards(rewards, kl_tokens, mask, kl_control.reward_coef)
@@ -204,6 +215,7 @@ def train_step(
         "train/kl_step": kl_step,
         "train/length": tokens / batch.size,
         **dynamic_stats(cfg.dynamic_sampling, batch.prompts, drawn),
+        **range_stats(setup.task.reward, scored.rewards),
         **{key: float(value) for key, value in stats.items()},
         "time/generate": t_generate - clock - scoring.seconds,
         "time/reward": scoring.seconds,

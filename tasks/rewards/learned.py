@@ -73,6 +73,7 @@ class LearnedReward:
     context: str | Callable[[Example], str] = "none"
     batch_size: int = 32
     recipe: Recipe | None = None
+    range: tuple[float, float] = (0.0, 1.0)  # a probability (sigmoid or softmax)
 
     @property
     def name(self) -> str:

@@ -17,6 +17,7 @@ class RougeReward:
     """ROUGE F-measure against the best-matching reference (rouge-score, Porter stemmer)."""
 
     variant: str = "rougeL"
+    range: tuple[float, float] = (0.0, 1.0)
 
     @property
     def name(self) -> str:
@@ -31,6 +32,7 @@ class BleuReward:
     """Sentence BLEU with effective order (sacrebleu), scaled from 0..100 to 0..1."""
 
     name: str = "bleu"
+    range: tuple[float, float] = (0.0, 1.0)
 
     def __call__(self, examples: Sequence[Example], completions: Sequence[str]) -> list[float]:
         bleu = sacrebleu.BLEU(effective_order=True)
@@ -45,6 +47,7 @@ class ChrfReward:
     """Sentence chrF (sacrebleu), scaled from 0..100 to 0..1."""
 
     name: str = "chrf"
+    range: tuple[float, float] = (0.0, 1.0)
 
     def __call__(self, examples: Sequence[Example], completions: Sequence[str]) -> list[float]:
         chrf = sacrebleu.CHRF()
