@@ -89,6 +89,10 @@ def run_command(
         bool,
         typer.Option("--save-policy", help="write the trained policy to RUN_DIR/policy (HF)"),
     ] = False,
+    log: Annotated[
+        list[str] | None,
+        typer.Option("--log", help="also log to tensorboard | wandb (repeat or comma-separate)"),
+    ] = None,
 ) -> None:
     """Train one algorithm on one task under a budget, evaluate before and after."""
     try:
@@ -100,7 +104,11 @@ def run_command(
             seed=seed,
             out=out,
             device=device,
-            overrides=[*(override or []), *(["checkpoint.keep=true"] if keep_checkpoints else [])],
+            overrides=[
+                *(override or []),
+                *(["checkpoint.keep=true"] if keep_checkpoints else []),
+                *([f"log={','.join(log)}"] if log else []),
+            ],
             config_file=config,
         )
         from harness.run.runner import execute

@@ -5,6 +5,7 @@ option fails in one line (exit code 2) before the policy loads or the run direct
 New options add their rule to the tables below.
 """
 
+import importlib
 import os
 import re
 from collections.abc import Callable
@@ -21,8 +22,8 @@ from harness.api.checks import (
     check_fields,
 )
 from harness.api.choices import GROUP_ESTIMATORS, KL_REFUSED, KLEstimator, KLPlacement
-from harness.api.errors import BenchError
-from harness.config.run_config import RunConfig
+from harness.api.errors import BenchError, unknown_choice
+from harness.config.run_config import TRACKERS, RunConfig, tracker_names
 
 BUDGET_CHECKS = {name: POSITIVE for name in ("samples", "tokens", "updates", "seconds")}
 ROLLOUT_CHECKS = {
@@ -73,6 +74,7 @@ def validate(config: RunConfig, algo_config_type: type, task_factory: Callable[.
     check_kl(config.rollout.kl_placement, config.rollout.kl_estimator)
     check_device(config.device)
     check_out_dir(config.out)
+    check_log(config.log)
     try:
         algo_config_type(**config.algo_config)  # an algorithm's Config checks its own ranges
         task_factory(**config.task_options)  # a task checks its options when it is built
@@ -107,6 +109,19 @@ def check_device(device: str) -> None:
     if index >= count:
         found = f"cuda:0..cuda:{count - 1}" if count else "none; torch sees no CUDA GPU"
         raise BenchError(f"device '{device}' is not available (CUDA devices: {found})")
+
+
+def check_log(log: str) -> None:
+    """Known tracker names, each with its package installed (imported now: it was asked for)."""
+    for name in tracker_names(log):
+        if name not in TRACKERS:
+            raise unknown_choice("tracker", name, TRACKERS)
+        try:
+            importlib.import_module(name)  # each tracker's package has the tracker's name
+        except ImportError as err:
+            raise BenchError(
+                f'--log {name} needs the {name} package: pip install "rl-lm-bench[{name}]"'
+            ) from err
 
 
 def check_out_dir(out: str) -> None:

@@ -121,6 +121,9 @@ class RunConfig:
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     role: RunRole = "report"
     """report (a leaderboard row) | tune (a sweep's tuning trial, never a row)"""
+    log: str = ""
+    """experiment trackers that also get every metrics.jsonl row, comma-separated:
+    tensorboard | wandb (harness/run/trackers.py); never changes results"""
     task_options: dict[str, Any] = field(default_factory=dict)
     algo_config: dict[str, Any] = field(default_factory=dict)
 
@@ -129,7 +132,7 @@ class RunConfig:
         return dataclasses.asdict(self)
 
 
-TOP_LEVEL_KEYS = ("policy", "seed", "device", "out")
+TOP_LEVEL_KEYS = ("policy", "seed", "device", "out", "log")
 SECTIONS = {
     "budget": BudgetConfig,
     "rollout": RolloutConfig,
@@ -138,7 +141,14 @@ SECTIONS = {
 }
 # Settings that cannot change a run's results: left out of the run directory's name, so a
 # resumed or re-run sweep finds the same directory whatever they are.
-RESULT_NEUTRAL = ("out", "checkpoint")
+RESULT_NEUTRAL = ("out", "checkpoint", "log")
+TRACKERS = ("tensorboard", "wandb")
+"""tracker names of RunConfig.log; each needs the package (and pip extra) of its name"""
+
+
+def tracker_names(log: str) -> list[str]:
+    """The tracker names in RunConfig.log ('tensorboard,wandb'), in order, each once."""
+    return list(dict.fromkeys(name.strip() for name in log.split(",") if name.strip()))
 
 
 def load_config_file(path: Path) -> RunConfig:

@@ -16,8 +16,9 @@ from harness.run.budget import Spent
 from harness.run.evaluate import EvalResult, evaluate, heldout_gain
 from harness.run.faults import kill_point
 from harness.run.report_lines import eval_line, gain_line
-from harness.run.rundir import append_jsonl, write_jsonl
+from harness.run.rundir import write_jsonl
 from harness.run.setup import Setup
+from harness.run.trackers import samples_name
 
 TRAINING_SPLIT = "val"
 
@@ -69,7 +70,7 @@ def run_eval(
     )
     seconds = time.perf_counter() - started
     decoding = "greedy" if greedy else "sampled"
-    name = f"eval_{label}_{split}" + ("_greedy" if greedy else "")
+    name = samples_name(label, split, decoding)
     write_jsonl(setup.run_dir / "samples" / f"{name}.jsonl", result.samples)
     kill_point("eval")
     gain = heldout_gain(before, result, setup.config.seed) if before is not None else None
@@ -89,7 +90,8 @@ def run_eval(
             "eval/gain_low": gain["low"],
             "eval/gain_high": gain["high"],
         }
-    append_jsonl(setup.run_dir / "metrics.jsonl", row)
+    setup.log.append(row)  # metrics.jsonl and the trackers
+    setup.log.samples(row, result.samples)
     if split == TRAINING_SPLIT and not greedy:
         setup.eval_curve.append({key: row[key] for key in EVAL_CURVE_KEYS})
     title = f"eval {label} {split}" + (" greedy" if greedy else "")

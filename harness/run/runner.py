@@ -9,7 +9,7 @@ import math
 import random
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from harness.run.evaluations import TRAINING_SPLIT, run_eval, run_full_eval
 from harness.run.interrupt import deferred_interrupt
 from harness.run.lock import hold
 from harness.run.result import finish
-from harness.run.rundir import append_jsonl, create_run_dir, is_finished, run_dir_for
+from harness.run.rundir import create_run_dir, is_finished, run_dir_for
 from harness.run.setup import Setup, prepare
 from harness.run.step import train_step
 
@@ -52,17 +52,19 @@ def execute(
     Hugging Face folder (harness.policies.export).
     """
     run_dir = run_dir_for(config) if resume else create_run_dir(config)
-    with hold(run_dir):
+    with hold(run_dir), ExitStack() as cleanup:
         if resume and is_finished(run_dir):
             console.print(f"finished     {run_dir} (nothing to resume)")
             return run_dir
         setup = prepare(config, console, run_dir)
+        cleanup.callback(setup.log.close)  # the trackers' files, also at Ctrl-C and on errors
         algo_state = setup.algorithm.init(setup.policy.model, setup.algo_config)
         saved = load_checkpoint(run_dir, config.device) if resume else None
         if saved is None:
             loop = start(setup, algo_state, console)
         else:
             loop = restore(setup, saved, algo_state)
+            setup.log.replay()  # fresh trackers get the rows metrics.jsonl kept
             console.print(resumed_line(config, loop))
         reason = train(setup, loop, console)
         after = None
@@ -130,7 +132,7 @@ def train(setup: Setup, loop: Loop, console: Console) -> str:
         while (reason := stop_reason(config.budget, spent, per_update, k)) is None:
             try:
                 row = train_step(setup, loop.algo_state, draw, spent)
-                append_jsonl(setup.run_dir / "metrics.jsonl", row)
+                setup.log.append(row)  # metrics.jsonl and the trackers
                 show(row)
                 if not all(math.isfinite(v) for v in row.values() if isinstance(v, float)):
                     return "nonfinite"  # the last good checkpoint stays

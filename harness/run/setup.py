@@ -20,6 +20,7 @@ from harness.run.evaluate import EvalSettings
 from harness.run.provenance import seed_everything
 from harness.run.report_lines import policy_lines
 from harness.run.rundir import write_json
+from harness.run.trackers import RunLog, open_trackers
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Setup:
     """Everything a run needs, built once from its RunConfig.
 
     heldout: the first `eval.prompts` examples of each of FINAL_SPLITS (val, test).
+    log: where rows go (metrics.jsonl and the trackers of `config.log`); close it when done.
     eval_curve: (update, samples, val reward, val KL) of every val evaluation so far.
     """
 
@@ -43,11 +45,13 @@ class Setup:
     estimator: Estimator
     kl_control: KLControl
     loss_settings: LossSettings
+    log: RunLog
     eval_curve: list[dict[str, float]] = field(default_factory=list)
 
 
 def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
-    """Build the task, load policy and reference, seed, write config.json into `run_dir`.
+    """Build the task, load policy and reference, seed, write config.json into `run_dir`, open
+    the trackers (`setup.log`, which the caller closes).
 
     Seeding comes after loading, so a run that has to build its policy first (consuming
     random numbers) trains exactly like one that finds the policy cached.
@@ -67,7 +71,7 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
     )
     if estimator.needs_values:
         attach_value_head(policy.model)
-    return Setup(
+    setup = Setup(
         config=config,
         task=task,
         algorithm=algorithm,
@@ -98,4 +102,7 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
             loss_agg=rollout.loss_agg,
             max_new_tokens=max_new_tokens,
         ),
+        log=RunLog(run_dir),
     )
+    setup.log.trackers = open_trackers(config, run_dir)  # last: nothing after it can fail
+    return setup
