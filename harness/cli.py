@@ -180,7 +180,7 @@ def ls_command(
         entries, warnings = scan(paths or [Path("runs")])
         shown = sort_entries(select(entries, task, algo), sort)
         if shown:
-            console.print(ls_table(shown))
+            console.print(ls_table(shown, console.width))
         for line in warnings:
             console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
         console.print(summary_line(shown, warnings), highlight=False)

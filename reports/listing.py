@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from rich import box
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
@@ -26,6 +27,18 @@ SORTS: dict[str, tuple[Callable[[Entry], Any], bool]] = {
 SORT_KEYS = tuple(SORTS)
 STATUS_STYLES = {"running": "cyan", "unfinished": "yellow", "corrupt": "red", "unreadable": "red"}
 NONE = "—"
+# Column → its header when its cells are split over two lines to fit a narrow terminal (a path
+# is never split: it is copied into `bench show`).
+WRAPPED = {
+    "status": "status",
+    "Δ test [95% CI]": "Δ test\n[95% CI]",
+    "time (train)": "time\n(train)",
+    "algo (role)": "algo\n(role)",
+    "test reward": "test\nreward",
+}
+COLUMNS = ("task", "algo (role)", "seed", "status", "samples", "test reward", "Δ test [95% CI]")
+COLUMNS += ("KL", "time (train)", "path")
+RIGHT = ("seed", "samples", "KL", "time (train)")
 
 
 def select(entries: list[Entry], task: str | None, algo: str | None) -> list[Entry]:
@@ -63,31 +76,69 @@ def sort_entries(entries: list[Entry], column: str) -> list[Entry]:
     return present + [e for e in ordered if value(e) is None]
 
 
-def ls_table(entries: list[Entry]) -> Table:
-    """The `bench ls` table: one row per run directory."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, expand=False)
-    for name in ("task", "algo", "seed", "status", "samples"):
-        right = name in ("seed", "samples")
-        table.add_column(name, no_wrap=True, justify="right" if right else "left")
-    table.add_column("test reward", no_wrap=True)
-    table.add_column("Δ test [95% CI]", no_wrap=True)
-    table.add_column("KL", no_wrap=True, justify="right")
-    table.add_column("time (train)", no_wrap=True, justify="right")
-    table.add_column("path", overflow="fold")
-    for e in entries:
-        table.add_row(
-            e.task,
-            Text(e.algo).append(f" {e.role}", style="dim"),
-            NONE if e.seed is None else str(e.seed),
-            status_text(e),
-            samples_text(e),
-            reward_text(e),
-            gain_text(e),
-            NONE if e.kl is None else f"{e.kl:.4f}",
-            time_text(e),
-            shown_path(Path(e.path)),
-        )
+def ls_table(entries: list[Entry], width: int = 200) -> Table | Group:
+    """The `bench ls` table, one row per run, in the first layout that fits `width`: one line
+    per run, then (one task) the task as the title, then two-part cells over two lines; failing
+    all, one short block of lines per run."""
+    rows = [row_cells(entry) for entry in entries]
+    tasks = {entry.task for entry in entries}
+    title = tasks.pop() if len(tasks) == 1 else None
+    layouts = [(False, None), (False, title), (True, None), (True, title)]
+    measure = Console(width=10_000).measure
+    for wrapped, task in dict.fromkeys(layouts):
+        table = build_table(rows, wrapped, task)
+        if measure(table).maximum <= width:
+            return table
+    return Group(*(line for row in rows for line in run_block(row)))
+
+
+def run_block(row: list[Text]) -> list[Text]:
+    """A run on three lines: its path, then what it is, then its results."""
+    task, algo, seed, status, samples, reward, gain, kl, time, path = row
+    parts = [(task, ""), (algo, ""), (seed, "seed "), (status, ""), (samples, "samples ")]
+    results = [(reward, "test reward "), (gain, "Δ "), (kl, "KL "), (time, "time ")]
+    return [
+        Text(path.plain, style="bold"),
+        Text("  ").append(Text(" · ").join(Text(label).append(cell) for cell, label in parts)),
+        Text("  ").append(Text(" · ").join(Text(label).append(cell) for cell, label in results)),
+    ]
+
+
+def row_cells(e: Entry) -> list[Text]:
+    """The cells of one entry, in COLUMNS order."""
+    return [
+        Text(e.task),
+        Text(e.algo).append(f" ({e.role})", style="dim"),
+        Text(NONE if e.seed is None else str(e.seed)),
+        status_text(e),
+        Text(samples_text(e)),
+        Text(reward_text(e)),
+        gain_text(e),
+        Text(NONE if e.kl is None else f"{e.kl:.4f}"),
+        Text(time_text(e)),
+        Text(shown_path(Path(e.path))),
+    ]
+
+
+def build_table(rows: list[list[Text]], wrapped: bool, task: str | None) -> Table:
+    """A table of `rows`; `wrapped`: the WRAPPED columns split at their first space; `task`:
+    named in the title instead of a task column."""
+    title = None if task is None else f"task {task}"
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, title=title, title_justify="left")
+    shown = [i for i, name in enumerate(COLUMNS) if task is None or name != "task"]
+    for name in (COLUMNS[i] for i in shown):
+        header = WRAPPED[name] if wrapped and name in WRAPPED else name
+        table.add_column(header, no_wrap=True, justify="right" if name in RIGHT else "left")
+    for row in rows:
+        cells = [(COLUMNS[i], row[i]) for i in shown]
+        table.add_row(*(split(c) if wrapped and n in WRAPPED else c for n, c in cells))
     return table
+
+
+def split(text: Text) -> Text:
+    """'finished (samples)' → 'finished' over '(samples)', styles kept."""
+    cut = text.plain.find(" ")
+    return text if cut < 0 else Text("\n").join([text[:cut], text[cut + 1 :]])
 
 
 def status_text(entry: Entry) -> Text:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from harness import cli
 from harness.metrics.stats import Interval
 from reports.browse import Entry, scan
-from reports.listing import sort_entries
+from reports.listing import ls_table, sort_entries
 from reports.show import show_lines
 
 runner = CliRunner()
@@ -122,7 +122,7 @@ def test_ls_prints_a_row_per_run_and_a_warning_per_bad_folder(root, monkeypatch)
     ppo = next(line for line in rows if "/ppo/seed0-" in line).split()
     # task, algo, role, seed, status, samples, before → after, gain [CI], KL, time (train), path
     assert ppo[:14] == [
-        "summarization", "ppo", "report", "0", "finished", "(samples)", "64", "0.100", "→",
+        "summarization", "ppo", "(report)", "0", "finished", "(samples)", "64", "0.100", "→",
         "0.300", "+0.100", "[+0.050,", "+0.150]", "0.0200",
     ]  # fmt: skip
     assert ppo[14:16] == ["0:20", "(0:10)"]
@@ -141,7 +141,7 @@ def test_ls_filters_by_task_and_algorithm(root, monkeypatch) -> None:
     )
     assert code == 0
     rows = [line for line in lines if " summarization " in line]
-    assert len(rows) == 2 and all(" reinforce report " in row for row in rows)
+    assert len(rows) == 2 and all(" reinforce (report) " in row for row in rows)
     assert lines[-1] == "2 runs: 2 finished · 4 warnings"
     code, lines = ls(root, "--algo", "reinforc", monkeypatch=monkeypatch)
     assert code == 2
@@ -236,3 +236,37 @@ def test_ls_and_show_do_not_import_torch(root: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_ls_fits_a_narrow_terminal_without_breaking_paths(root, monkeypatch) -> None:
+    monkeypatch.chdir(root.parent)  # paths relative to here: runs/summarization/ppo/seed0-…
+    entries, _ = scan([Path("runs")])
+    ppo = [e for e in entries if e.algo == "ppo" and e.status == "finished"]
+
+    def shown(width: int) -> list[str]:
+        console = Console(width=width, record=True)
+        console.print(ls_table(ppo, width))
+        return [line.rstrip() for line in console.export_text().splitlines()]
+
+    path = next(str(e.path.relative_to(root.parent)) for e in ppo if e.seed == 0)
+    assert path.startswith("runs/summarization/ppo/seed0-")
+    # natural widths: 172 with a task column, 156 without; two lines per run: 141 and 125
+    layouts = {width: shown(width) for width in (172, 160, 141, 130, 124)}
+    # one line per run, with the task column, then without it (the title names the one task)
+    assert len(layouts[172]) == 4 and layouts[172][0].split()[:3] == ["task", "algo", "(role)"]
+    assert layouts[160][0] == "task summarization" and len(layouts[160]) == 5
+    assert layouts[160][3].split()[:5] == ["ppo", "(report)", "0", "finished", "(samples)"]
+    # then two lines per run, each two-part cell split at its space; paths stay whole
+    assert layouts[141][1].split() == ["task", "(role)", "seed", "status", "samples", "reward",
+                                       "[95%", "CI]", "KL", "(train)", "path"]  # fmt: skip
+    two = layouts[130]
+    assert two[0] == "task summarization" and len(two) == 4 + 2 * 2
+    assert two[4].split()[:4] == ["ppo", "0", "finished", "64"]
+    assert two[5].split()[:3] == ["(report)", "(samples)", "→"]
+    assert two[4].endswith(path)
+    # narrower still: three lines per run
+    assert layouts[124][:3] == [
+        path,
+        "  summarization · ppo (report) · seed 0 · finished (samples) · samples 64",
+        "  test reward 0.100 → 0.300 · Δ +0.100 [+0.050, +0.150] · KL 0.0200 · time 0:20 (0:10)",
+    ]
