@@ -29,7 +29,14 @@ def read_local(path: Path, source: str, split: str) -> list[dict[str, Any]]:
     if not path.exists():
         raise BenchError(f"data file '{path}' does not exist")
     builder = "csv" if path.suffix == ".csv" else "json"
-    rows = datasets.load_dataset(builder, data_files=str(path), split="train").to_list()
+    if path.stat().st_size == 0:
+        raise BenchError(f"data file '{path}' is empty")
+    datasets.disable_progress_bars()  # a few hundred rows: a bar is only noise on the console
+    try:
+        rows = datasets.load_dataset(builder, data_files=str(path), split="train").to_list()
+    except Exception as err:  # datasets raises many types for a malformed file
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise BenchError(f"cannot read data file '{path}': {reason}") from err
     if "{split}" in source:
         return rows
     start, stop = LOCAL_SHARES[split]
@@ -47,5 +54,6 @@ def read_hub(name: str, split: str, hub_config: str | None) -> list[dict[str, An
     try:
         data = datasets.load_dataset(name, hub_config, split=HUB_SPLITS[split])
     except Exception as err:  # datasets raises many types for a missing hub or dataset
-        raise BenchError(f"cannot load hub dataset '{name}'{offline_hint}: {err}") from err
+        reason = " ".join(str(err).split())  # one line
+        raise BenchError(f"cannot load hub dataset '{name}'{offline_hint}: {reason}") from err
     return data.to_list()

@@ -51,6 +51,11 @@ def policy_source(name: str) -> str:
     if name in registry.entries("policies"):
         return "registered"
     if Path(name).exists():
+        if not (Path(name) / "config.json").is_file():
+            raise BenchError(
+                f"policy folder '{name}' is not a Hugging Face model folder (no config.json); "
+                "give a registered policy, a hub id or a folder saved by save_pretrained"
+            )
         return "local folder"
     if "/" in name:
         return "hub"
@@ -80,7 +85,8 @@ def load_policy(name: str, task: Task, device: str) -> tuple[Policy, str]:
         auto = AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM
         model = auto.from_pretrained(folder, dtype=torch.float32)
     except OSError as err:
-        raise BenchError(f"cannot load policy '{name}': {err}") from err
+        reason = " ".join(str(err).split())  # one line, whatever the library printed
+        raise BenchError(f"cannot load policy '{name}': {reason}") from err
     tokenizer.padding_side = "left"
     tokenizer.truncation_side = "left"  # a long prompt keeps its end: the cue, the chat header
     if tokenizer.pad_token is None:

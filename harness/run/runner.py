@@ -16,10 +16,12 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from harness.api.errors import BenchError
 from harness.api.schema import BUDGET_REASONS
 from harness.api.task import Example
 from harness.config.run_config import RunConfig
 from harness.policies.export import POLICY_FOLDER, save_policy
+from harness.rl.guards import NonFinite
 from harness.run.baselines import write_baselines
 from harness.run.budget import Spent, stop_reason
 from harness.run.checkpoint import (
@@ -51,7 +53,33 @@ def execute(
     per seed beside the run. export: also write the trained policy to `RUN_DIR/policy` as a
     Hugging Face folder (harness.policies.export).
     """
+    existed = resume and run_dir_for(config).exists()
     run_dir = run_dir_for(config) if resume else create_run_dir(config)
+    try:
+        return run_in(run_dir, config, console, resume, export)
+    except BenchError:
+        if not existed:  # e.g. a hub policy or data that fails to load: leave nothing behind
+            discard_empty_run_dir(run_dir, Path(config.out))
+        raise
+
+
+def discard_empty_run_dir(run_dir: Path, out: Path) -> None:
+    """Remove a run directory this call created if no metrics were written, then its empty
+    parents up to the output root."""
+    if (run_dir / "metrics.jsonl").exists():
+        return
+    shutil.rmtree(run_dir, ignore_errors=True)
+    for parent in run_dir.parents:
+        try:
+            parent.rmdir()  # only an empty folder goes
+        except OSError:
+            return
+        if parent == out:
+            return
+
+
+def run_in(run_dir: Path, config: RunConfig, console: Console, resume: bool, export: bool) -> Path:
+    """`execute` in a chosen run directory, under its lock."""
     with hold(run_dir), ExitStack() as cleanup:
         if resume and is_finished(run_dir):
             console.print(f"finished     {run_dir} (nothing to resume)")
@@ -68,7 +96,7 @@ def execute(
             console.print(resumed_line(config, loop))
         reason = train(setup, loop, console)
         after = None
-        if reason != "interrupted":
+        if reason not in ("interrupted", "nonfinite"):  # no final evaluation of bad weights
             after = run_full_eval(setup, "after", loop.spent, console, loop.before)
         result = finish(
             run_dir,
@@ -122,7 +150,7 @@ def train(setup: Setup, loop: Loop, console: Console) -> str:
     config, spent = setup.config, loop.spent
     per_update, k = config.rollout.prompts_per_update, config.rollout.samples_per_prompt
     prompts = prompt_stream(setup.task.examples("train"), config.seed, loop.prompts_drawn)
-    saved_at = spent.updates
+    saved_at, warned_range = spent.updates, False
 
     def draw(count: int) -> list[Example]:
         loop.prompts_drawn += count
@@ -134,6 +162,9 @@ def train(setup: Setup, loop: Loop, console: Console) -> str:
                 row = train_step(setup, loop.algo_state, draw, spent)
                 setup.log.append(row)  # metrics.jsonl and the trackers
                 show(row)
+                if "train/reward_out_of_range" in row and not warned_range:
+                    warned_range = True  # reported once per run; the count stays in every row
+                    console.print(range_line(setup, row), soft_wrap=True)
                 if not all(math.isfinite(v) for v in row.values() if isinstance(v, float)):
                     return "nonfinite"  # the last good checkpoint stays
                 every = config.eval.every
@@ -147,6 +178,9 @@ def train(setup: Setup, loop: Loop, console: Console) -> str:
                     run_eval(setup, label, TRAINING_SPLIT, spent, console, before)
             except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep the last checkpoint
                 return "interrupted"
+            except NonFinite as error:  # caught before the step: the weights are the last good
+                console.print(f"nonfinite    update {spent.updates + 1}: {error}; stopped")
+                return "nonfinite"
             every = config.checkpoint.every
             if stop.requested or (every and spent.updates % every == 0):
                 save_checkpoint(setup, loop)
@@ -156,6 +190,17 @@ def train(setup: Setup, loop: Loop, console: Console) -> str:
     if saved_at != spent.updates:
         save_checkpoint(setup, loop)
     return reason
+
+
+def range_line(setup: Setup, row: dict[str, Any]) -> str:
+    """The one console line about rewards outside the reward's declared range."""
+    low, high = setup.task.reward.range
+    count = int(row["train/reward_out_of_range"])
+    return (
+        f"reward       update {row['update']}: {count} value(s) of {setup.task.reward.name} "
+        f"outside its declared range [{low}, {high}] (counted per update as "
+        "train/reward_out_of_range; reported once)"
+    )
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from rich.console import Console
 
 from harness.api import registry
 from harness.api.algorithm import Algorithm, LossSettings
+from harness.api.errors import BenchError
 from harness.api.schema import FINAL_SPLITS
 from harness.api.task import Example, Task
 from harness.config.run_config import RunConfig
@@ -57,6 +58,12 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
     random numbers) trains exactly like one that finds the policy cached.
     """
     task = task_factory(config.task)(**config.task_options)
+    for split in ("train", *FINAL_SPLITS):
+        if not task.examples(split):
+            raise BenchError(
+                f"task '{task.name}' has no examples in its {split} split; check its data "
+                "source (a single local file is cut 80/10/10, so it needs at least 10 rows)"
+            )
     algorithm = registry.load("algorithms", config.algo)
     policy, note = load_policy(config.policy, task, config.device)
     reference = frozen_copy(policy)
