@@ -1,5 +1,6 @@
 """The `bench` command line. Heavy imports (torch, transformers) happen inside commands only."""
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,10 +22,24 @@ app = typer.Typer(
 )
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)
+DEBUG = "BENCH_DEBUG"  # set by `bench --debug`: errors also print their traceback
+
+
+@app.callback()
+def options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="on an error, also print the Python traceback")
+    ] = False,
+) -> None:
+    """rl-lm-bench: train and compare RL algorithms for language models under equal budgets."""
+    if debug:
+        os.environ[DEBUG] = "1"
 
 
 def fail(error: BenchError) -> None:
-    """Print one line and exit with code 2 (bad input), never a traceback."""
+    """Print one line and exit with code 2 (bad input); the traceback only with --debug."""
+    if os.environ.get(DEBUG) == "1":
+        errors.print_exception()
     errors.print(
         f"[red]error:[/] {escape(str(error))}", markup=True, highlight=False, soft_wrap=True
     )

@@ -150,3 +150,11 @@ def test_the_table_covers_every_command_and_at_least_40_cases():
     commands = {args[0] for args, _ in CASES}
     assert {"run", "validate", "report", "reward", "sweep", "export", "ls", "show"} <= commands
     assert len(CASES) >= 40
+
+
+def test_debug_shows_the_traceback_before_the_line(monkeypatch):
+    monkeypatch.setenv("BENCH_DEBUG", "0")  # restored at teardown: --debug sets it to 1 here
+    result = CliRunner().invoke(app, ["--debug", "run", "summarisation", "--algo", "reinforce"])
+    assert result.exit_code == 2
+    assert "Traceback" in result.output and "BenchError" in result.output
+    assert result.output.strip().splitlines()[-1].startswith("error: unknown task")

@@ -89,7 +89,14 @@ def file_factory(path: str | Path) -> Callable[..., TaskSpec]:
     """A task factory for one file; `max_new_tokens` and `train_size` are its `-o task.` options."""
     path = Path(path)
     spec = read_spec(path)
-    default_tokens = int(spec.get("generation", {}).get("max_new_tokens", 32))
+    generation = spec.get("generation") or {}
+    tokens = generation.get("max_new_tokens", 32) if isinstance(generation, dict) else None
+    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1:
+        raise BenchError(
+            f"task file '{path}': generation must be a mapping like {{max_new_tokens: 32}} with "
+            f"a positive whole number, got {spec.get('generation')!r}"
+        )
+    default_tokens = tokens
 
     def factory(max_new_tokens: int = default_tokens, train_size: int = 0) -> TaskSpec:
         return build_task(path, read_spec(path), max_new_tokens, train_size)
