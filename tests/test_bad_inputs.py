@@ -77,6 +77,11 @@ CASES = [
     ([*RUN, "--seed", "-1"], "seed must be ≥ 0"),
     ([*RUN, "--out", "notes.txt/runs"], "cannot be created"),
     # bench run: config files, task files, data files
+    ([*RUN, "-o", "max_prompt_tokens=4000"], "do not fit the context of policy 'tiny'"),
+    (
+        ["run", "sentiment", "--algo", "reinforce", *TINY, "-o", "task.reward_model=emptydir"],
+        "'emptydir' is not a reward model folder",
+    ),  # fmt: skip
     (["run", "--config", "missing.json"], "cannot read config file 'missing.json'"),
     (["run", "--config", "bad.json"], "cannot read config file 'bad.json'"),
     (["run", "--config", "foreign.json"], "does not match RunConfig"),
@@ -131,10 +136,11 @@ def snapshot(folder: Path) -> set[str]:
 @pytest.mark.parametrize(
     ("args", "named"), CASES, ids=[f"{a[0]}-{i}-{a[-1]}" for i, (a, _) in enumerate(CASES)]
 )
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, args, named):
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    bench_cache, tmp_path, monkeypatch, args, named
+):
     make_files(tmp_path)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("BENCH_CACHE", str(tmp_path / "cache-not-to-be-written"))
     before = snapshot(tmp_path)
     out = ["--out", "runs"] if args[0] in ("run", "sweep", "report") and "--out" not in args else []
     result = CliRunner().invoke(app, [*args, *out])

@@ -66,6 +66,7 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
             )
     algorithm = registry.load("algorithms", config.algo)
     policy, note = load_policy(config.policy, task, config.device)
+    check_context(policy, config, config.rollout.max_new_tokens or task.generation.max_new_tokens)
     reference = frozen_copy(policy)
     seed_everything(config.seed)
     write_json(run_dir / "config.json", config.to_dict())
@@ -113,3 +114,15 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
     )
     setup.log.trackers = open_trackers(config, run_dir)  # last: nothing after it can fail
     return setup
+
+
+def check_context(policy: Policy, config: RunConfig, max_new_tokens: int) -> None:
+    """Refuse prompt and completion limits that do not fit in the policy's context window."""
+    limit = getattr(policy.model.config, "max_position_embeddings", None)
+    needed = config.rollout.max_prompt_tokens + max_new_tokens
+    if isinstance(limit, int) and needed > limit:
+        raise BenchError(
+            f"rollout.max_prompt_tokens ({config.rollout.max_prompt_tokens}) + max_new_tokens "
+            f"({max_new_tokens}) = {needed} tokens do not fit the context of policy "
+            f"'{config.policy}' ({limit} positions); lower rollout.max_prompt_tokens"
+        )
