@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness.api.schema import REPORT_SPLIT, REQUIRED_KEYS
+from harness.api.schema import REPORT_SPLIT
 from harness.metrics.stats import Interval
 from harness.run.lock import is_stale, lock_path, parse_holder
 from reports.load import (
     READABLE_VERSIONS,
     SkippedRun,
+    check_result,
     current_role,
     find_run_dirs,
     numbers,
@@ -175,12 +176,7 @@ def wall_seconds(train: float | None, rows: list[dict[str, Any]]) -> float | Non
 
 def finished_entry(base: Entry, result: dict[str, Any], rows: list[dict[str, Any]]) -> Entry:
     """The Entry of a readable result.json; SkippedRun when its version or keys are wrong."""
-    problem = version_problem(result, READABLE_VERSIONS)
-    if problem is not None:
-        raise SkippedRun(problem)
-    missing = [key for key in REQUIRED_KEYS if key not in result]
-    if missing:
-        raise SkippedRun(f"result.json lacks {', '.join(missing)}")
+    check_result(result)
     spent = numbers(result["spent"])
     before = splits(result["eval_before"]).get(REPORT_SPLIT, {})
     after = splits(result["eval_after"]).get(REPORT_SPLIT, {})

@@ -115,12 +115,7 @@ def read_run(directory: Path) -> Run:
     if not result_path.exists():
         raise SkippedRun("no result.json (partial or interrupted run)")
     result = read_json(result_path)
-    problem = version_problem(result, READABLE_VERSIONS)
-    if problem is not None:
-        raise SkippedRun(problem)
-    missing = [key for key in REQUIRED_KEYS if key not in result]
-    if missing:
-        raise SkippedRun(f"result.json lacks {', '.join(missing)}")
+    check_result(result)
     role = current_role(result["schema_version"], result["role"])
     config = result.get("config")
     if not isinstance(config, dict):
@@ -156,6 +151,16 @@ def current_role(version: int, role: Any) -> str:
     if not isinstance(role, str) or role not in names:
         raise SkippedRun(f"role {role!r} is not one of {', '.join(names)} (schema {version})")
     return names[role]
+
+
+def check_result(result: dict[str, Any]) -> None:
+    """SkippedRun when a result.json has a version this code does not read or lacks keys."""
+    problem = version_problem(result, READABLE_VERSIONS)
+    if problem is not None:
+        raise SkippedRun(problem)
+    missing = [key for key in REQUIRED_KEYS if key not in result]
+    if missing:
+        raise SkippedRun(f"result.json lacks {', '.join(missing)}")
 
 
 def reported_splits(result: dict[str, Any], name: str) -> dict[str, dict[str, float]]:

@@ -7,11 +7,11 @@ from typing import Any
 from harness.api.errors import BenchError
 from harness.api.schema import REPORT_SPLIT
 from harness.config.run_config import RunConfig
+from harness.metrics.series import sparkline
 from reports.browse import Entry, optional_object, read_entry, shown_path
 from reports.listing import clock, samples_text, status_text
 from reports.load import MARKERS, read_curve, read_jsonl
 
-BLOCKS = "▁▂▃▄▅▆▇█"  # as the run's own summary line (harness/run/report_lines.py)
 SHOWN_ELSEWHERE = ("task", "algo", "seed", "task_options", "algo_config")
 PROMPT_CHARS = 100
 GENERATION_CHARS = 300
@@ -134,18 +134,6 @@ def config_lines(config: dict[str, Any]) -> list[str]:
     lines.append(labelled("task options", settings_text(config.get("task_options"))))
     lines.append(labelled("algo config", settings_text(config.get("algo_config"))))
     return lines
-
-
-def sparkline(values: list[float], width: int = 40) -> str:
-    """Block-character sparkline of a series, averaged into at most `width` bins."""
-    bins = min(width, len(values))
-    means = []
-    for i in range(bins):
-        chunk = values[i * len(values) // bins : (i + 1) * len(values) // bins]
-        means.append(sum(chunk) / len(chunk))
-    low, high = min(means), max(means)
-    span = (high - low) or 1.0
-    return "".join(BLOCKS[int((m - low) / span * (len(BLOCKS) - 1))] for m in means)
 
 
 def curve_line(run_dir: Path) -> str:

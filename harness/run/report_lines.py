@@ -6,7 +6,6 @@ from typing import Any
 from harness.config.run_config import RunConfig
 from harness.run.evaluate import EvalResult
 
-BLOCKS = "▁▂▃▄▅▆▇█"
 TAIL_METRICS = (("kl_exact", "KL", 4), ("distinct_2", "distinct-2", 2), ("length", "len", 1))
 
 
@@ -47,17 +46,3 @@ def gain_line(gain: dict[str, Any], split: str = "test") -> str:
         f"{split} Δ reward {gain['mean']:+.4f} [95% CI {gain['low']:+.4f}, {gain['high']:+.4f}]"
         f" paired bootstrap over {gain['n']} prompts ({verdict})"
     )
-
-
-def sparkline(values: Sequence[float], width: int = 40) -> str:
-    """Block-character sparkline of a series, averaged into at most `width` bins."""
-    if not values:
-        return ""
-    bins = min(width, len(values))
-    means = []
-    for i in range(bins):
-        chunk = values[i * len(values) // bins : (i + 1) * len(values) // bins]
-        means.append(sum(chunk) / len(chunk))
-    low, high = min(means), max(means)
-    span = (high - low) or 1.0
-    return "".join(BLOCKS[int((m - low) / span * (len(BLOCKS) - 1))] for m in means)

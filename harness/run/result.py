@@ -17,11 +17,12 @@ from harness.api.schema import (
     RunResult,
 )
 from harness.config.run_config import RunConfig
+from harness.metrics.series import sparkline
 from harness.run.budget import Spent
 from harness.run.evaluate import heldout_gain
 from harness.run.evaluations import FullEval
 from harness.run.provenance import environment
-from harness.run.report_lines import gain_line, sparkline
+from harness.run.report_lines import gain_line
 from harness.run.rundir import write_json
 
 
