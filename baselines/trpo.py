@@ -1,10 +1,11 @@
 """TRPO (Schulman et al. 2015): maximise the surrogate subject to mean KL(π_old‖π_θ) ≤ δ.
 
 One update: the surrogate's gradient g at θ_old, the natural direction x ≈ F⁻¹g by conjugate
-gradient on Fisher-vector products (the Hessian of the mean KL by double back-propagation, plus
-damping), the step scaled to the KL bound, then a backtracking line search that accepts only a
-step that improves the surrogate AND measures exact mean KL ≤ δ, else keeps θ_old. Parameters
-are handled as one flat vector (parameters_to_vector / vector_to_parameters).
+gradient on Fisher-vector products (harness/rl/natural_gradient.py: the Hessian of the mean KL
+in Gauss–Newton form plus damping), the step scaled to the KL bound, then a backtracking line
+search that accepts only a step that improves the surrogate AND measures exact mean KL ≤ δ,
+else keeps θ_old. Parameters are handled as one flat vector (parameters_to_vector /
+vector_to_parameters).
 """
 
 import math
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
-from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 from transformers import PreTrainedModel
 
@@ -30,6 +30,7 @@ from harness.api.checks import (
 from harness.rl.guards import check_finite
 from harness.rl.logprobs import completion_outputs, gather_tokens, tempered_log_softmax
 from harness.rl.losses import aggregate, batch_share, kl_penalty, token_advantages
+from harness.rl.natural_gradient import conjugate_gradient, fisher_product
 from harness.rl.value import explained_variance, policy_parameters, regress, value_head, value_loss
 
 
@@ -109,59 +110,6 @@ def log_softmax(model: PreTrainedModel, batch: Batch, temperature: float, with_h
 def flat_grad(params: list[torch.nn.Parameter]) -> Tensor:
     """The parameters' .grad as one vector (zeros where a parameter got no gradient)."""
     return parameters_to_vector([torch.zeros_like(p) if p.grad is None else p.grad for p in params])
-
-
-def fisher_product(
-    model: PreTrainedModel,
-    params: list[torch.nn.Parameter],
-    batch: Batch,
-    damping: float,
-    settings: LossSettings,
-) -> Callable[[Tensor], Tensor]:
-    """v ↦ (∇²_θ mean KL(π_old‖π_θ) + damping·I) v at θ = θ_old, by double back-propagation.
-
-    One forward keeps the graph of ∇ mean KL (create_graph); each product is one more backward.
-    At θ_old this Hessian is the Fisher information matrix of the token distributions.
-    """
-    total, count = 0.0, 0.0
-    for micro in batch.micro_batches(settings.micro_batch_prompts):
-        # The fused attention kernels have no double backward; the math kernel does.
-        with sdpa_kernel(SDPBackend.MATH):
-            logp, _ = log_softmax(model, micro, settings.temperature)
-        kl, tokens = mean_kl(logp.detach(), logp, micro.completion_mask)
-        total, count = total + kl, count + tokens
-    grads = torch.autograd.grad(total / count, params, create_graph=True, materialize_grads=True)
-    flat = parameters_to_vector(grads)
-
-    def product(vector: Tensor) -> Tensor:
-        hessian = torch.autograd.grad(flat @ vector, params, retain_graph=True)
-        return parameters_to_vector(hessian).add_(vector, alpha=damping)
-
-    return product
-
-
-def conjugate_gradient(
-    product: Callable[[Tensor], Tensor], b: Tensor, iters: int, tol: float = 1e-10
-) -> tuple[Tensor, Tensor]:
-    """Solve A x = b for SPD A given v ↦ A v (Hestenes–Stiefel); returns (x, residual b − A x).
-
-    Updates run in place: on smollm2-135m each vector is 0.5 GB, and out-of-place updates
-    would hold a second copy of x, r and p at every iteration.
-    """
-    x, r, p = torch.zeros_like(b), b.clone(), b.clone()
-    rr = (b @ b).item()
-    for _ in range(iters):
-        if rr <= tol:
-            break
-        ap = product(p)
-        alpha = rr / (p @ ap).item()
-        x.add_(p, alpha=alpha)
-        r.sub_(ap, alpha=alpha)
-        del ap
-        new_rr = (r @ r).item()
-        p.mul_(new_rr / rr).add_(r)
-        rr = new_rr
-    return x, r
 
 
 @dataclass(frozen=True)
