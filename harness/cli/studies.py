@@ -1,0 +1,127 @@
+"""`bench sweep`, `report`, `ls` and `show`: many runs, their leaderboards and browsing them."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from harness.api.errors import BenchError
+from harness.cli.app import app, console, errors, fail
+
+
+@app.command("report")
+def report_command(
+    paths: Annotated[list[Path], typer.Argument(help="run directories or roots holding them")],
+    out: Annotated[Path, typer.Option("--out", help="folder for the report files")] = Path(
+        "report"
+    ),
+    allow_mixed: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mixed",
+            help="report runs whose shared settings differ as separate rows (with a warning)",
+        ),
+    ] = False,
+) -> None:
+    """Build leaderboards (Markdown, CSV, JSON, HTML) from run directories; never imports torch."""
+    try:
+        from reports.build import build_report
+
+        build_report(paths, out, allow_mixed, console)
+    except BenchError as error:
+        fail(error)
+
+
+@app.command("ls")
+def ls_command(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="run directories or roots (default: runs)")
+    ] = None,
+    sort: Annotated[
+        str, typer.Option("--sort", help="task | algo | seed | reward | gain | kl | time")
+    ] = "task",
+    task: Annotated[str | None, typer.Option("--task", help="only this task's runs")] = None,
+    algo: Annotated[str | None, typer.Option("--algo", help="only this algorithm's runs")] = None,
+) -> None:
+    """List run directories: status, samples, test reward change with its CI, KL, time; no torch."""
+    try:
+        from reports.browse import scan
+        from reports.listing import check_sort, ls_table, select, sort_entries, summary_line
+
+        check_sort(sort)
+        entries, warnings = scan(paths or [Path("runs")])
+        shown = sort_entries(select(entries, task, algo), sort)
+        if shown:
+            console.print(ls_table(shown, console.width))
+        for line in warnings:
+            console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+        console.print(summary_line(shown, warnings), highlight=False)
+    except BenchError as error:
+        fail(error)
+
+
+@app.command("show")
+def show_command(
+    run_dir: Annotated[Path, typer.Argument(help="one run directory")],
+    examples: Annotated[
+        int, typer.Option("--examples", help="best and worst held-out samples to show", min=0)
+    ] = 2,
+) -> None:
+    """Show one run: settings that differ from the defaults, reward curve, test change, samples."""
+    try:
+        from reports.show import show_lines
+
+        for line in show_lines(run_dir, examples):
+            console.print(line, highlight=False, markup=False)
+    except BenchError as error:
+        fail(error)
+
+
+@app.command("sweep")
+def sweep_command(
+    spec: Annotated[Path, typer.Argument(help="sweep spec (YAML): tasks, algos, seeds, tune, ...")],
+    out: Annotated[
+        str | None, typer.Option("--out", help="output root (replaces the spec's out)")
+    ] = None,
+    executor: Annotated[str, typer.Option("--executor", help="local | ray")] = "local",
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster address (default: a local Ray)")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", help="runs at a time")] = 1,
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="torch threads per run (CPUs // workers)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="check everything and print the plan; run nothing")
+    ] = False,
+) -> None:
+    """Tune each algorithm on val, then run the winners on the report seeds (see README Sweeps)."""
+    try:
+        from harness.sweep.executor import ExecutorOptions
+        from harness.sweep.orchestration import check_options, run_sweep
+        from harness.sweep.plan import plan_sweep
+        from harness.sweep.spec import read_spec
+        from harness.sweep.table import plan_entries, sweep_table
+
+        options = ExecutorOptions(executor, workers, threads, address)  # type: ignore[arg-type]
+        check_options(options)
+        plan = plan_sweep(read_spec(spec, out))
+        if dry_run:
+            entries = plan_entries(plan)
+            console.print(sweep_table(entries, console.width, f"plan of {spec}", states=False))
+            console.print(
+                f"{len(entries)} runs: {len(plan.tuning)} tuning trials, "
+                f"{len(entries) - len(plan.tuning)} report runs · output {plan.spec.out} · "
+                "dry run: nothing was run or written",
+                highlight=False,
+            )
+            return
+        result = run_sweep(plan, options, console)
+    except BenchError as error:
+        fail(error)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        raise typer.Exit(code=130) from None
+    if result.failed:
+        raise typer.Exit(code=1)
