@@ -38,16 +38,20 @@ class Scored:
     parts: dict[str, list[float]]
 
 
-def sample_scored(setup: Setup, examples: list[Example], timer: ScoringTime) -> Scored:
-    """Sample k completions per example from the policy and score them with the task reward."""
+def sample_scored(
+    setup: Setup, examples: list[Example], timer: ScoringTime, greedy: bool = False
+) -> Scored:
+    """Sample k completions per example from the policy (one greedy one with `greedy`) and
+    score them with the task reward; the scoring time goes to `timer`."""
     cfg = setup.config.rollout
     rollout = sample_rollout(
         setup.policy,
         examples,
-        cfg.samples_per_prompt,
+        1 if greedy else cfg.samples_per_prompt,
         setup.max_new_tokens,
         cfg.temperature,
         cfg.max_prompt_tokens,
+        draw="greedy" if greedy else "sample",
     )
     started = time.perf_counter()
     rewards, parts = score_with_parts(

@@ -53,8 +53,9 @@ def execute(
     per seed beside the run. export: also write the trained policy to `RUN_DIR/policy` as a
     Hugging Face folder (harness.policies.export).
     """
-    existed = resume and run_dir_for(config).exists()
-    run_dir = run_dir_for(config) if resume else create_run_dir(config)
+    own = run_dir_for(config)
+    existed = resume and own.exists()
+    run_dir = own if resume else create_run_dir(config)
     try:
         return run_in(run_dir, config, console, resume, export)
     except BenchError:

@@ -24,7 +24,7 @@ from harness.run.budget import Spent, prompts_for_update
 from harness.run.compute import counting_passes
 from harness.run.faults import kill_point
 from harness.run.groups import ScoringTime, fill_varied, sample_scored
-from harness.run.rollout import Rollout, reference_scores, sample_rollout
+from harness.run.rollout import Rollout, reference_scores
 from harness.run.setup import Setup
 
 PROBE_SHARE = 8  # train/kl_step is measured on 1 prompt in 8 (its k completions), at least 1
@@ -75,23 +75,10 @@ def greedy_baseline(setup: Setup, rollout: Rollout, timer: ScoringTime) -> tuple
     These completions are not training samples: they count in `tokens`, `baseline_samples` and
     the compute column, never in `samples`.
     """
-    cfg = setup.config.rollout
-    greedy = sample_rollout(
-        setup.policy,
-        rollout.examples,
-        1,
-        setup.max_new_tokens,
-        cfg.temperature,
-        cfg.max_prompt_tokens,
-        draw="greedy",
-    )
-    started = time.perf_counter()
-    scores = setup.task.reward(list(greedy.examples), list(greedy.completions))
-    timer.seconds += time.perf_counter() - started
+    greedy = sample_scored(setup, list(rollout.examples), timer, greedy=True)
     device = rollout.completion_ids.device
-    return torch.tensor(scores, dtype=torch.float32, device=device), int(
-        greedy.completion_mask.sum().item()
-    )
+    tokens = int(greedy.rollout.completion_mask.sum().item())
+    return torch.tensor(greedy.rewards, dtype=torch.float32, device=device), tokens
 
 
 def dynamic_stats(enabled: bool, kept: int, drawn: int) -> dict[str, float]:
