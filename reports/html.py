@@ -121,7 +121,7 @@ def tuning_section(tuning: Tuning) -> str:
     parts = ['<section id="tuning"><h2>Tuning</h2>']
     heads = "".join(f'<th class="label">{escape(h)}</th>' for h in (*HEADERS, WINNER))
     for selection in tuning.selections:
-        parts.append(f'<p class="line">From {escape(str(selection.path))}.</p>')
+        parts.append(f'<p class="line">From {escape(selection.file)}.</p>')
         for task, entries in selection.tasks.items():
             parts.append(f"<h3>{escape(task)}</h3>")
             parts.append(f'<p class="line">{escape(budget_note(selection, task))}</p>')

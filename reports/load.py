@@ -1,7 +1,14 @@
-"""Find run directories under the given paths and read them; bad ones become one-line warnings."""
+"""Find run directories under the given paths and read them; bad ones become one-line warnings.
+
+Paths written into the report files (leaderboard.md/.csv/.json, index.html) and its warnings are
+relative to the report root: the deepest folder holding every path given on the command line (a
+run directory given itself counts by its parent). So `bench report X --out Y` writes the same
+bytes wherever X lies and whatever Y is.
+"""
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +47,8 @@ class Run:
     """
 
     path: Path
+    name: str
+    """the run directory relative to the report root (what the report files show)"""
     task: str
     task_version: str
     algo: str
@@ -97,20 +106,37 @@ def find_run_dirs(paths: list[Path]) -> list[Path]:
     return sorted(found)
 
 
+def report_root(paths: list[Path]) -> Path:
+    """The folder the report's paths are relative to: the deepest one holding every path given,
+    a run directory counting by its parent (so that it is shown by its name, never as `.`)."""
+    folders = [
+        path.resolve().parent if any((path / m).exists() for m in MARKERS) else path.resolve()
+        for path in paths
+    ]
+    return Path(os.path.commonpath(folders))
+
+
+def relative_name(path: Path, root: Path) -> str:
+    """`path` as the report files show it: relative to `root`, with `/` separators."""
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
 def load_runs(paths: list[Path]) -> tuple[list[Run], list[str]]:
     """Load every run directory below `paths`; return the runs and one warning per skipped one."""
     runs: list[Run] = []
     warnings: list[str] = []
-    for directory in find_run_dirs(paths):
+    directories = find_run_dirs(paths)
+    root = report_root(paths)
+    for directory in directories:
         try:
-            runs.append(read_run(directory))
+            runs.append(read_run(directory, relative_name(directory, root)))
         except SkippedRun as reason:
-            warnings.append(f"skipped {directory}: {reason}")
+            warnings.append(f"skipped {relative_name(directory, root)}: {reason}")
     return runs, warnings
 
 
-def read_run(directory: Path) -> Run:
-    """Read one run directory or raise SkippedRun naming what is missing or corrupt."""
+def read_run(directory: Path, name: str) -> Run:
+    """Read one run directory (shown as `name`) or raise SkippedRun naming what is wrong."""
     result_path = directory / "result.json"
     if not result_path.exists():
         raise SkippedRun("no result.json (partial or interrupted run)")
@@ -128,6 +154,7 @@ def read_run(directory: Path) -> Run:
     curve = result["eval_curve"] if isinstance(result["eval_curve"], list) else []
     return Run(
         path=directory,
+        name=name,
         task=str(result["task"]),
         task_version=str(result.get("task_version", "?")),
         algo=str(result["algo"]),

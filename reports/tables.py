@@ -46,7 +46,7 @@ def markdown_tuning(tuning: Tuning) -> list[str]:
         return []
     lines = ["## Tuning", ""]
     for selection in tuning.selections:
-        lines += [f"From `{selection.path}`.", ""]
+        lines += [f"From `{selection.file}`.", ""]
         for task, entries in selection.tasks.items():
             lines += [f"### {task}", "", budget_note(selection, task), ""]
             lines.append("| " + " | ".join([*HEADERS, WINNER]) + " |")
@@ -129,7 +129,7 @@ def table_record(table: Table) -> dict[str, Any]:
             "baseline_samples": row.baseline_samples,
             "settings": row.settings,
             "seeds": [run.seed for run in row.runs],
-            "runs": [str(run.path) for run in row.runs],
+            "runs": [run.name for run in row.runs],
             "stop_reasons": [run.stop_reason for run in row.runs],
             "vs_best": {"p": row.p_vs_best, "significant": row.significant},
             "flags": list(row.flags),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reports.load import relative_name, report_root
 from reports.pooling import flatten, show
 
 SELECTION = "selection.json"
@@ -47,7 +48,8 @@ class AlgoTuning:
 class Selection:
     """One selection.json: what it selected on, and per task the trials of each algorithm."""
 
-    path: Path
+    file: str
+    """the selection.json relative to the report root (reports/load.py)"""
     select: str
     split: str
     allow_unequal: bool
@@ -71,16 +73,18 @@ def find_selections(paths: list[Path]) -> list[Path]:
 def read_tuning(paths: list[Path], left_out: int) -> tuple[Tuning, list[str]]:
     """The selections below `paths` and one warning per selection.json that cannot be read."""
     selections, warnings = [], []
+    root = report_root(paths)
     for path in find_selections(paths):
         try:
-            selections.append(read_selection(path))
+            selections.append(read_selection(path, relative_name(path, root)))
         except BadSelection as reason:
-            warnings.append(f"skipped {path}: {reason}")
+            warnings.append(f"skipped {relative_name(path, root)}: {reason}")
     return Tuning(tuple(selections), left_out), warnings
 
 
-def read_selection(path: Path) -> Selection:
-    """Parse and check one selection.json or raise BadSelection naming the first problem."""
+def read_selection(path: Path, file: str) -> Selection:
+    """Parse and check one selection.json (shown as `file`) or raise BadSelection naming the
+    first problem."""
     try:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -88,7 +92,7 @@ def read_selection(path: Path) -> Selection:
     data = expect(data, dict, SELECTION)
     tasks = expect(data.get("tasks"), dict, "tasks")
     return Selection(
-        path=path,
+        file=file,
         select=expect(data.get("select"), str, "select"),
         split=expect(data.get("split"), str, "split"),
         allow_unequal=expect(data.get("allow_unequal"), bool, "allow_unequal"),
@@ -201,7 +205,7 @@ def trial_cells(entry: AlgoTuning, trial: Trial) -> list[str]:
 def selection_record(selection: Selection) -> dict[str, Any]:
     """One selection.json as leaderboard.json shows it: its file, notes and content (checked)."""
     return {
-        "file": str(selection.path),
+        "file": selection.file,
         "notes": {task: budget_note(selection, task) for task in selection.tasks},
         "select": selection.select,
         "split": selection.split,

@@ -3,7 +3,6 @@
 import csv
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,4 +127,7 @@ def test_csv_and_json_carry_the_same_numbers(tables: list) -> None:
     assert row["metrics"]["eval/reward"] == pytest.approx(
         {"mean": 0.21, "low": 0.20, "high": 0.22, "n": 3}, abs=1e-9
     )
-    assert all(Path(path).is_dir() for path in row["runs"])
+    # run directories relative to the report root (the folder given), never absolute
+    assert [path.rsplit("-", 1)[0] for path in row["runs"]] == [
+        f"summarization/reinforce/seed{seed}" for seed in (0, 1, 2)
+    ]

@@ -1,6 +1,7 @@
 """`bench report` end to end: the four files, one-line errors, and no torch import."""
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -47,6 +48,22 @@ def test_bench_report_writes_the_four_files(runs: Path, tmp_path: Path) -> None:
     assert "Matched KL: 0.01 nats/token" in html and "does not beat lead-9 (0.250)" in html
     assert "http://" not in html and "https://" not in html
     assert "&lt;b&gt;&amp;" in html  # generations are escaped, never injected
+
+
+def test_md_csv_and_json_are_the_same_bytes_wherever_the_runs_and_the_report_lie(
+    runs: Path, tmp_path: Path
+) -> None:
+    moved = tmp_path / "elsewhere" / "deeper" / "runs"
+    shutil.copytree(runs, moved)
+    for source, out in ((runs, tmp_path / "report"), (moved, moved.parent / "r")):
+        result = CliRunner().invoke(app, ["report", str(source), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    for name in FILES[:3]:
+        text = (tmp_path / "report" / name).read_text()
+        assert text == (moved.parent / "r" / name).read_text(), name
+        assert str(tmp_path) not in text and str(tmp_path.resolve()) not in text, name
+    rows = json.loads((tmp_path / "report" / "leaderboard.json").read_text())["tables"][0]["rows"]
+    assert rows[0]["runs"] == [f"summarization/ppo/{p.name}" for p in sorted(runs.glob("*/ppo/s*"))]
 
 
 def test_bench_report_errors_are_one_line_exit_2(runs: Path, tmp_path: Path) -> None:

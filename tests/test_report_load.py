@@ -8,7 +8,12 @@ from report_fixtures import make_run
 
 from harness.api.errors import BenchError
 from reports.aggregate import build_tables
-from reports.load import find_run_dirs, load_runs
+from reports.load import find_run_dirs, load_runs, report_root
+
+
+def shown(path: Path, root: Path) -> str:
+    """A run directory as the report shows it: relative to the report root."""
+    return path.relative_to(root).as_posix()
 
 
 def test_corrupt_and_partial_directories_are_skipped_with_one_line_each(tmp_path: Path) -> None:
@@ -21,13 +26,14 @@ def test_corrupt_and_partial_directories_are_skipped_with_one_line_each(tmp_path
     rewrite(nan_run, eval_after=None, stop_reason="nonfinite")
     runs, warnings = load_runs([tmp_path])
     assert [run.path for run in runs] == [good.resolve()]
+    assert [run.name for run in runs] == ["summarization/ppo/" + good.name]
     assert len(warnings) == 3 and all("\n" not in line for line in warnings)
-    assert f"skipped {corrupt.resolve()}: result.json is not valid JSON" in warnings[0]
-    assert (
-        warnings[1] == f"skipped {partial.resolve()}: no result.json (partial or interrupted run)"
+    assert f"skipped {shown(corrupt, tmp_path)}: result.json is not valid JSON" in warnings[0]
+    assert warnings[1] == (
+        f"skipped {shown(partial, tmp_path)}: no result.json (partial or interrupted run)"
     )
     expected = "no test split in eval_after (splits: none; stop_reason=nonfinite)"
-    assert warnings[2] == f"skipped {nan_run.resolve()}: {expected}"
+    assert warnings[2] == f"skipped {shown(nan_run, tmp_path)}: {expected}"
 
 
 def rewrite(path: Path, **changes: object) -> dict:
@@ -52,16 +58,16 @@ def test_a_result_without_a_test_split_or_with_an_old_schema_is_skipped(tmp_path
     runs, warnings = load_runs([tmp_path])
     assert runs == [] and len(warnings) == 4
     reasons = dict(line.removeprefix("skipped ").split(": ", 1) for line in warnings)
-    assert reasons[str(val_only.resolve())] == (
+    assert reasons[shown(val_only, tmp_path)] == (
         "no test split in eval_after (splits: val; stop_reason=samples)"
     )
-    assert reasons[str(nan_test.resolve())] == (
+    assert reasons[shown(nan_test, tmp_path)] == (
         "no finite eval/reward in eval_after[test] (stop_reason=samples)"
     )
-    assert reasons[str(old.resolve())] == (
+    assert reasons[shown(old, tmp_path)] == (
         "result.json has schema_version 2; this reporter reads 3, 4"
     )
-    assert reasons[str(odd_role.resolve())] == (
+    assert reasons[shown(odd_role, tmp_path)] == (
         "role 'teacher' is not one of report, tune, baseline (schema 4)"
     )
 
@@ -97,6 +103,20 @@ def test_a_run_directory_itself_and_roots_are_accepted(tmp_path: Path) -> None:
     assert len(find_run_dirs([tmp_path, one])) == 2
 
 
+def test_the_report_root_holds_every_path_given_and_names_each_run_below_it(
+    tmp_path: Path,
+) -> None:
+    one = make_run(tmp_path / "a", "ppo", 0)
+    two = make_run(tmp_path / "b", "ppo", 1)
+    assert report_root([tmp_path / "a"]) == (tmp_path / "a").resolve()
+    assert report_root([tmp_path / "a", tmp_path / "b"]) == tmp_path.resolve()
+    assert report_root([one]) == one.parent.resolve()  # a run directory is named, never `.`
+    runs, _ = load_runs([tmp_path / "a", two])
+    assert [run.name for run in runs] == [shown(one, tmp_path), shown(two, tmp_path)]
+    (run,), _ = load_runs([one])
+    assert run.name == one.name
+
+
 def test_no_run_directories_is_a_user_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(BenchError, match="no run directories found under"):
@@ -114,7 +134,7 @@ def test_a_schema_3_result_is_read_with_role_trained_as_report(tmp_path: Path) -
     runs, warnings = load_runs([tmp_path])
     assert [(run.seed, run.role) for run in runs] == [(0, "report"), (1, "report")]
     assert warnings == [
-        f"skipped {odd.resolve()}: role 'tune' is not one of trained, baseline (schema 3)"
+        f"skipped {shown(odd, tmp_path)}: role 'tune' is not one of trained, baseline (schema 3)"
     ]
     (table,), _ = build_tables(runs, allow_mixed=False)
     (row,) = table.rows

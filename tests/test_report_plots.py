@@ -18,7 +18,9 @@ def run_with_curve(xs: list[float], ys: list[float], passes: list[float] | None 
             point | {"forward_tokens": 3 * p / 4, "backward_tokens": p / 4}
             for point, p in zip(curve, passes, strict=True)
         )
-    return Run(Path("."), "t", "1", "a", "report", 0, "samples", True, {}, {}, {}, {}, (), curve)
+    return Run(
+        Path("."), ".", "t", "1", "a", "report", 0, "samples", True, {}, {}, {}, {}, (), curve
+    )
 
 
 def test_equal_grids_are_pooled_point_by_point() -> None:
