@@ -2,6 +2,7 @@
 
 import re
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -86,6 +87,7 @@ BAD = {
         ["overrides may not set 'seed'"],
     ),
     "bad seeds": (changed(seeds=["a"]), ["seeds must be a non-empty list of integers"]),
+    "bad threads": (changed(threads=0), ["threads must be an integer ≥ 1, got 0"]),
 }
 
 
@@ -107,6 +109,7 @@ def test_a_bad_spec_is_one_line_exit_2_and_nothing_is_written(tmp_path, case):
         (["--executor", "slurm"], "unknown executor 'slurm'"),
         (["--address", "ray://head:10001"], "use it with --executor ray"),
         (["--workers", "0"], "--workers must be ≥ 1"),
+        (["--device", "cuda:7"], "device 'cuda:7' is not available"),  # replaces the spec's
     ],
 )
 def test_bad_executor_settings_are_one_line_exit_2(tmp_path, args, fragment):
@@ -144,3 +147,19 @@ def test_unequal_grids_are_allowed_when_asked_and_the_dry_run_lists_every_run(tm
 def test_a_missing_spec_file_is_one_line(tmp_path):
     result = CliRunner().invoke(app, ["sweep", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2 and "cannot read sweep spec" in result.output
+
+
+SUITES = sorted((Path(__file__).resolve().parents[1] / "suites").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("suite", SUITES, ids=[path.stem for path in SUITES])
+def test_every_committed_suite_passes_its_dry_run_and_writes_nothing(tmp_path, suite):
+    import torch
+
+    args = ["sweep", str(suite), "--out", str(tmp_path / "out"), "--dry-run"]
+    if "device: cuda" in suite.read_text() and not torch.cuda.is_available():
+        args += ["--device", "cpu"]  # every other setting is checked here; the GPU on its machine
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "dry run: nothing was run or written" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -1,5 +1,6 @@
 """`bench sweep`, `report`, `ls` and `show`: many runs, their leaderboards and browsing them."""
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -90,7 +91,15 @@ def sweep_command(
     ] = None,
     workers: Annotated[int, typer.Option("--workers", help="runs at a time")] = 1,
     threads: Annotated[
-        int | None, typer.Option("--threads", help="torch threads per run (CPUs // workers)")
+        int | None,
+        typer.Option(
+            "--threads",
+            help="torch threads per run (default: the spec's threads, else CPUs // workers)",
+        ),
+    ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option("--device", help="cpu | cuda | cuda:N (replaces the spec's device)"),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="check everything and print the plan; run nothing")
@@ -106,7 +115,10 @@ def sweep_command(
 
         options = ExecutorOptions(executor, workers, threads, address)  # type: ignore[arg-type]
         check_options(options)
-        plan = plan_sweep(read_spec(spec, out))
+        sweep_spec = read_spec(spec, out)
+        plan = plan_sweep(sweep_spec if device is None else replace(sweep_spec, device=device))
+        if threads is None:  # the spec may pin it; --threads overrides
+            options = replace(options, threads=plan.spec.threads)
         if dry_run:
             entries = plan_entries(plan)
             console.print(sweep_table(entries, console.width, f"plan of {spec}", states=False))

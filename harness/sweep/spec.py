@@ -12,6 +12,7 @@
       grid: {reinforce: {lr: [1.0e-5, 3.0e-5]}, ppo: {lr: [1.0e-5, 2.0e-5]}}
     allow_unequal: false             # allow different trial counts per algorithm
     device: cpu
+    threads: 1                       # torch threads per run; `bench sweep --threads` overrides
     out: runs/sweep                  # `bench sweep --out` overrides it
 
 Values are checked for shape here; names and run-config values are checked by building every
@@ -35,6 +36,7 @@ SPEC_KEYS = (
     "tune",
     "allow_unequal",
     "device",
+    "threads",
     "out",
 )
 TUNE_KEYS = ("seeds", "select", "grid")
@@ -75,6 +77,9 @@ class SweepSpec:
     """allow algorithms to get different numbers of tuning trials"""
     device: str | None = None
     """device of every run (None: the run config's default)"""
+    threads: int | None = None
+    """torch threads per run (None: --threads, else CPUs // workers); the thread count changes
+    the last bits of float sums (KL, entropy), so a spec whose results are compared pins it"""
     out: str = "runs"
     """output root: run directories and selection.json"""
 
@@ -116,6 +121,7 @@ def parse_spec(data: Any, out: str | None = None) -> SweepSpec:
         tune=parse_tune(data["tune"]) if data.get("tune") is not None else None,
         allow_unequal=flag("allow_unequal", data.get("allow_unequal", False)),
         device=optional_text("device", data.get("device")),
+        threads=optional_count("threads", data.get("threads")),
         out=out or optional_text("out", data.get("out")) or "runs",
     )
     if spec.tune is not None:
@@ -210,6 +216,13 @@ def optional_text(name: str, value: Any) -> str | None:
     """A string or nothing."""
     if value is not None and not isinstance(value, str):
         raise BenchError(f"{name} must be a string, got {value!r}")
+    return value
+
+
+def optional_count(name: str, value: Any) -> int | None:
+    """An integer ≥ 1 or nothing."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise BenchError(f"{name} must be an integer ≥ 1, got {value!r}")
     return value
 
 
