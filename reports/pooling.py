@@ -8,6 +8,7 @@ from typing import Any
 from harness.api.errors import BenchError
 from harness.api.schema import (
     ALGORITHM_PARTS,
+    DEFAULT_PRECISION,
     EVALUATION_ROLLOUT,
     EVALUATION_SECTIONS,
     MEMORY_ONLY,
@@ -21,14 +22,15 @@ RULE = (
     "A table holds the runs of one task; a row is one algorithm with one algo_config and one set"
     f" of algorithm parts (rollout.{', '.join(key.split('.', 1)[1] for key in ALGORITHM_PARTS)}:"
     " what a preset such as grpo pins; the parts column shows them), and its runs differ only in"
-    " seed (out and device never matter). Rows may differ in their parts and algo_config; rows"
+    " seed (out and device never matter; precision does: bf16 runs never pool with fp32 ones)."
+    " Rows may differ in their parts and algo_config; rows"
     " of one algorithm name are labelled with the keys that tell them apart (e.g. 'ppo ·"
-    " advantage=gae'). Shared settings are task_version, policy and every other key of budget,"
-    " rollout, eval and task_options except the memory-only chunk sizes"
+    " advantage=gae'). Shared settings are task_version, policy, precision and every other key"
+    " of budget, rollout, eval and task_options except the memory-only chunk sizes"
     " (rollout.micro_batch_prompts, eval.batch_prompts): if they differ between the"
     " trained runs of a task the report is refused, naming each differing key and its values."
     " A baseline run (start, lead-n) is a row of the table whose trained runs were evaluated"
-    " under the same conditions: task_version, policy, task_options, eval.* and"
+    " under the same conditions: task_version, policy, precision, task_options, eval.* and"
     " rollout.temperature, max_new_tokens, max_prompt_tokens must match (budget and algo"
     " settings never do). With --allow-mixed each combination of the differing settings becomes"
     " a row of its own (e.g. 'reinforce · rollout.samples_per_prompt=2'): runs with different"
@@ -54,6 +56,7 @@ def shared_settings(run: Run) -> dict[str, Any]:
     """The settings that must match for runs to be pooled, as flat dotted keys."""
     flat: dict[str, Any] = {"task_version": run.task_version}
     flatten("policy", run.config.get("policy", MISSING), flat)
+    flat["precision"] = run.config.get("precision", DEFAULT_PRECISION)
     for section in SHARED_SECTIONS:
         flatten(section, run.config.get(section, {}), flat)
     for key in (*MEMORY_ONLY, *ALGORITHM_PARTS):

@@ -57,7 +57,8 @@ ALGORITHM_PARTS = (
 )
 # What defines an evaluation (config sections and dotted keys; with the task's version): a
 # baseline row is written once per seed for these and pooled with trained runs on these only.
-EVALUATION_SECTIONS = ("policy", "task_options", "eval")
+EVALUATION_SECTIONS = ("policy", "precision", "task_options", "eval")
+DEFAULT_PRECISION = "fp32"  # what a config.json without `precision` (before it existed) ran
 EVALUATION_ROLLOUT = ("rollout.temperature", "rollout.max_new_tokens", "rollout.max_prompt_tokens")
 EVAL_ROW_METRICS = ("seconds",)  # also in each evaluation's metrics.jsonl row
 CURVE_KEYS = ("samples_seen", "train/reward", "train/kl_exact", "forward_tokens", "backward_tokens")

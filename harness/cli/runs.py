@@ -49,6 +49,10 @@ def run_command(
     seed: Annotated[int | None, typer.Option("--seed", help="random seed")] = None,
     out: Annotated[str | None, typer.Option("--out", help="root of run directories")] = None,
     device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N")] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option("--precision", help="fp32 | bf16 (autocast; faster, never pooled with fp32)"),
+    ] = None,
     override: Annotated[
         list[str] | None,
         typer.Option("-o", "--override", help="key=value, e.g. -o rollout.kl_coef=0.1 -o lr=3e-5"),
@@ -86,6 +90,7 @@ def run_command(
             out=out,
             device=device,
             overrides=[
+                *([f"precision={precision}"] if precision else []),
                 *(override or []),
                 *(["checkpoint.keep=true"] if keep_checkpoints else []),
                 *([f"log={','.join(log)}"] if log else []),

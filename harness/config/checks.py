@@ -21,7 +21,13 @@ from harness.api.checks import (
     Check,
     check_fields,
 )
-from harness.api.choices import GROUP_ESTIMATORS, KL_REFUSED, KLEstimator, KLPlacement
+from harness.api.choices import (
+    GROUP_ESTIMATORS,
+    KL_REFUSED,
+    PRECISIONS,
+    KLEstimator,
+    KLPlacement,
+)
 from harness.api.errors import BenchError, unknown_choice
 from harness.config.run_config import TRACKERS, RunConfig, tracker_names
 
@@ -73,6 +79,8 @@ def validate(config: RunConfig, algo_config_type: type, task_factory: Callable[.
         )
     check_kl(config.rollout.kl_placement, config.rollout.kl_estimator)
     check_device(config.device)
+    if config.precision not in PRECISIONS:
+        raise unknown_choice("precision", config.precision, list(PRECISIONS))
     check_out_dir(config.out)
     check_log(config.log)
     try:

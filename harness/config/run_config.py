@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.api.choices import Advantage, KLEstimator, KLPlacement, LossAgg, RunRole
+from harness.api.choices import (
+    Advantage,
+    KLEstimator,
+    KLPlacement,
+    LossAgg,
+    Precision,
+    RunRole,
+)
 from harness.api.errors import BenchError
 
 
@@ -114,6 +121,9 @@ class RunConfig:
     policy: str = "smollm2-135m"
     seed: int = 0
     device: str = "cpu"
+    precision: Precision = "fp32"
+    """forward passes in fp32 | bf16 (autocast: faster, not bit-identical; never pooled with
+    fp32 runs in a report)"""
     out: str = "runs"
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
@@ -132,7 +142,7 @@ class RunConfig:
         return dataclasses.asdict(self)
 
 
-TOP_LEVEL_KEYS = ("policy", "seed", "device", "out", "log")
+TOP_LEVEL_KEYS = ("policy", "seed", "device", "precision", "out", "log")
 SECTIONS = {
     "budget": BudgetConfig,
     "rollout": RolloutConfig,

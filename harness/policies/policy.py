@@ -16,9 +16,11 @@ from transformers import (
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from harness.api import registry
+from harness.api.choices import Precision
 from harness.api.errors import BenchError, unknown_choice
 from harness.api.task import Task
 from harness.policies.cache import cache_root
+from harness.policies.precision import autocast_forward
 from harness.policies.sampling import neutralise
 
 
@@ -74,8 +76,13 @@ def policy_folder(name: str, task: Task) -> tuple[Path | str, str]:
     return (Path(name), source) if source == "local folder" else (name, source)
 
 
-def load_policy(name: str, task: Task, device: str) -> tuple[Policy, str]:
-    """Load a causal or seq2seq LM onto `device` in fp32, with a note (built/cached/hub/...)."""
+def load_policy(
+    name: str, task: Task, device: str, precision: Precision = "fp32"
+) -> tuple[Policy, str]:
+    """Load a causal or seq2seq LM onto `device`, with a note (built/cached/hub/...).
+
+    Weights are fp32 whatever the precision; bf16 runs the forward passes under autocast.
+    """
     folder, note = policy_folder(name, task)
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
@@ -92,6 +99,7 @@ def load_policy(name: str, task: Task, device: str) -> tuple[Policy, str]:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.to(device).eval()  # dropout off: update-time log-probs must match sampling-time ones
+    autocast_forward(model, precision)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     overridden = tuple(neutralise(model.generation_config))
     chat = tokenizer.chat_template is not None

@@ -14,7 +14,13 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.api.schema import EVALUATION_ROLLOUT, EVALUATION_SECTIONS, FINAL_SPLITS, MEMORY_ONLY
+from harness.api.schema import (
+    DEFAULT_PRECISION,
+    EVALUATION_ROLLOUT,
+    EVALUATION_SECTIONS,
+    FINAL_SPLITS,
+    MEMORY_ONLY,
+)
 from harness.api.task import Example
 from harness.config.run_config import RunConfig
 from harness.run.budget import Spent
@@ -81,9 +87,12 @@ def write_row(
 
 def baseline_dir(config: RunConfig, task_version: str) -> Path:
     """`OUT/TASK/ALGO/seedS-HASH`, HASH over what defines the evaluation only (and the task's
-    version), so every trained run with the same seed and evaluation reuses one directory."""
+    version), so every trained run with the same seed and evaluation reuses one directory.
+    The default precision stays out of HASH: fp32 rows keep their names from before it existed."""
     flat = config.to_dict()
     defining = {key: flat[key] for key in EVALUATION_SECTIONS}
+    if defining["precision"] == DEFAULT_PRECISION:
+        del defining["precision"]
     defining["eval"] = {
         key: value for key, value in flat["eval"].items() if f"eval.{key}" not in MEMORY_ONLY
     }

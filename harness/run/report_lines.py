@@ -29,7 +29,7 @@ def policy_lines(config: RunConfig, note: str, overridden: Sequence[str]) -> lis
     """What was loaded, and which of the policy's own generation defaults were reset."""
     lines = [
         f"policy [bold]{config.policy}[/] ({note}) · reference: frozen copy · "
-        f"device {config.device} · seed {config.seed}"
+        f"device {config.device} · {config.precision} · seed {config.seed}"
     ]
     if overridden:
         lines.append(

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from harness.api.schema import DEFAULT_PRECISION
 from harness.config.run_config import RESULT_NEUTRAL, RunConfig
 from harness.data.task_files import task_name
 
@@ -25,10 +26,14 @@ def run_dir_for(config: RunConfig) -> Path:
 
     RESULT_NEUTRAL settings (output folder, checkpoint frequency) are left out, so a sweep run
     again, or `bench run --resume`, finds the same directory. A task file becomes its name.
+    The default precision is left out too: fp32 runs keep the names they had before the
+    precision setting existed, so older sweeps still resume.
     """
     config = replace(config, task=task_name(config.task))
     flat = config.to_dict()
     settings = {k: v for k, v in flat.items() if k not in (*RESULT_NEUTRAL, "seed")}
+    if settings["precision"] == DEFAULT_PRECISION:
+        del settings["precision"]
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:6]
     return Path(config.out) / config.task / config.algo / f"seed{config.seed}-{digest}"
 

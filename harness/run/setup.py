@@ -65,7 +65,7 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
                 "source (a single local file is cut 80/10/10, so it needs at least 10 rows)"
             )
     algorithm = registry.load("algorithms", config.algo)
-    policy, note = load_policy(config.policy, task, config.device)
+    policy, note = load_policy(config.policy, task, config.device, config.precision)
     check_context(policy, config, config.rollout.max_new_tokens or task.generation.max_new_tokens)
     reference = frozen_copy(policy)
     seed_everything(config.seed)
