@@ -151,27 +151,33 @@ def sample_rollout(
     )
 
 
-@torch.no_grad()
 def reference_scores(
     reference: Policy, rollout: Rollout, temperature: float, micro_batch_prompts: int
 ) -> tuple[Tensor, Tensor, Tensor]:
     """(old_logprobs, ref_logprobs, exact_kl), each (B, T), in chunks of prompts.
 
     old_logprobs come from the logits recorded while sampling; the exact KL(π‖π_ref) sums over
-    the whole vocabulary at every completion position.
+    the whole vocabulary at every completion position. The pass runs under inference mode (no
+    autograd bookkeeping at all); the (B, T) results are cloned out of it so that the update's
+    graph may use them.
     """
-    old_parts, ref_parts, kl_parts = [], [], []
-    chunks = prompt_chunks(len(rollout.examples), rollout.samples_per_prompt, micro_batch_prompts)
-    for prompts, rows in chunks:
-        ids = rollout.completion_ids[rows]
-        ref_logits = completion_logits(
-            reference.model,
-            rollout.prompt_ids[prompts],
-            rollout.prompt_mask[prompts],
-            ids,
-            rollout.completion_mask[rows],
+    with torch.inference_mode():
+        old_parts, ref_parts, kl_parts = [], [], []
+        chunks = prompt_chunks(
+            len(rollout.examples), rollout.samples_per_prompt, micro_batch_prompts
         )
-        old_parts.append(gather_logprobs(rollout.logits[rows], ids, temperature))
-        ref_parts.append(gather_logprobs(ref_logits, ids, temperature))
-        kl_parts.append(exact_kl(rollout.logits[rows], ref_logits, temperature))
-    return torch.cat(old_parts), torch.cat(ref_parts), torch.cat(kl_parts)
+        for prompts, rows in chunks:
+            ids = rollout.completion_ids[rows]
+            ref_logits = completion_logits(
+                reference.model,
+                rollout.prompt_ids[prompts],
+                rollout.prompt_mask[prompts],
+                ids,
+                rollout.completion_mask[rows],
+            )
+            old_parts.append(gather_logprobs(rollout.logits[rows], ids, temperature))
+            ref_parts.append(gather_logprobs(ref_logits, ids, temperature))
+            kl_parts.append(exact_kl(rollout.logits[rows], ref_logits, temperature))
+        scores = torch.cat(old_parts), torch.cat(ref_parts), torch.cat(kl_parts)
+    old, ref, kl = (score.clone() for score in scores)  # outside: ordinary tensors
+    return old, ref, kl
