@@ -4,8 +4,10 @@ frozen reference of its own, a config check, and reports that never pool bf16 wi
 import copy
 import hashlib
 import json
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 import torch
@@ -82,6 +84,30 @@ def test_frozen_copy_of_a_bf16_policy_runs_its_own_weights(tiny_policy) -> None:
         ids = torch.tensor([[5, 6, 7]])
         expected = tiny_policy.model(input_ids=ids).logits
         assert torch.allclose(reference.model(input_ids=ids).logits.float(), expected, atol=0.1)
+
+
+def test_low_stored_reference_weights_give_the_same_logits(tiny_policy) -> None:
+    policy = bf16_copy(tiny_policy)
+    reference = frozen_copy(policy)
+    linear = reference.model.model.layers[0].mlp.down_proj
+    assert linear.weight.dtype == torch.bfloat16  # stored low: autocast would round it anyway
+    assert reference.model.get_input_embeddings().weight.dtype == torch.float32
+    ids = torch.tensor([[5, 6, 7, 8, 9]])
+    with torch.no_grad():
+        expected = policy.model(input_ids=ids).logits
+        assert torch.equal(reference.model(input_ids=ids).logits, expected)
+
+
+def test_one_autocast_region_per_generate_changes_no_token(tiny_policy, summarization_task):
+    policy = bf16_copy(tiny_policy)
+    examples = summarization_task.examples("train")[:2]
+    torch.manual_seed(1)
+    once = sample_rollout(policy, examples, 2, 8, 0.7, 64)
+    with patch("harness.run.rollout.autocast_region", lambda model: nullcontext()):
+        torch.manual_seed(1)
+        per_call = sample_rollout(policy, examples, 2, 8, 0.7, 64)
+    assert torch.equal(once.completion_ids, per_call.completion_ids)
+    assert torch.equal(once.logits, per_call.logits)
 
 
 def test_unknown_precision_is_refused_naming_the_choices() -> None:

@@ -20,7 +20,7 @@ from harness.api.choices import Precision
 from harness.api.errors import BenchError, unknown_choice
 from harness.api.task import Task
 from harness.policies.cache import cache_root
-from harness.policies.precision import autocast_forward
+from harness.policies.precision import autocast_forward, store_matmul_weights_low
 from harness.policies.sampling import neutralise
 
 
@@ -111,6 +111,7 @@ def frozen_copy(policy: Policy) -> Policy:
     """The reference policy: an independent copy with gradients off, in eval mode."""
     model = copy.deepcopy(policy.model).eval()
     model.requires_grad_(False)
+    store_matmul_weights_low(model)
     return Policy(
         name=f"{policy.name} (reference)",
         model=model,

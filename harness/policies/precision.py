@@ -10,9 +10,11 @@ the tolerance) and a bf16 run never pools with an fp32 one in a report.
 
 import functools
 import types
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import torch
+from torch import nn
 from transformers import PreTrainedModel
 
 from harness.api.choices import Precision
@@ -37,4 +39,35 @@ def autocast_forward(model: PreTrainedModel, precision: Precision) -> None:
         with torch.autocast(self.device.type, dtype=dtype):
             return type(self).forward(self, *args, **kwargs)
 
+    forward.autocast_dtype = dtype  # type: ignore[attr-defined]  # read by `autocast_region`
     model.forward = types.MethodType(forward, model)
+
+
+def autocast_region(model: PreTrainedModel) -> AbstractContextManager[Any]:
+    """One autocast region around many forwards of `model` (a whole `generate`), or nothing.
+
+    Autocast caches the low-precision copy of each trainable weight until its outermost region
+    ends; one region per decode loop casts the weights once instead of once per token (the
+    same values, so the same tokens and logits).
+    """
+    dtype = getattr(model.forward, "autocast_dtype", None)
+    return nullcontext() if dtype is None else torch.autocast(model.device.type, dtype=dtype)
+
+
+def store_matmul_weights_low(model: PreTrainedModel) -> None:
+    """Keep a frozen model's linear weights in its autocast dtype (none: leave it as it is).
+
+    Autocast casts a frozen weight again at every call (it caches only trainable ones); the
+    cast is exact rounding, so storing the rounded weight gives the same outputs, with half the
+    memory. A linear layer tied to the input embedding (a tied LM head) keeps its fp32 weight:
+    the embedding lookup is not autocast and must stay fp32.
+    """
+    dtype = getattr(model.forward, "autocast_dtype", None)
+    if dtype is None:
+        return
+    embedding = model.get_input_embeddings().weight
+    for module in model.modules():
+        if isinstance(module, nn.Linear) and module.weight is not embedding:
+            module.weight.data = module.weight.data.to(dtype)
+            if module.bias is not None:
+                module.bias.data = module.bias.data.to(dtype)

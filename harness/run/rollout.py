@@ -11,6 +11,7 @@ from transformers import GenerationConfig, LogitsProcessorList
 from harness.api.batch import prompt_chunks
 from harness.api.task import Example
 from harness.policies.policy import Policy
+from harness.policies.precision import autocast_region
 from harness.policies.sampling import SeededGumbel, neutral_fields
 from harness.rl.kl import exact_kl
 from harness.rl.kv_cache import returned_cache, with_cache
@@ -124,13 +125,14 @@ def sample_rollout(
     )
     policy.model.eval()
     k = samples_per_prompt
-    out = policy.model.generate(
-        input_ids=prompt_ids.repeat_interleave(k, dim=0),
-        attention_mask=prompt_mask.repeat_interleave(k, dim=0),
-        **with_cache(policy.model, shared_prompt_cache(policy, prompt_ids, prompt_mask, k)),
-        generation_config=settings,
-        logits_processor=processors,
-    )
+    with autocast_region(policy.model):
+        out = policy.model.generate(
+            input_ids=prompt_ids.repeat_interleave(k, dim=0),
+            attention_mask=prompt_mask.repeat_interleave(k, dim=0),
+            **with_cache(policy.model, shared_prompt_cache(policy, prompt_ids, prompt_mask, k)),
+            generation_config=settings,
+            logits_processor=processors,
+        )
     if is_seq2seq(policy.model):
         completion_ids = decoder_tokens(out.sequences)
     else:
