@@ -6,7 +6,7 @@ update an `UpdateContext` with them and this update's KL coefficient (adaptive Î
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from torch import Tensor
 from transformers import PreTrainedModel
@@ -69,3 +69,7 @@ class Algorithm:
     """a preset's parts: `rollout.*` and `algo.*` values set before the user's `-o` (which win)"""
     paper: str = ""
     """where a preset's parts come from"""
+    trains_on: Literal["samples", "references"] = "samples"
+    """what `update` learns from: sampled completions with their advantages (every RL
+    algorithm), or the train references as completions, no sampling (`supervised`; its batch
+    carries zero advantages and returns, and the gradient identity at Î¸_old does not apply)"""

@@ -91,6 +91,11 @@ BUILTIN: dict[Kind, tuple[Entry, ...]] = {
         Entry("remax", "baselines.presets:REMAX", "ReMax (Li et al. 2023): a reinforce preset"),
         Entry("gspo", "baselines.presets:GSPO", "GSPO (Zheng et al. 2025): a ppo preset"),
         Entry("dapo", "baselines.presets:DAPO", "DAPO (Yu et al. 2025): a ppo preset"),
+        Entry(
+            "supervised",
+            "baselines.supervised:ALGORITHM",
+            "cross-entropy on the train references, one per sample of the budget (GRUE's row)",
+        ),
     ),
     "policies": (
         Entry(

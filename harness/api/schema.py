@@ -83,7 +83,7 @@ class RunResult(TypedDict):
     eval_curve: list[dict[str, float]]  # EVAL_CURVE_KEYS of every val evaluation, in order
     heldout_gain: dict[str, Any] | None  # paired-bootstrap CI of the test reward change
     kl_gradient: str  # what the KL term's gradient is (choices.KL_GRADIENTS)
-    curve: list[dict[str, float]]  # CURVE_KEYS per update
+    curve: list[dict[str, float]]  # CURVE_KEYS per update (supervised: no train/reward)
     peak_rss_mb: float
     config: dict[str, Any]  # the resolved RunConfig
     env: dict[str, Any]  # provenance: versions, device, torch threads, git commit

@@ -85,10 +85,10 @@ def finish(
         (before.metrics(), after.metrics() if after else None),
         eval_curve=eval_curve,
         heldout_gain=gain,
-        curve=[{key: row[key] for key in CURVE_KEYS} for row in curve],
+        curve=[{key: row[key] for key in CURVE_KEYS if key in row} for row in curve],
     )
     write_json(run_dir / "result.json", result)
-    rewards = [row["train/reward"] for row in curve]
+    rewards = [row["train/reward"] for row in curve if "train/reward" in row]  # none: supervised
     if rewards:
         console.print(
             f"train reward {sparkline(rewards)}  {rewards[0]:.3f} → {rewards[-1]:.3f} "

@@ -183,3 +183,63 @@ def reference_scores(
         scores = torch.cat(old_parts), torch.cat(ref_parts), torch.cat(kl_parts)
     old, ref, kl = (score.clone() for score in scores)  # outside: ordinary tensors
     return old, ref, kl
+
+
+def encode_references(
+    policy: Policy, examples: Sequence[Example], max_new_tokens: int
+) -> tuple[Tensor, Tensor]:
+    """Each example's first reference as its completion: ids and completion_mask (B, T).
+
+    Tokenized as the policy would generate it: continuing the formatted prompt (after a space
+    unless the prompt ends in whitespace or is a chat turn), EOS appended, cut to
+    `max_new_tokens` (a cut reference ends without EOS, like a completion at the limit), padded
+    with EOS so that `completion_mask` masks the padding.
+    """
+    eos = policy.tokenizer.eos_token_id
+    rows = []
+    for example in examples:
+        formatted = policy.format(example.prompt)
+        joint = "" if policy.chat or formatted[-1:].isspace() else " "
+        ids = policy.tokenizer(joint + example.references[0], add_special_tokens=False)
+        rows.append((ids["input_ids"] + [eos])[:max_new_tokens])
+    width = max(len(row) for row in rows)
+    ids = torch.tensor([row + [eos] * (width - len(row)) for row in rows])
+    ids = ids.to(policy.model.device)
+    return ids, completion_mask(ids, eos)
+
+
+def reference_rollout(
+    policy: Policy,
+    examples: Sequence[Example],
+    max_new_tokens: int,
+    max_prompt_tokens: int,
+    micro_batch_prompts: int,
+) -> Rollout:
+    """A Rollout whose completions are the examples' references (one per prompt, k = 1).
+
+    `logits` are the policy's own at the reference tokens (completion_logits, in chunks of
+    prompts, no grad), so reference_scores, the step-size probe and the batch of an update
+    treat it exactly like a sampled rollout. Nothing is generated.
+    """
+    prompt_ids, prompt_mask = encode_prompts(policy, examples, max_prompt_tokens)
+    ids, mask = encode_references(policy, examples, max_new_tokens)
+    policy.model.eval()
+    with torch.inference_mode():
+        logits = torch.cat(
+            [
+                completion_logits(
+                    policy.model, prompt_ids[rows], prompt_mask[rows], ids[rows], mask[rows]
+                )
+                for rows, _ in prompt_chunks(len(examples), 1, micro_batch_prompts)
+            ]
+        )
+    return Rollout(
+        examples=tuple(examples),
+        prompt_ids=prompt_ids,
+        prompt_mask=prompt_mask,
+        completion_ids=ids,
+        completion_mask=mask,
+        logits=logits.clone(),
+        completions=tuple(example.references[0] for example in examples),
+        samples_per_prompt=1,
+    )

@@ -224,8 +224,13 @@ def training_bar(config: RunConfig, spent: Spent, console: Console) -> Iterator[
         bar = progress.add_task("train", total=total or None, completed=done(), status="")
 
         def show(row: dict[str, Any]) -> None:
+            fit = (  # a supervised update has no reward, only the references' NLL
+                f"reward {row['train/reward']:.3f}"
+                if "train/reward" in row
+                else f"nll {row['train/nll']:.3f}"
+            )
             status = (
-                f"{spent.updates} updates · reward {row['train/reward']:.3f} · "
+                f"{spent.updates} updates · {fit} · "
                 f"KL {row['train/kl_exact']:.4f} · step {row['train/kl_step']:.4f}"
             )
             progress.update(bar, completed=done(), status=status)

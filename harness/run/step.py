@@ -1,6 +1,8 @@
 """One update of the shared loop: rollout → score → log-probs → advantages → update → step size.
 
 Only `algorithm.update` differs between algorithms; everything else here is the same for all.
+An algorithm that trains on references (`trains_on`, the supervised row) gets its batch from
+`reference_step` instead: the references take the rollout's place, and nothing is scored.
 """
 
 import time
@@ -24,7 +26,7 @@ from harness.run.budget import Spent, prompts_for_update
 from harness.run.compute import counting_passes
 from harness.run.faults import kill_point
 from harness.run.groups import ScoringTime, fill_varied, sample_scored
-from harness.run.rollout import Rollout, reference_scores
+from harness.run.rollout import Rollout, reference_rollout, reference_scores
 from harness.run.setup import Setup
 
 PROBE_SHARE = 8  # train/kl_step is measured on 1 prompt in 8 (its k completions), at least 1
@@ -102,6 +104,8 @@ def train_step(
     draw(n) hands out the next n training prompts; the update draws as many as the budget
     allows (more with dynamic sampling, as long as the budget pays for them).
     """
+    if setup.algorithm.trains_on == "references":
+        return reference_step(setup, state, draw, spent)
     cfg, budget = setup.config.rollout, setup.config.budget
     k = cfg.samples_per_prompt
     clock = time.perf_counter()
@@ -183,14 +187,7 @@ def train_step(
     spent.updates += 1
     spent.seconds += t_probe - clock
     return {
-        "kind": "train",
-        "update": spent.updates,
-        "samples_seen": spent.samples,
-        "tokens_generated": spent.tokens,
-        "baseline_samples": spent.baseline_samples,
-        "forward_tokens": spent.forward_tokens,
-        "backward_tokens": spent.backward_tokens,
-        "seconds": round(spent.seconds, 3),
+        **counters(spent),
         "train/reward": rewards.mean().item(),
         "train/reward_std": rewards.std().item() if batch.size > 1 else 0.0,
         **{f"train/reward_{name}": sum(v) / len(v) for name, v in reward_parts.items()},
@@ -207,6 +204,85 @@ def train_step(
         "time/generate": t_generate - clock - scoring.seconds,
         "time/reward": scoring.seconds,
         "time/logprobs": t_logprobs - t_generate,
+        "time/update": t_update - t_logprobs,
+        "time/kl_step": t_probe - t_update,
+    }
+
+
+def counters(spent: Spent) -> dict[str, Any]:
+    """The budget counters every train row starts with."""
+    return {
+        "kind": "train",
+        "update": spent.updates,
+        "samples_seen": spent.samples,
+        "tokens_generated": spent.tokens,
+        "baseline_samples": spent.baseline_samples,
+        "forward_tokens": spent.forward_tokens,
+        "backward_tokens": spent.backward_tokens,
+        "seconds": round(spent.seconds, 3),
+    }
+
+
+def reference_step(
+    setup: Setup, state: Any, draw: Callable[[int], list[Example]], spent: Spent
+) -> dict[str, Any]:
+    """One update on train references: P·k distinct prompts, each with its reference.
+
+    One (prompt, reference) pair is one sample of the budget, so the update draws as many as
+    an RL update samples. The policy's logits at the reference tokens stand in for the sampling
+    logits: old_logprobs, the exact KL to the reference (on the reference tokens, at the
+    sampling temperature) and `train/kl_step` come from the shared functions. No reward,
+    advantages (zeros in the batch) or KL control; the references' tokens count as `tokens`.
+    """
+    cfg, budget = setup.config.rollout, setup.config.budget
+    clock = time.perf_counter()
+    with counting_passes([setup.policy.model, setup.reference.model], spent):
+        k = cfg.samples_per_prompt
+        count = prompts_for_update(budget, spent, cfg.prompts_per_update, k) * k
+        rollout = reference_rollout(
+            setup.policy, draw(count), setup.max_new_tokens, cfg.max_prompt_tokens,
+            cfg.micro_batch_prompts,
+        )  # fmt: skip
+        t_encode = time.perf_counter()
+        kill_point("update")
+        old_logprobs, ref_logprobs, kl_exact = reference_scores(
+            setup.reference, rollout, cfg.temperature, cfg.micro_batch_prompts
+        )
+        mask = rollout.completion_mask
+        zeros = mask.new_zeros(count)
+        batch = Batch(
+            prompt_ids=rollout.prompt_ids,
+            prompt_mask=rollout.prompt_mask,
+            completion_ids=rollout.completion_ids,
+            completion_mask=mask,
+            old_logprobs=old_logprobs,
+            ref_logprobs=ref_logprobs,
+            returns=zeros,
+            advantages=zeros,
+        )
+        probe = probe_of(rollout)
+        del rollout
+        t_logprobs = time.perf_counter()
+        context = UpdateContext(setup.loss_settings)
+        stats = setup.algorithm.update(setup.policy.model, batch, setup.algo_config, state, context)
+        t_update = time.perf_counter()
+    kl_step = policy_shift(setup.policy.model, probe, cfg.temperature)  # a measurement: uncounted
+    t_probe = time.perf_counter()
+    masked_kl = kl_exact * mask
+    tokens = int(mask.sum().item())
+    spent.samples += count
+    spent.tokens += tokens
+    spent.updates += 1
+    spent.seconds += t_probe - clock
+    return {
+        **counters(spent),
+        "train/kl_exact": (masked_kl.sum() / mask.sum()).item(),
+        "train/kl_exact_seq": masked_kl.sum(-1).mean().item(),
+        "train/kl_step": kl_step,
+        "train/length": tokens / count,
+        **{key: float(value) for key, value in stats.items()},
+        "time/encode": t_encode - clock,
+        "time/logprobs": t_logprobs - t_encode,
         "time/update": t_update - t_logprobs,
         "time/kl_step": t_probe - t_update,
     }

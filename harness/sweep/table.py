@@ -5,6 +5,7 @@ same table works for the local executor and for Ray on a shared filesystem.
 """
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -86,7 +87,12 @@ def progress_text(run_dir: Path, samples: int | None) -> str:
         return "evaluating the start policy"
     last = train[-1]
     seen = f"{last.get('samples_seen')}/{samples}" if samples else str(last.get("samples_seen"))
-    return f"update {last.get('update')} · samples {seen} · reward {last['train/reward']:.3f}"
+    fit = (  # a supervised update has no reward, only the references' NLL
+        f"reward {last['train/reward']:.3f}"
+        if "train/reward" in last
+        else f"nll {last.get('train/nll', math.nan):.3f}"
+    )
+    return f"update {last.get('update')} · samples {seen} · {fit}"
 
 
 def state_text(entry: Entry) -> Text:
