@@ -100,4 +100,7 @@ ALGORITHM = Algorithm(
     update=update,
     loss=batch_loss,
     trains_on="references",
+    # No reward, so no advantages and no KL penalty: config.json and the report's parts column
+    # say so instead of the RL defaults (the shared evaluation still measures the KL).
+    preset={"rollout.advantage": "none", "rollout.kl_coef": 0.0},
 )

@@ -129,3 +129,9 @@ def test_the_report_has_a_supervised_row_next_to_reinforce(two_runs, tmp_path):
     trained = sorted(row["row"] for row in rows if row["role"] == "report")
     assert trained == ["reinforce", "supervised"]
     assert "supervised" in (report / "leaderboard.md").read_text()
+
+
+def test_the_parts_column_says_no_advantages_and_no_kl(two_runs):
+    _, dirs = two_runs
+    config = json.loads((dirs["supervised"] / "config.json").read_text())
+    assert config["rollout"]["advantage"] == "none" and config["rollout"]["kl_coef"] == 0.0
