@@ -90,8 +90,29 @@ def resolve(config: RunConfig, owners: tuple[type, Callable[..., Any]] | None = 
     algo_config_type, factory = owners or option_owners(config)
     resolved = resolve_defaults(config, algo_config_type, factory)
     validate(resolved, algo_config_type, factory)
+    check_pinned_parts(resolved)
     policy_source(resolved.policy)
     return resolved
+
+
+def check_pinned_parts(config: RunConfig) -> None:
+    """Refuse a changed part that an algorithm training on references would silently ignore.
+
+    A preset's parts are defaults that `-o` may override, except where the algorithm cannot use
+    the part at all (the supervised row has no advantages and no KL penalty).
+    """
+    algorithm = registry.load("algorithms", config.algo)
+    if algorithm.trains_on != "references":
+        return
+    for key, pinned in algorithm.preset.items():
+        section, _, name = key.partition(".")
+        options = config.algo_config if section == "algo" else vars(getattr(config, section))
+        value = options.get(name)
+        if value != pinned:
+            raise BenchError(
+                f"{config.algo} trains on references and has no use for {key}={value} "
+                f"(it would be ignored); leave {key} at {pinned}"
+            )
 
 
 def run(

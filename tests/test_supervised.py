@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 from baselines import supervised
 from harness.api.algorithm import LossSettings, UpdateContext
 from harness.api.batch import Batch
+from harness.api.errors import BenchError
 from harness.cli import app
+from harness.launch import build_config
 from harness.rl.logprobs import gather_logprobs
 
 
@@ -135,3 +137,9 @@ def test_the_parts_column_says_no_advantages_and_no_kl(two_runs):
     _, dirs = two_runs
     config = json.loads((dirs["supervised"] / "config.json").read_text())
     assert config["rollout"]["advantage"] == "none" and config["rollout"]["kl_coef"] == 0.0
+
+
+@pytest.mark.parametrize("override", ["rollout.kl_coef=0.05", "rollout.advantage=rloo"])
+def test_a_part_supervised_cannot_use_is_refused(override):
+    with pytest.raises(BenchError, match=f"supervised trains on references.*{override}"):
+        build_config("summarization", "supervised", overrides=[override])
