@@ -79,7 +79,8 @@ def measure(policy: str, algo: str, updates: int, overrides: list[str]) -> dict[
     rows, parameters = train_rows(policy, algo, updates + 1, overrides)
     timed = rows[1:]
     completions = timed[0]["completions"]
-    result = {key: statistics.median(r[key] for r in timed) for key in (*PHASES, "wall")}
+    # a phase an algorithm does not have (supervised: no generate, no reward) counts as 0 s
+    result = {key: statistics.median(r.get(key, 0.0) for r in timed) for key in (*PHASES, "wall")}
     flops = [  # per update: counters are cumulative, so take differences
         2 * parameters * (now["forward_tokens"] - before["forward_tokens"])
         + 4 * parameters * (now["backward_tokens"] - before["backward_tokens"])
