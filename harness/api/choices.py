@@ -30,7 +30,6 @@ Precision = Literal["fp32", "bf16"]  # forward passes (bf16: autocast, harness/p
 RunRole = Literal["report", "tune"]  # a sweep's report run (a leaderboard row) or tuning trial
 
 SPLITS: tuple[Split, ...] = get_args(Split)
-PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 
 # What the gradient of the KL term is, for each allowed (placement, estimator) pair. With
 # sequences, only k1 summed into the return gives the gradient of the sequence KL(π‖π_ref);

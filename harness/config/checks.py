@@ -24,7 +24,6 @@ from harness.api.checks import (
 from harness.api.choices import (
     GROUP_ESTIMATORS,
     KL_REFUSED,
-    PRECISIONS,
     KLEstimator,
     KLPlacement,
 )
@@ -79,8 +78,6 @@ def validate(config: RunConfig, algo_config_type: type, task_factory: Callable[.
         )
     check_kl(config.rollout.kl_placement, config.rollout.kl_estimator)
     check_device(config.device)
-    if config.precision not in PRECISIONS:
-        raise unknown_choice("precision", config.precision, list(PRECISIONS))
     check_out_dir(config.out)
     check_log(config.log)
     try:

@@ -224,7 +224,7 @@ def reference_rollout(
     prompt_ids, prompt_mask = encode_prompts(policy, examples, max_prompt_tokens)
     ids, mask = encode_references(policy, examples, max_new_tokens)
     policy.model.eval()
-    with torch.inference_mode():
+    with torch.no_grad():  # not inference mode: the logits leave this function
         logits = torch.cat(
             [
                 completion_logits(
@@ -239,7 +239,7 @@ def reference_rollout(
         prompt_mask=prompt_mask,
         completion_ids=ids,
         completion_mask=mask,
-        logits=logits.clone(),
+        logits=logits,
         completions=tuple(example.references[0] for example in examples),
         samples_per_prompt=1,
     )
