@@ -10,15 +10,41 @@ from reports.aggregate import build_tables
 from reports.html import page
 from reports.load import load_runs
 from reports.plots import table_plots
+from reports.publish import COPY_FOLDER, copy_results
 from reports.samples import sample_views
 from reports.tables import csv_text, json_text, markdown
 from reports.tuning import left_out_line, read_tuning
 
 FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html")
+REBUILT = 3  # the first three FILES carry no samples: a copy of the results rebuilds them exactly
 
 
-def build_report(paths: list[Path], out: Path, allow_mixed: bool, console: Console) -> None:
-    """Write leaderboard.md/.csv/.json and a self-contained index.html for the runs in `paths`."""
+def build_report(
+    paths: list[Path], out: Path, allow_mixed: bool, console: Console, copy: bool = False
+) -> None:
+    """Write leaderboard.md/.csv/.json and a self-contained index.html for the runs in `paths`;
+    with `copy`, also the results they were built from (reports/publish.py) in `out/runs`."""
+    if out.exists() and not out.is_dir():
+        raise BenchError(f"--out '{out}' exists and is not a directory")
+    if copy and any((out / COPY_FOLDER).resolve().is_relative_to(p.resolve()) for p in paths):
+        raise BenchError(f"--copy-results: '{out / COPY_FOLDER}' lies inside the runs reported")
+    texts, summary = report_texts(paths, allow_mixed, console)
+    out.mkdir(parents=True, exist_ok=True)
+    if copy:
+        copied = copy_results(paths, out)
+        rebuilt, _ = report_texts([copied], allow_mixed, Console(quiet=True))
+        if rebuilt[:REBUILT] != texts[:REBUILT]:
+            raise BenchError(f"the results copied to '{copied}' do not rebuild this report")
+        summary += f" · results copied → {copied}"
+    for name, text in zip(FILES, texts, strict=True):
+        (out / name).write_text(text, encoding="utf-8")
+    console.print(f"{summary} → {out}/{{{','.join(FILES)}}}", highlight=False)
+
+
+def report_texts(
+    paths: list[Path], allow_mixed: bool, console: Console
+) -> tuple[tuple[str, ...], str]:
+    """The texts of FILES for the runs in `paths` and a one-line summary; warnings printed."""
     loaded, skipped = load_runs(paths)
     runs = [run for run in loaded if not run.tuning]  # a sweep's tuning trials are never rows
     tuning, unreadable = read_tuning(paths, left_out=len(loaded) - len(runs))
@@ -43,14 +69,9 @@ def build_report(paths: list[Path], out: Path, allow_mixed: bool, console: Conso
         json_text(tables, notes, tuning),
         page(tables, notes, plots, views, tuning),
     )
-    if out.exists() and not out.is_dir():
-        raise BenchError(f"--out '{out}' exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in zip(FILES, texts, strict=True):
-        (out / name).write_text(text, encoding="utf-8")
     rows = sum(len(table.rows) for table in tables)
-    console.print(
+    summary = (
         f"report       {len(runs)} runs · {len(tables)} task(s) · {rows} rows"
-        f" · {len(skipped)} skipped → {out}/{{{','.join(FILES)}}}",
-        highlight=False,
+        f" · {len(skipped)} skipped"
     )
+    return texts, summary

@@ -24,12 +24,21 @@ def report_command(
             help="report runs whose shared settings differ as separate rows (with a warning)",
         ),
     ] = False,
+    copy_results: Annotated[
+        bool,
+        typer.Option(
+            "--copy-results",
+            help="also copy each run's config.json and result.json and each selection.json"
+            " (no checkpoints, samples or weights) to OUT/runs, from which `bench report"
+            " OUT/runs` rebuilds the md, csv and json byte for byte (checked before writing)",
+        ),
+    ] = False,
 ) -> None:
     """Build leaderboards (Markdown, CSV, JSON, HTML) from run directories; never imports torch."""
     try:
         from reports.build import build_report
 
-        build_report(paths, out, allow_mixed, console)
+        build_report(paths, out, allow_mixed, console, copy=copy_results)
     except BenchError as error:
         fail(error)
 
