@@ -66,12 +66,17 @@ def test_a_two_algorithm_sweep_tunes_selects_reports_and_a_rerun_starts_nothing(
             assert tuned["role"] == "tune" and tuned["seed"] == 100
             assert tuned["config"]["algo_config"]["lr"] == trial["settings"]["lr"]
             assert trial["score"] == tuned["eval_after"]["val"]["eval/reward"]
+            for evaluation in ("eval_before", "eval_after"):  # selected on val: no test
+                assert list(tuned[evaluation]) == ["val"]
+            assert tuned["heldout_gain"] is None
+            assert not list((out / run_dir / "samples").glob("*test*"))
             scores.append(trial["score"])
         assert entry["winner"] == trials[scores.index(max(scores))]["settings"]
         reports = [r for r in found.values() if r["algo"] == algo and r["role"] == "report"]
         assert sorted(r["seed"] for r in reports) == [0, 1]
         assert {r["config"]["algo_config"]["lr"] for r in reports} == {entry["winner"]["lr"]}
         assert all(r["stop_reason"] == "samples" for r in reports)
+        assert all(list(r["eval_after"]) == ["val", "test"] and r["heldout_gain"] for r in reports)
     assert {r["env"]["torch_threads"] for r in found.values()} == {1}  # 2 CPUs // 2 workers
     assert all((run_dir / "console.log").stat().st_size > 0 for run_dir in found)
     assert "update" not in result.output  # run consoles went to console.log, not here

@@ -2,8 +2,9 @@
 
 During training: `val`, sampled only (what a sweep may select on). At the start and the end:
 `val` and `test`, each sampled (training temperature, eval.samples_per_prompt) and greedy;
-the leaderboard reports `test`. Every val evaluation also extends the run's (KL, reward)
-curve, from which the reporter reads reward at matched KL.
+the leaderboard reports `test`. A sweep's tuning trial is evaluated on `val` alone: it is
+selected on val and never a row, so its test scores would never be read. Every val evaluation
+also extends the run's (KL, reward) curve, from which the reporter reads reward at matched KL.
 """
 
 import time
@@ -25,7 +26,7 @@ TRAINING_SPLIT = "val"
 
 @dataclass(frozen=True)
 class FullEval:
-    """The evaluation at the start or the end: each of FINAL_SPLITS, sampled and greedy."""
+    """The evaluation at the start or the end: each of its splits, sampled and greedy."""
 
     sampled: dict[str, EvalResult]
     greedy: dict[str, EvalResult]
@@ -46,11 +47,16 @@ def run_full_eval(
 ) -> FullEval:
     """Evaluate every final split, sampled and greedy; log, save samples, print the test gain."""
     sampled, greedy = {}, {}
-    for split in FINAL_SPLITS:
+    for split in final_splits(setup.config.role):
         previous = before.sampled[split] if before else None
         sampled[split] = run_eval(setup, label, split, spent, console, previous)
         greedy[split] = run_eval(setup, label, split, spent, console, None, greedy=True)
     return FullEval(sampled, greedy)
+
+
+def final_splits(role: str) -> tuple[str, ...]:
+    """The splits of the start and end evaluations: val alone for a tuning trial."""
+    return (TRAINING_SPLIT,) if role == "tune" else FINAL_SPLITS
 
 
 def run_eval(

@@ -75,7 +75,7 @@ def finish(
     (spent, reason), (before, after) = outcome, evals
     curve = read_train_rows(run_dir)
     gain = None
-    if after is not None:
+    if after is not None and REPORT_SPLIT in after.sampled:  # a tuning trial has no test split
         split = REPORT_SPLIT
         gain = heldout_gain(before.sampled[split], after.sampled[split], config.seed)
     result = run_result(
