@@ -13,6 +13,15 @@ The peak it is divided by is a square matmul timed here, in the run's precision.
     python benchmarks/throughput.py                          # tiny and smollm2-135m, reinforce
     python benchmarks/throughput.py --policy tiny --updates 5 -o rollout.samples_per_prompt=8
     python benchmarks/throughput.py --policy smollm2-135m -o precision=bf16 --json out.json
+    python benchmarks/throughput.py --policy smollm2-135m --task translation
+
+"reward" is the reward's share of the update's wall time. A learned reward model costs the same
+to run whatever its weights, so for dialogue and sentiment a model trained on a few examples
+times scoring without the minutes of training the recipe's model takes on first use:
+
+    bench reward train dialogue --max-examples 20 --out /tmp/rm-dialogue
+    python benchmarks/throughput.py --policy smollm2-135m --task dialogue \
+        -o task.reward_model=/tmp/rm-dialogue
 """
 
 import argparse
@@ -37,14 +46,14 @@ PHASES = ("time/generate", "time/reward", "time/logprobs", "time/update")
 
 
 def train_rows(
-    policy: str, algo: str, updates: int, overrides: list[str]
+    task: str, policy: str, algo: str, updates: int, overrides: list[str]
 ) -> tuple[list[dict], int]:
     """The train rows of `updates` updates from the start policy (each with its wall time), and
     the policy's parameter count."""
     quiet = Console(quiet=True)
     with tempfile.TemporaryDirectory() as out:
         config = build_config(
-            "summarization", algo, policy=policy, seed=0, out=out,
+            task, algo, policy=policy, seed=0, out=out,
             overrides=["eval.prompts=1", *overrides],
         )  # fmt: skip
         setup = prepare(config, quiet, create_run_dir(config))
@@ -74,9 +83,11 @@ def matmul_peak(precision: str, size: int = 1024, repeats: int = 20) -> float:
     return 2 * size**3 / best / 1e9
 
 
-def measure(policy: str, algo: str, updates: int, overrides: list[str]) -> dict[str, float]:
+def measure(
+    task: str, policy: str, algo: str, updates: int, overrides: list[str]
+) -> dict[str, float]:
     """Median per-update timings over `updates` updates after one warm-up update."""
-    rows, parameters = train_rows(policy, algo, updates + 1, overrides)
+    rows, parameters = train_rows(task, policy, algo, updates + 1, overrides)
     timed = rows[1:]
     completions = timed[0]["completions"]
     # a phase an algorithm does not have (supervised: no generate, no reward) counts as 0 s
@@ -88,6 +99,7 @@ def measure(policy: str, algo: str, updates: int, overrides: list[str]) -> dict[
     ]
     result["GFLOP/s"] = sum(flops) / sum(r["wall"] for r in timed) / 1e9
     result["completions/s"] = completions / result["wall"]
+    result["reward share"] = statistics.median(r.get("time/reward", 0.0) / r["wall"] for r in timed)
     result["tokens/completion"] = statistics.mean(r["train/length"] for r in timed)
     result["completions"] = completions
     return result
@@ -100,6 +112,7 @@ def precision_of(overrides: list[str]) -> str:
 
 
 COLUMNS = (
+    "task",
     "policy",
     "algo",
     "completions",
@@ -108,6 +121,7 @@ COLUMNS = (
     "reward",
     "logprobs",
     "update",
+    "reward %",
     "update ms/compl",
     "s/update",
     "completions/s",
@@ -119,6 +133,7 @@ COLUMNS = (
 def main() -> None:
     """Parse arguments, measure each policy, print one table (and write it as JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", action="append", help="task name (repeatable; summarization)")
     parser.add_argument("--policy", action="append", help="policy name (repeatable)")
     parser.add_argument("--algo", action="append", help="algorithm name (repeatable)")
     parser.add_argument("--updates", type=int, default=3, help="timed updates after a warm-up")
@@ -131,23 +146,30 @@ def main() -> None:
     for column in COLUMNS:
         table.add_column(column, justify="right")
     results = []
-    for policy in args.policy or ["tiny", "smollm2-135m"]:
-        for algo in args.algo or ["reinforce"]:
-            r = measure(policy, algo, args.updates, args.overrides)
-            results.append({"policy": policy, "algo": algo, **r})
-            table.add_row(
-                policy,
-                algo,
-                str(r["completions"]),
-                f"{r['tokens/completion']:.1f}",
-                *(f"{r[key]:.2f}" for key in PHASES),
-                f"{1000 * r['time/update'] / r['completions']:.1f}",
-                f"{r['wall']:.2f}",
-                f"{r['completions/s']:.2f}",
-                f"{r['GFLOP/s']:.1f}",
-                f"{r['GFLOP/s'] / peak_gflops:.0%}",
-            )
-    Console(width=180).print(table)
+    runs = [
+        (task, policy, algo)
+        for task in args.task or ["summarization"]
+        for policy in args.policy or ["tiny", "smollm2-135m"]
+        for algo in args.algo or ["reinforce"]
+    ]
+    for task, policy, algo in runs:
+        r = measure(task, policy, algo, args.updates, args.overrides)
+        results.append({"task": task, "policy": policy, "algo": algo, **r})
+        table.add_row(
+            task,
+            policy,
+            algo,
+            str(r["completions"]),
+            f"{r['tokens/completion']:.1f}",
+            *(f"{r[key]:.2f}" for key in PHASES),
+            f"{r['reward share']:.1%}",
+            f"{1000 * r['time/update'] / r['completions']:.1f}",
+            f"{r['wall']:.2f}",
+            f"{r['completions/s']:.2f}",
+            f"{r['GFLOP/s']:.1f}",
+            f"{r['GFLOP/s'] / peak_gflops:.0%}",
+        )
+    Console(width=200).print(table)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     Console().print(
         f"peak RSS {peak_gb:.2f} GB (whole process) · {precision} matmul peak "
