@@ -4,6 +4,11 @@
 per algorithm. For extractive tasks, `lead-n` outputs the first n source words, with n the mean
 reference length (in words) of the train split; a trained row that does not beat it has learned
 less than copying would give. Both are scored by the same code as trained runs.
+
+The start row also keeps the whole start evaluation (START_EVAL), and a later report run of the
+same seed and evaluation takes it instead of evaluating the same start policy again: every
+algorithm of a seed is then compared with one start evaluation, and a sweep saves all but one
+start evaluation per seed. Its directory hash covers everything that defines the evaluation.
 """
 
 import hashlib
@@ -20,6 +25,7 @@ from harness.api.schema import (
     EVALUATION_SECTIONS,
     FINAL_SPLITS,
     MEMORY_ONLY,
+    SCHEMA_VERSION,
 )
 from harness.api.task import Example
 from harness.config.run_config import RunConfig
@@ -30,6 +36,8 @@ from harness.run.result import run_result
 from harness.run.rundir import write_json, write_jsonl
 from harness.run.setup import Setup
 
+START_EVAL = "start_eval.json"  # in the start row: the whole start evaluation, samples included
+
 
 def write_baselines(setup: Setup, start: FullEval, console: Console) -> None:
     """Write the `start` row from the start evaluation and, for extractive tasks, `lead-n`."""
@@ -38,6 +46,9 @@ def write_baselines(setup: Setup, start: FullEval, console: Console) -> None:
         samples[f"eval_after_{split}"] = start.sampled[split].samples
         samples[f"eval_after_{split}_greedy"] = start.greedy[split].samples
     written = [write_row(setup, "start", start.metrics(), samples)]
+    if written[0][1] is not None:
+        evaluation = {**made_by(setup), "evaluation": start.to_json()}
+        write_json(written[0][1] / START_EVAL, evaluation)
     if getattr(setup.task, "extractive", False):
         n = lead_length(setup.task.examples("train"))
         metrics, samples = {}, {}
@@ -51,6 +62,38 @@ def write_baselines(setup: Setup, start: FullEval, console: Console) -> None:
     shown = ", ".join(f"{algo} → {path}" for algo, path in written if path is not None)
     if shown:
         console.print(f"baselines    {shown}")
+
+
+def shared_start(setup: Setup) -> tuple[FullEval, Path] | None:
+    """The start evaluation kept by this seed's start row, for a report run, if there is one
+    (and its folder). Only one made exactly as this run would make it is taken: same schema,
+    device and thread count (threads change the last bits of KL and entropy sums)."""
+    if setup.config.role != "report":
+        return None
+    path = baseline_dir(start_config(setup), setup.task.version)
+    try:
+        data = json.loads((path / START_EVAL).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if any(data.get(key) != value for key, value in made_by(setup).items()):
+        return None
+    return FullEval.from_json(data["evaluation"]), path
+
+
+def made_by(setup: Setup) -> dict[str, Any]:
+    """What an evaluation's numbers depend on beyond the start row's directory hash."""
+    import torch
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "device": setup.config.device,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def start_config(setup: Setup) -> RunConfig:
+    """The config a baseline row of this run's seed and evaluation is written under."""
+    return replace(setup.config, task=setup.task.name, algo="start", algo_config={})
 
 
 def lead_length(train: list[Example]) -> int:
@@ -71,7 +114,7 @@ def write_row(
     samples: dict[str, list[dict[str, Any]]],
 ) -> tuple[str, Path | None]:
     """Write one baseline run directory unless this seed's already exists; (algo, path|None)."""
-    config = replace(setup.config, task=setup.task.name, algo=algo, algo_config={})
+    config = replace(start_config(setup), algo=algo)
     path = baseline_dir(config, setup.task.version)
     if (path / "result.json").exists():
         return algo, None

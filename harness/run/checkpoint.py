@@ -22,7 +22,6 @@ import torch
 
 from harness.api.errors import BenchError
 from harness.run.budget import Spent
-from harness.run.evaluate import EvalResult
 from harness.run.evaluations import FullEval
 from harness.run.faults import kill_point
 from harness.run.setup import Setup
@@ -51,13 +50,7 @@ def save_checkpoint(setup: Setup, loop: Loop) -> None:
         "ema_baseline": setup.estimator.ema_baseline,
         "eval_curve": setup.eval_curve,
         "metrics_offset": metrics.stat().st_size if metrics.exists() else 0,
-        "before": {
-            decoding: {split: asdict(result) for split, result in results.items()}
-            for decoding, results in (
-                ("sampled", loop.before.sampled),
-                ("greedy", loop.before.greedy),
-            )
-        },
+        "before": loop.before.to_json(),
         "python_rng": random.getstate(),
         "numpy_rng": numpy_state(),
     }
@@ -114,15 +107,7 @@ def restore(setup: Setup, state: dict[str, Any], algo_state: Any) -> Loop:
     setup.estimator.ema_baseline = progress["ema_baseline"]
     setup.eval_curve[:] = progress["eval_curve"]
     truncate(setup.run_dir / "metrics.jsonl", progress["metrics_offset"])
-    before = FullEval(
-        **{
-            decoding: {
-                split: EvalResult(**{**fields, "task_metrics": tuple(fields["task_metrics"])})
-                for split, fields in results.items()
-            }
-            for decoding, results in progress["before"].items()
-        }
-    )
+    before = FullEval.from_json(progress["before"])
     version, internal, gauss = progress["python_rng"]
     random.setstate((version, tuple(internal), gauss))
     name, keys, position, has_gauss, cached = progress["numpy_rng"]

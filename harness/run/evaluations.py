@@ -8,7 +8,8 @@ also extends the run's (KL, reward) curve, from which the reporter reads reward 
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from rich.console import Console
 
@@ -35,6 +36,26 @@ class FullEval:
         """split → sampled `eval/<m>` and greedy `eval/greedy/<m>` metrics, as in result.json."""
         return {split: merged(self.sampled[split], self.greedy[split]) for split in self.sampled}
 
+    def to_json(self) -> dict[str, Any]:
+        """decoding → split → every field of its EvalResult (samples included), JSON-ready."""
+        return {
+            decoding: {split: asdict(result) for split, result in results.items()}
+            for decoding, results in (("sampled", self.sampled), ("greedy", self.greedy))
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "FullEval":
+        """The FullEval `to_json` wrote (JSON floats round-trip exactly)."""
+        return cls(
+            **{
+                decoding: {
+                    split: EvalResult(**{**fields, "task_metrics": tuple(fields["task_metrics"])})
+                    for split, fields in results.items()
+                }
+                for decoding, results in data.items()
+            }
+        )
+
 
 def merged(sampled: EvalResult, greedy: EvalResult) -> dict[str, float]:
     """One split's metrics: the sampled ones, then the greedy ones under GREEDY_PREFIX."""
@@ -59,6 +80,14 @@ def final_splits(role: str) -> tuple[str, ...]:
     return (TRAINING_SPLIT,) if role == "tune" else FINAL_SPLITS
 
 
+def record_full_eval(setup: Setup, label: str, full: FullEval, spent: Spent, console: Console):
+    """Log, save and print an evaluation made elsewhere (a shared start evaluation) as
+    run_full_eval would have, in the same order, with 0 s spent."""
+    for split in full.sampled:
+        record_eval(setup, label, split, spent, console, (full.sampled[split], 0.0))
+        record_eval(setup, label, split, spent, console, (full.greedy[split], 0.0), greedy=True)
+
+
 def run_eval(
     setup: Setup,
     label: str,
@@ -74,7 +103,24 @@ def run_eval(
     result = evaluate(
         setup.policy, setup.reference, setup.task, examples, setup.eval_settings, greedy
     )
-    seconds = time.perf_counter() - started
+    timed = (result, time.perf_counter() - started)
+    return record_eval(setup, label, split, spent, console, timed, before, greedy)
+
+
+def record_eval(
+    setup: Setup,
+    label: str,
+    split: str,
+    spent: Spent,
+    console: Console,
+    timed: tuple[EvalResult, float],
+    before: EvalResult | None = None,
+    greedy: bool = False,
+) -> EvalResult:
+    """Log one split's evaluation (result, seconds it took) and the gain over `before`, save
+    its samples, extend the val curve, print its line; return the result."""
+    result, seconds = timed
+    examples = setup.heldout[split]
     decoding = "greedy" if greedy else "sampled"
     name = samples_name(label, split, decoding)
     write_jsonl(setup.run_dir / "samples" / f"{name}.jsonl", result.samples)

@@ -22,7 +22,7 @@ from harness.api.task import Example
 from harness.config.run_config import RunConfig
 from harness.policies.export import POLICY_FOLDER, save_policy
 from harness.rl.guards import NonFinite
-from harness.run.baselines import write_baselines
+from harness.run.baselines import shared_start, write_baselines
 from harness.run.budget import Spent, stop_reason
 from harness.run.checkpoint import (
     Loop,
@@ -31,7 +31,7 @@ from harness.run.checkpoint import (
     restore,
     save_checkpoint,
 )
-from harness.run.evaluations import TRAINING_SPLIT, run_eval, run_full_eval
+from harness.run.evaluations import TRAINING_SPLIT, record_full_eval, run_eval, run_full_eval
 from harness.run.interrupt import deferred_interrupt
 from harness.run.lock import hold
 from harness.run.result import finish
@@ -122,7 +122,13 @@ def start(setup: Setup, algo_state: Any, console: Console) -> Loop:
         (setup.run_dir / stale).unlink(missing_ok=True)
     shutil.rmtree(setup.run_dir / "samples", ignore_errors=True)
     spent = Spent()
-    before = run_full_eval(setup, "before", spent, console)
+    shared = shared_start(setup)
+    if shared is None:
+        before = run_full_eval(setup, "before", spent, console)
+    else:
+        before, row = shared
+        console.print(f"start eval   this seed's start row's, not repeated ({row})")
+        record_full_eval(setup, "before", before, spent, console)
     if setup.config.role == "report":  # tuning trials use their own seeds: no baseline rows
         write_baselines(setup, before, console)
     loop = Loop(spent, before, algo_state)
