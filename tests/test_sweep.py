@@ -1,6 +1,7 @@
 """`bench sweep` end to end with the local executor: tune, select, report; again: nothing runs."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,9 @@ def test_a_two_algorithm_sweep_tunes_selects_reports_and_a_rerun_starts_nothing(
     assert {r["env"]["torch_threads"] for r in found.values()} == {1}  # 2 CPUs // 2 workers
     assert all((run_dir / "console.log").stat().st_size > 0 for run_dir in found)
     assert "update" not in result.output  # run consoles went to console.log, not here
+    # not a terminal: a timestamped line per start and end instead of the live table
+    assert len(re.findall(r"\d\d:\d\d:\d\d  run \d/8 started: summarization", result.output)) == 8
+    assert len(re.findall(r"run \d/8 done in \d+ min: summarization · ", result.output)) == 8
 
     written = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()}
     again = CliRunner().invoke(app, ["sweep", str(spec_path), "--out", str(out)])

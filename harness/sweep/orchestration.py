@@ -6,7 +6,8 @@
     4. report      the report runs (role report) with the winners' settings on the report seeds
 
 A run that finished before is skipped, an unfinished one resumes in its own directory, and one
-locked by another process is skipped (named in the table). A live table follows every run.
+locked by another process is skipped (named in the table). A live table follows every run on a
+terminal; elsewhere (a log file, a pipe) each start and end is one timestamped line instead.
 """
 
 import time
@@ -135,10 +136,33 @@ def execute(
             executor.submit(key, Job(entries[key].config, options.threads_per_run()))
             entries[key] = replace(entries[key], submitted=time.time())
             in_flight += 1
+            log_line(live.console, entries, key, "started")
         for key, outcome in executor.finished(timeout=POLL_SECONDS):
+            started = entries[key].submitted
             entries[key] = ended(entries[key], outcome)
             in_flight -= 1
+            log_line(live.console, entries, key, outcome.state, started)
         live.update(sweep_table(entries, live.console.width))
+
+
+def log_line(
+    console: Console, entries: list[Entry], key: int, event: str, since: float | None = None
+) -> None:
+    """Off a terminal (where the live table never shows), one line per run started or ended:
+    `12:03:41  run 3/40 done in 14 min: summarization · ppo · seed 100 · tune · lr=1e-05`."""
+    if console.is_terminal:
+        return
+    entry = entries[key]
+    took = f" in {(time.time() - since) / 60:.0f} min" if since is not None else ""
+    why = f" ({entry.reason})" if entry.reason else ""
+    what = f"{entry.config.task} · {entry.config.algo} · seed {entry.config.seed}"
+    line = f"{what} · {entry.config.role} · {entry.settings}"
+    stamp = time.strftime("%H:%M:%S")
+    console.print(
+        f"{stamp}  run {key + 1}/{len(entries)} {event}{took}: {line}{why}",
+        highlight=False,
+        markup=False,
+    )
 
 
 def ended(entry: Entry, outcome: Outcome) -> Entry:
