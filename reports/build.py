@@ -1,5 +1,6 @@
 """`bench report`: read run directories, pool them honestly, write the four report files."""
 
+import shutil
 from pathlib import Path
 
 from rich.console import Console
@@ -10,7 +11,7 @@ from reports.aggregate import build_tables
 from reports.html import page
 from reports.load import load_runs
 from reports.plots import table_plots
-from reports.publish import COPY_FOLDER, copy_results
+from reports.publish import COPY_FOLDER, copy_results, overlapping
 from reports.samples import sample_views
 from reports.tables import csv_text, json_text, markdown
 from reports.tuning import left_out_line, read_tuning
@@ -26,19 +27,31 @@ def build_report(
     with `copy`, also the results they were built from (reports/publish.py) in `out/runs`."""
     if out.exists() and not out.is_dir():
         raise BenchError(f"--out '{out}' exists and is not a directory")
-    if copy and any((out / COPY_FOLDER).resolve().is_relative_to(p.resolve()) for p in paths):
-        raise BenchError(f"--copy-results: '{out / COPY_FOLDER}' lies inside the runs reported")
+    copied = out / COPY_FOLDER
+    if copy and overlapping(paths, copied):
+        raise BenchError(f"--copy-results: '{copied}' overlaps the runs reported (another --out)")
     texts, summary = report_texts(paths, allow_mixed, console)
     out.mkdir(parents=True, exist_ok=True)
     if copy:
-        copied = copy_results(paths, out)
-        rebuilt, _ = report_texts([copied], allow_mixed, Console(quiet=True))
-        if rebuilt[:REBUILT] != texts[:REBUILT]:
-            raise BenchError(f"the results copied to '{copied}' do not rebuild this report")
+        replace_copy(paths, copied, texts[:REBUILT], allow_mixed)
         summary += f" · results copied → {copied}"
     for name, text in zip(FILES, texts, strict=True):
         (out / name).write_text(text, encoding="utf-8")
     console.print(f"{summary} → {out}/{{{','.join(FILES)}}}", highlight=False)
+
+
+def replace_copy(paths: list[Path], copied: Path, texts: tuple[str, ...], allow_mixed: bool):
+    """Copy the results into a staging folder; if they rebuild `texts`, make it `copied`."""
+    staging = copied.with_name(f".{copied.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    copy_results(paths, staging)
+    rebuilt, _ = report_texts([staging], allow_mixed, Console(quiet=True))
+    if rebuilt[: len(texts)] != texts:
+        shutil.rmtree(staging)
+        raise BenchError(f"the results copied from {', '.join(map(str, paths))} do not rebuild "
+                         "this report; nothing was written")  # fmt: skip
+    shutil.rmtree(copied, ignore_errors=True)
+    staging.rename(copied)
 
 
 def report_texts(

@@ -2,8 +2,9 @@
 selection.json) beside it, so that the report can be committed and rebuilt anywhere.
 
 Checkpoints, samples, metrics.jsonl and weights stay behind: a run's result.json already holds
-every number a leaderboard shows (its training curve included). `build_report` checks that the
-copy rebuilds the same md, csv and json before it writes them.
+every number a leaderboard shows (its training curve included). `build_report` copies into a
+staging folder, checks that it rebuilds the same md, csv and json, and only then replaces the
+previous copy and writes the report.
 """
 
 import shutil
@@ -16,20 +17,24 @@ KEPT = ("config.json", "result.json")  # per run directory; a partial run keeps 
 COPY_FOLDER = "runs"
 
 
-def copy_results(paths: list[Path], out: Path) -> Path:
-    """Copy KEPT of every run directory and every selection.json below `paths` to `out/runs`,
-    at the paths the report names them by (relative to its root); return `out/runs`.
-
-    An earlier copy is replaced, so runs removed since do not linger in it."""
+def copy_results(paths: list[Path], target: Path) -> None:
+    """Copy KEPT of every run directory and every selection.json below `paths` into the new
+    folder `target`, at the paths the report names them by (relative to its root)."""
     root = report_root(paths)
-    copy = out / COPY_FOLDER
     files = [directory / name for directory in find_run_dirs(paths) for name in KEPT]
     files += find_selections(paths)
-    if copy.exists():
-        shutil.rmtree(copy)
     for source in files:
         if source.exists():
-            target = copy / relative_name(source, root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-    return copy
+            copied = target / relative_name(source, root)
+            copied.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, copied)
+
+
+def overlapping(paths: list[Path], copy: Path) -> bool:
+    """True when the copy folder would lie inside a reported path or hold one (replacing it
+    would then delete results it is copied from)."""
+    folder = copy.resolve()
+    return any(
+        folder.is_relative_to(path.resolve()) or path.resolve().is_relative_to(folder)
+        for path in paths
+    )

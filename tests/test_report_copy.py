@@ -65,12 +65,20 @@ def test_a_copy_that_would_not_rebuild_the_report_is_refused(
     out = tmp_path / "published"
     result = CliRunner().invoke(app, ["report", str(study), "--out", str(out), "--copy-results"])
     assert result.exit_code == 2
-    assert f"the results copied to '{out / 'runs'}' do not rebuild this report" in result.output
-    assert not (out / "leaderboard.md").exists()
+    assert "do not rebuild this report; nothing was written" in result.output
+    assert not (out / "leaderboard.md").exists() and not (out / "runs").exists()
+    assert [p.name for p in out.iterdir()] == []  # no staging folder left behind
 
 
-def test_a_copy_inside_the_runs_reported_is_refused(study: Path) -> None:
+def test_a_copy_overlapping_the_runs_reported_is_refused(study: Path, tmp_path: Path) -> None:
     out = study / "report"
     result = CliRunner().invoke(app, ["report", str(study), "--out", str(out), "--copy-results"])
-    assert result.exit_code == 2 and "lies inside the runs reported" in result.output
+    assert result.exit_code == 2 and "overlaps the runs reported (another --out)" in result.output
     assert not out.exists()
+    published = tmp_path / "published"
+    bench("report", str(study), "--out", str(published), "--copy-results")
+    before = sorted(p for p in (published / "runs").rglob("*"))
+    inner = str(published / "runs" / "summarization")  # replacing runs/ would delete it
+    result = CliRunner().invoke(app, ["report", inner, "--out", str(published), "--copy-results"])
+    assert result.exit_code == 2 and "overlaps the runs reported (another --out)" in result.output
+    assert sorted(p for p in (published / "runs").rglob("*")) == before
