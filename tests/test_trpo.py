@@ -1,5 +1,6 @@
 """TRPO: conjugate gradient, the Fisher-vector product and the KL-guarded line search."""
 
+import pytest
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.utils import parameters_to_vector
@@ -150,3 +151,27 @@ def test_gauss_newton_product_equals_the_double_backward_product_on_the_tiny_pol
         # reverse-mode AD round differently there: agreement to 1e-5 relative, not 1e-12. The
         # exact 1e-6 float64 check against the explicit Hessian is the small_llama test above.
         torch.testing.assert_close(product(v), expected, atol=1e-6, rtol=1e-5)
+
+
+def test_gradients_go_into_the_buffer_exactly_as_autograd_grad_gives_them():
+    """accumulate_into adds in place what autograd.grad + a flat copy added (to the last bit),
+    a tied weight's two contributions included, and leaves no .grad behind."""
+    from harness.rl.natural_gradient import accumulate_into
+
+    torch.manual_seed(0)
+    embed, mix = torch.nn.Embedding(11, 5), torch.nn.Linear(5, 5)
+    params = [embed.weight, *mix.parameters()]
+    ids = torch.randint(0, 11, (3, 4))
+    logits = mix(embed(ids)) @ embed.weight.T  # the embedding twice, like a tied LM head
+    weights = [torch.randn_like(logits) for _ in range(2)]
+    expected = torch.zeros(sum(p.numel() for p in params))
+    for w in weights:
+        expected += parameters_to_vector(torch.autograd.grad(logits, params, w, retain_graph=True))
+    total = torch.zeros_like(expected)
+    for w in weights:
+        accumulate_into(total, logits, w, params)
+    assert torch.equal(total, expected)
+    assert all(p.grad is None for p in params)
+    with pytest.raises(RuntimeError):  # a wrong shape: backward fails half-way
+        accumulate_into(total, logits, weights[0][:1], params)
+    assert all(p.grad is None for p in params)

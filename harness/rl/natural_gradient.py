@@ -88,11 +88,14 @@ def accumulate_into(
     parts = split_like(total, params)
     for param, part in zip(params, parts, strict=True):
         param.grad = part
-    torch.autograd.backward(logits, weights, retain_graph=True, inputs=params)
-    for param, part in zip(params, parts, strict=True):
-        if param.grad is not None and param.grad.data_ptr() != part.data_ptr():
-            part.copy_(param.grad)
-        param.grad = None
+    try:
+        torch.autograd.backward(logits, weights, retain_graph=True, inputs=params)
+        for param, part in zip(params, parts, strict=True):
+            if param.grad is not None and param.grad.data_ptr() != part.data_ptr():
+                part.copy_(param.grad)
+    finally:  # never leave a parameter's .grad pointing into the buffer
+        for param in params:
+            param.grad = None
 
 
 class MicroLogits(torch.nn.Module):

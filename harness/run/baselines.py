@@ -29,6 +29,7 @@ from harness.api.schema import (
 )
 from harness.api.task import Example
 from harness.config.run_config import RunConfig
+from harness.rl.value import policy_parameters
 from harness.run.budget import Spent
 from harness.run.evaluate import sample_rows, text_metrics
 from harness.run.evaluations import FullEval
@@ -45,10 +46,8 @@ def write_baselines(setup: Setup, start: FullEval, console: Console) -> None:
     for split in FINAL_SPLITS:
         samples[f"eval_after_{split}"] = start.sampled[split].samples
         samples[f"eval_after_{split}_greedy"] = start.greedy[split].samples
-    written = [write_row(setup, "start", start.metrics(), samples)]
-    if written[0][1] is not None:
-        evaluation = {**made_by(setup), "evaluation": start.to_json()}
-        write_json(written[0][1] / START_EVAL, evaluation)
+    kept = {START_EVAL: {**made_by(setup), "evaluation": start.to_json()}}
+    written = [write_row(setup, "start", start.metrics(), samples, kept)]
     if getattr(setup.task, "extractive", False):
         n = lead_length(setup.task.examples("train"))
         metrics, samples = {}, {}
@@ -66,8 +65,7 @@ def write_baselines(setup: Setup, start: FullEval, console: Console) -> None:
 
 def shared_start(setup: Setup) -> tuple[FullEval, Path] | None:
     """The start evaluation kept by this seed's start row, for a report run, if there is one
-    (and its folder). Only one made exactly as this run would make it is taken: same schema,
-    device and thread count (threads change the last bits of KL and entropy sums)."""
+    (and its folder). Only one made exactly as this run would make it is taken (made_by)."""
     if setup.config.role != "report":
         return None
     path = baseline_dir(start_config(setup), setup.task.version)
@@ -81,13 +79,22 @@ def shared_start(setup: Setup) -> tuple[FullEval, Path] | None:
 
 
 def made_by(setup: Setup) -> dict[str, Any]:
-    """What an evaluation's numbers depend on beyond the start row's directory hash."""
+    """What an evaluation's numbers depend on beyond the start row's directory hash: the
+    schema, torch and the kernels it picks (CPU capability, GPU model, thread count: they
+    change the last bits of KL and entropy sums), and the start weights themselves (a policy
+    folder may have changed under the same name), as a float64 sum of each parameter."""
     import torch
 
+    model = setup.policy.model
+    cuda = setup.config.device.startswith("cuda")
     return {
         "schema_version": SCHEMA_VERSION,
+        "torch": torch.__version__,
         "device": setup.config.device,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "gpu": torch.cuda.get_device_name(model.device) if cuda else None,
         "threads": torch.get_num_threads(),
+        "weights": [p.detach().sum(dtype=torch.float64).item() for p in policy_parameters(model)],
     }
 
 
@@ -112,8 +119,11 @@ def write_row(
     algo: str,
     metrics: dict[str, dict[str, float]],
     samples: dict[str, list[dict[str, Any]]],
+    files: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[str, Path | None]:
-    """Write one baseline run directory unless this seed's already exists; (algo, path|None)."""
+    """Write one baseline run directory unless this seed's already exists; (algo, path|None).
+
+    `files`: further JSON files of the row, written before result.json (which marks it done)."""
     config = replace(start_config(setup), algo=algo)
     path = baseline_dir(config, setup.task.version)
     if (path / "result.json").exists():
@@ -121,6 +131,8 @@ def write_row(
     write_json(path / "config.json", config.to_dict())
     for name, rows in samples.items():
         write_jsonl(path / "samples" / f"{name}.jsonl", rows)
+    for name, data in (files or {}).items():
+        write_json(path / name, data)
     result = run_result(
         config, setup.task.version, (Spent(), "baseline"), (metrics, metrics), role="baseline"
     )

@@ -80,12 +80,18 @@ def final_splits(role: str) -> tuple[str, ...]:
     return (TRAINING_SPLIT,) if role == "tune" else FINAL_SPLITS
 
 
-def record_full_eval(setup: Setup, label: str, full: FullEval, spent: Spent, console: Console):
+def record_full_eval(
+    setup: Setup, label: str, full: FullEval, spent: Spent, console: Console
+) -> None:
     """Log, save and print an evaluation made elsewhere (a shared start evaluation) as
-    run_full_eval would have, in the same order, with 0 s spent."""
+    run_full_eval would have, in the same order, with 0 s spent; then load the reward as that
+    evaluation would have (a learned reward model loads at its first call), so that the first
+    timed update does not pay for it in this run alone."""
     for split in full.sampled:
         record_eval(setup, label, split, spent, console, (full.sampled[split], 0.0))
         record_eval(setup, label, split, spent, console, (full.greedy[split], 0.0), greedy=True)
+    example = setup.heldout[TRAINING_SPLIT][0]
+    setup.task.reward([example], [example.references[0] if example.references else ""])
 
 
 def run_eval(

@@ -149,7 +149,8 @@ def log_line(
     console: Console, entries: list[Entry], key: int, event: str, since: float | None = None
 ) -> None:
     """Off a terminal (where the live table never shows), one line per run started or ended:
-    `12:03:41  run 3/40 done in 14 min: summarization · ppo · seed 100 · tune · lr=1e-05`."""
+    `2026-12-03 12:03:41  run 3/40 done in 14 min: summarization · ppo · seed 100 · tune ·
+    lr=1e-05` (dated: a sweep resumed in parts can span days)."""
     if console.is_terminal:
         return
     entry = entries[key]
@@ -157,7 +158,7 @@ def log_line(
     why = f" ({entry.reason})" if entry.reason else ""
     what = f"{entry.config.task} · {entry.config.algo} · seed {entry.config.seed}"
     line = f"{what} · {entry.config.role} · {entry.settings}"
-    stamp = time.strftime("%H:%M:%S")
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     console.print(
         f"{stamp}  run {key + 1}/{len(entries)} {event}{took}: {line}{why}",
         highlight=False,
