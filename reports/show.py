@@ -147,8 +147,13 @@ def curve_line(run_dir: Path) -> str:
     return f"{sparkline(rewards)}  {rewards[0]:.3f} → {rewards[-1]:.3f} (per update, {count})"
 
 
+TUNING_NOTE = "n/a (a tuning trial is evaluated on val only: see result.json's eval_after.val)"
+
+
 def heldout_line(entry: Entry) -> str:
     """'0.100 → 0.200 (sampled) · KL 0.0100 (exact, per token)'."""
+    if entry.role == "tune" and entry.after is None:
+        return TUNING_NOTE
     if entry.after is None:
         before = "n/a" if entry.before is None else f"{entry.before:.3f}"
         return f"{before} before training; no evaluation after training ({entry.status})"
@@ -164,6 +169,8 @@ def gain_line(entry: Entry) -> str:
     gain = entry.gain
     if gain is None and entry.role == "baseline":
         return "n/a (a baseline is not trained)"
+    if gain is None and entry.role == "tune" and entry.after is None:
+        return TUNING_NOTE
     if gain is None:
         finished = entry.status == "finished" or entry.stop_reason is not None
         return f"n/a ({'result.json has no heldout_gain' if finished else entry.status})"

@@ -206,6 +206,17 @@ def test_show_prints_config_diff_curve_change_and_extreme_samples(tmp_path: Path
     ]
 
 
+def test_show_of_a_tuning_trial_says_it_has_no_test_split(tmp_path: Path) -> None:
+    run = make_run(tmp_path, "ppo", 100, config_changes={"role": "tune"})
+    result = json.loads((run / "result.json").read_text())
+    for evaluation in ("eval_before", "eval_after"):  # as a tuning trial writes it: val only
+        result[evaluation] = {"val": result[evaluation]["val"]}
+    (run / "result.json").write_text(json.dumps(result | {"heldout_gain": None}))
+    lines = show_lines(run)
+    note = "n/a (a tuning trial is evaluated on val only: see result.json's eval_after.val)"
+    assert f"test reward  {note}" in lines and f"test Δ       {note}" in lines
+
+
 def test_show_of_an_unfinished_run_and_of_bad_paths(root: Path) -> None:
     partial = next((root / "summarization" / "trpo").glob("seed0-*"))
     lines = show_lines(partial)
