@@ -13,6 +13,7 @@ start evaluation per seed. Its directory hash covers everything that defines the
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,10 @@ def write_baselines(setup: Setup, start: FullEval, console: Console) -> None:
     for split in FINAL_SPLITS:
         samples[f"eval_after_{split}"] = start.sampled[split].samples
         samples[f"eval_after_{split}_greedy"] = start.greedy[split].samples
-    kept = {START_EVAL: {**made_by(setup), "evaluation": start.to_json()}}
+
+    def kept() -> dict[str, dict[str, Any]]:
+        return {START_EVAL: {**made_by(setup), "evaluation": start.to_json()}}
+
     written = [write_row(setup, "start", start.metrics(), samples, kept)]
     if getattr(setup.task, "extractive", False):
         n = lead_length(setup.task.examples("train"))
@@ -119,11 +123,12 @@ def write_row(
     algo: str,
     metrics: dict[str, dict[str, float]],
     samples: dict[str, list[dict[str, Any]]],
-    files: dict[str, dict[str, Any]] | None = None,
+    files: Callable[[], dict[str, dict[str, Any]]] | None = None,
 ) -> tuple[str, Path | None]:
     """Write one baseline run directory unless this seed's already exists; (algo, path|None).
 
-    `files`: further JSON files of the row, written before result.json (which marks it done)."""
+    `files`: makes further JSON files of the row, written before result.json (which marks it
+    done); called only when the row is written (a run that took the start row makes nothing)."""
     config = replace(start_config(setup), algo=algo)
     path = baseline_dir(config, setup.task.version)
     if (path / "result.json").exists():
@@ -131,7 +136,7 @@ def write_row(
     write_json(path / "config.json", config.to_dict())
     for name, rows in samples.items():
         write_jsonl(path / "samples" / f"{name}.jsonl", rows)
-    for name, data in (files or {}).items():
+    for name, data in (files() if files else {}).items():
         write_json(path / name, data)
     result = run_result(
         config, setup.task.version, (Spent(), "baseline"), (metrics, metrics), role="baseline"
