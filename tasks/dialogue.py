@@ -30,7 +30,7 @@ from tasks.rewards.learned import learned
 from tasks.rewards.lexical import BleuReward, rouge_f
 from tasks.rewards.training import Recipe, Record, RewardTrainConfig, load_data
 
-VERSION = "1"
+VERSION = "2"  # 2: the reward model is a head on a frozen encoder, the judge a bf16 fine-tune
 SHARES = {"train": (0, 90), "val": (90, 95), "test": (95, 100)}  # percent buckets of a chat hash
 INSTRUCTION = "Write the next reply in this chat."
 MAX_TURN_WORDS = 40
@@ -54,7 +54,7 @@ def dialogue(
     reward_model: a recipe name ('dialogue': trained on first use, cached) or a folder saved by
     `bench reward train`. length_penalty > 0 subtracts that much per word beyond max_reply_words.
     judge_model: the second reward model behind `judge_rm` (a recipe name or a saved folder);
-    the `dialogue-judge` recipe is trained at the first evaluation (≈ 23 min on 2 busy CPU cores).
+    the `dialogue-judge` recipe is trained at the first evaluation (≈ 70 s on 2 quiet CPU cores).
     """
     if context_turns < 1:
         raise BenchError(f"context_turns must be ≥ 1 (got {context_turns})")
@@ -249,13 +249,22 @@ def judge_records(seed: int) -> list[Record]:
     return [record for record, _ in judge_pairs(seed)]
 
 
-REWARD_RECIPE = Recipe(
+REWARD_RECIPE = Recipe(  # a head on frozen MiniLM: 0.842 held out (the fine-tuned one: 0.744)
     name="dialogue",
-    config=RewardTrainConfig(kind="pairs", data="chitchat", max_examples=2500, max_length=128),
+    config=RewardTrainConfig(
+        kind="pairs", data="chitchat", max_examples=2500, max_length=128, encoder="frozen"
+    ),
     records=reward_records,
 )
-JUDGE_RECIPE = Recipe(  # the same training, on other turns and with another seed
-    name="dialogue-judge",
-    config=replace(REWARD_RECIPE.config, data="chitchat-judge", seed=1),
+JUDGE_RECIPE = Recipe(  # other turns, another seed and another kind of model: a fine-tuned
+    name="dialogue-judge",  # cross-encoder, so it does not share the reward model's blind spots
+    config=replace(
+        REWARD_RECIPE.config,
+        data="chitchat-judge",
+        seed=1,
+        max_examples=1000,
+        encoder="finetune",
+        precision="bf16",
+    ),
     records=judge_records,
 )

@@ -25,7 +25,7 @@ from tasks.rewards.judges import judged, vader_judge
 from tasks.rewards.learned import learned
 from tasks.rewards.training import Recipe, Record, RewardTrainConfig
 
-VERSION = "1"
+VERSION = "2"  # 2: the reward model is fine-tuned under bf16 autocast (2× faster)
 BUCKETS = {"reward": (0, 50), "train": (50, 90), "val": (90, 95), "test": (95, 100)}
 
 
@@ -109,7 +109,9 @@ def reward_records(seed: int) -> list[Record]:
 
 REWARD_RECIPE = Recipe(
     name="sentiment",
-    config=RewardTrainConfig(kind="labels", data="imdb", max_examples=2000, max_length=128),
+    config=RewardTrainConfig(
+        kind="labels", data="imdb", max_examples=2000, max_length=128, precision="bf16"
+    ),
     records=reward_records,
 )
 

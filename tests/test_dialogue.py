@@ -29,7 +29,6 @@ from tasks.dialogue import (
 )
 from tasks.rewards.learned import learned
 from tasks.rewards.training import (
-    RewardTrainConfig,
     load_data,
     load_recipe,
     recipe_folder,
@@ -46,7 +45,7 @@ REWARD_DATA_SHA = "0d76824bc1d27aaba623a262a28f6f90fe6cbc45df2f637ae70b5526eed3c
 def small_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(reward model, judge) folders: the two recipes trained on 40 pairs each."""
     root = tmp_path_factory.mktemp("dialogue-rm")
-    config = RewardTrainConfig(kind="pairs", data="chitchat", max_examples=40, max_length=64)
+    config = replace(REWARD_RECIPE.config, max_examples=40, max_length=64)
     train_reward_model("dialogue-small", config, root / "rm", progress=False, source=reward_records)
     judge = replace(JUDGE_RECIPE.config, max_examples=40, max_length=64)
     train_reward_model(
@@ -94,18 +93,26 @@ def test_metrics_by_hand():
 def test_the_judge_reads_no_turn_of_the_reward_model_data():
     main = load_data(REWARD_RECIPE.config, REWARD_RECIPE.records)
     digest = hashlib.sha256(json.dumps([asdict(r) for r in main]).encode()).hexdigest()
+    # task version 2 trains a head on a frozen encoder on the same data: a new recipe folder
     assert (
-        digest == REWARD_DATA_SHA and recipe_folder(REWARD_RECIPE).name == "dialogue-f9f4f44d1d7a"
+        digest == REWARD_DATA_SHA and recipe_folder(REWARD_RECIPE).name == "dialogue-d668ef256c72"
     )
     judge = load_data(JUDGE_RECIPE.config, JUDGE_RECIPE.records)
-    assert len(main) == 2500 and len(judge) > 2000
+    assert len(main) == 2500 and len(judge) == 1000  # from > 2,000 candidate pairs
     assert set(main).isdisjoint(judge)
     assert {r.context for r in main}.isdisjoint(r.context for r in judge)
     main_turns = set().union(*(read for record, read in reward_pairs(0) if record in set(main)))
     judge_turns = set().union(*(read for _, read in judge_pairs(JUDGE_RECIPE.config.seed)))
     assert main_turns.isdisjoint(judge_turns) and len(judge_turns) > 10_000
-    # the same training but for the data and the seed; a recipe of its own, cached apart
-    assert JUDGE_RECIPE.config == replace(REWARD_RECIPE.config, data="chitchat-judge", seed=1)
+    # other data, seed and kind of model (a fine-tuned cross-encoder); a recipe of its own
+    assert JUDGE_RECIPE.config == replace(
+        REWARD_RECIPE.config,
+        data="chitchat-judge",
+        seed=1,
+        max_examples=1000,
+        encoder="finetune",
+        precision="bf16",
+    )
     assert load_recipe("dialogue-judge") is JUDGE_RECIPE
     assert recipe_folder(JUDGE_RECIPE) != recipe_folder(REWARD_RECIPE)
 

@@ -160,7 +160,7 @@ def reward_train_command(
 ) -> None:
     """Train an HF sequence classifier (Bradley–Terry on pairs, cross-entropy on labels)."""
     try:
-        from tasks.rewards.training import train_from_cli
+        from tasks.rewards.training_cli import train_from_cli
 
         card, folder = train_from_cli(name, data, kind, out, max_examples, epochs, seed)
         console.print(

@@ -1,10 +1,12 @@
-"""The `learned` reward: an HF sequence classifier saved by `bench reward train`, scored batched.
+"""The `learned` reward: a reward model saved by `bench reward train`, scored batched.
 
 `path` is a folder (with `reward_card.json`) or a recipe name. Recipes (`dialogue`, `sentiment`,
 and `dialogue-judge`, the second model behind dialogue's `judge_rm` metric) are trained on first
-use into $BENCH_CACHE/reward-models/<recipe>-<hash> with a progress bar (minutes on CPU) and
-reused afterwards; `bench reward train dialogue` does the same ahead of time.
-The reward is P(real reply) = σ(score) for pair models and P(label 1) for label models.
+use into $BENCH_CACHE/reward-models/<recipe>-<hash> with a progress bar (about a minute each on
+2 CPU cores) and reused afterwards; `bench reward train dialogue` does the same ahead of time.
+The reward is P(real reply) = σ(score) for pair models and P(label 1) for label models; the score
+comes from a fine-tuned classifier or, for recipes with `encoder="frozen"`, from a linear head on
+a frozen encoder's embeddings (`frozen_encoder.py`).
 """
 
 import json
@@ -16,6 +18,7 @@ from typing import Any
 
 from harness.api.errors import BenchError
 from harness.api.task import Example
+from tasks.rewards.frozen_encoder import load_head, pair_features
 from tasks.rewards.training import (
     CARD,
     RECIPES,
@@ -47,15 +50,26 @@ def resolve_model(path: str, recipe: Recipe | None) -> Path:
     return folder
 
 
+def is_frozen(card: dict[str, Any]) -> bool:
+    """A head on a frozen encoder (`head.safetensors`), not a fine-tuned classifier."""
+    return card["config"].get("encoder", "finetune") == "frozen"
+
+
 @cache
 def load_model(folder: Path) -> tuple[Any, Any, dict[str, Any]]:
-    """(model, tokenizer, card) of a saved reward model, in eval mode, loaded once per process."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    """(model, tokenizer, card) of a saved reward model, in eval mode, loaded once per process.
+
+    model is the classifier, or (encoder, head) for a head on a frozen encoder.
+    """
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging
 
     logging.set_verbosity_error()
     card = json.loads((folder / CARD).read_text())
     tokenizer = AutoTokenizer.from_pretrained(folder)
+    if is_frozen(card):
+        encoder = AutoModel.from_pretrained(folder).eval().requires_grad_(False)
+        return (encoder, load_head(folder)), tokenizer, card
     model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
     model.requires_grad_(False)
     return model, tokenizer, card
@@ -93,13 +107,29 @@ class LearnedReward:
         with torch.no_grad():
             for start in range(0, len(completions), self.batch_size):
                 chunk = slice(start, start + self.batch_size)
-                batch = encode(tokenizer, examples[chunk], completions[chunk], self, card)
-                logits = model(**batch.to(model.device)).logits.float()
+                logits = self.logits(model, tokenizer, card, examples[chunk], completions[chunk])
                 if card["kind"] == "pairs":
                     scores += torch.sigmoid(logits[:, 0]).tolist()
                 else:
                     scores += torch.softmax(logits, -1)[:, 1].tolist()
         return scores
+
+    def logits(
+        self,
+        model: Any,
+        tokenizer: Any,
+        card: dict[str, Any],
+        examples: Sequence[Example],
+        completions: Sequence[str],
+    ) -> Any:
+        """(n, 1) scores of a pair model or (n, 2) logits of a label model, in float32."""
+        if is_frozen(card):
+            encoder, head = model
+            contexts = [self.context_of(e) for e in examples]
+            length = card["config"]["max_length"]
+            return head(pair_features(encoder, tokenizer, contexts, completions, length))
+        batch = encode(tokenizer, examples, completions, self, card)
+        return model(**batch.to(model.device)).logits.float()
 
 
 def encode(

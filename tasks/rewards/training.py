@@ -1,8 +1,11 @@
 """Training learned reward models: an HF sequence classifier on preference pairs or labels.
 
 `pairs`: one score per text, Bradley–Terry loss −log σ(s(chosen) − s(rejected)) (Bradley & Terry
-1952; Ouyang et al. 2022, eq. 1). `labels`: two-class cross-entropy. The result is a plain HF
-folder (safetensors, config, tokenizer) plus `reward_card.json` (data, held-out accuracy, seed).
+1952; Ouyang et al. 2022, eq. 1). `labels`: two-class cross-entropy. `encoder`: `finetune` trains
+the whole classifier (optionally under bf16 autocast, `precision`); `frozen` fits a linear head on
+the frozen encoder's embeddings (`frozen_encoder.py`), minutes faster on CPU. The result is a
+plain HF folder (safetensors, config, tokenizer; `head.safetensors` too when frozen) plus
+`reward_card.json` (data, held-out accuracy, seed, the whole config).
 Data comes from a task's recipe (the task supplies its records) or a local jsonl/csv file;
 nothing is ever unpickled. The engine never imports this module: tasks do.
 """
@@ -19,8 +22,11 @@ from pathlib import Path
 from harness.api import registry
 from harness.api.errors import BenchError
 from harness.policies.cache import cache_root, write_folder_atomically
+from tasks.rewards.frozen_encoder import fit_frozen, save_head
 
 KINDS = ("pairs", "labels")
+ENCODERS = ("finetune", "frozen")
+PRECISIONS = ("fp32", "bf16")
 CARD = "reward_card.json"
 RECIPES = {  # recipe name → the task attribute that holds it, imported only when asked for
     "dialogue": "tasks.dialogue:REWARD_RECIPE",
@@ -42,6 +48,8 @@ class RewardTrainConfig:
     lr: float = 5e-5  # BERT fine-tuning range (Devlin et al. 2019)
     max_length: int = 128
     seed: int = 0
+    encoder: str = "finetune"  # finetune: the whole classifier; frozen: a head on embeddings
+    precision: str = "fp32"  # finetune under bf16 autocast ≈ 2× faster on CPUs with AVX512-BF16
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,11 @@ def load_data(
     """Records from `source` (a recipe's records by seed), else the file named by config.data."""
     if config.kind not in KINDS:
         raise BenchError(f"unknown reward-model kind '{config.kind}' (kinds: {', '.join(KINDS)})")
+    if config.encoder not in ENCODERS:
+        raise BenchError(f"unknown encoder '{config.encoder}' (encoders: {', '.join(ENCODERS)})")
+    if config.precision not in PRECISIONS:
+        choices = ", ".join(PRECISIONS)
+        raise BenchError(f"unknown precision '{config.precision}' (precisions: {choices})")
     if source is not None:
         records = source(config.seed)
     else:
@@ -143,7 +156,7 @@ def train_reward_model(
     source: a recipe's records by seed; None reads the .jsonl/.csv file named by config.data.
     """
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging
 
     logging.set_verbosity_error()
@@ -151,13 +164,18 @@ def train_reward_model(
     cut = int(len(records) * 0.8)
     train, heldout = records[:cut], records[cut:]
     folder = backbone_folder(config.backbone)
+    head = None
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         tokenizer = AutoTokenizer.from_pretrained(folder)
-        labels = 1 if config.kind == "pairs" else 2
-        model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=labels)
-        fit(model, tokenizer, train, config, progress)
-    accuracy = heldout_accuracy(model, tokenizer, heldout, config)
+        if config.encoder == "frozen":
+            model = AutoModel.from_pretrained(folder).eval()
+            head, accuracy = fit_frozen(model, tokenizer, train, heldout, config, progress)
+        else:
+            labels = 1 if config.kind == "pairs" else 2
+            model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=labels)
+            fit(model, tokenizer, train, config, progress)
+            accuracy = heldout_accuracy(model, tokenizer, heldout, config)
     card = {
         "name": name,
         "kind": config.kind,
@@ -169,7 +187,7 @@ def train_reward_model(
         "input": "pair" if any(r.context for r in records) else "text",
         "config": asdict(config),
     }
-    save(model, tokenizer, card, out)
+    save(model, tokenizer, card, out, head)
     return card
 
 
@@ -200,9 +218,10 @@ def batch_loss(model, tokenizer, chunk: list[Record], config: RewardTrainConfig)
         rejected = model(
             **encode(tokenizer, chunk, [r.other or "" for r in chunk], config.max_length)
         )
-        return -F.logsigmoid(chosen.logits[:, 0] - rejected.logits[:, 0]).mean()
+        margin = chosen.logits[:, 0].float() - rejected.logits[:, 0].float()  # fp32 under bf16
+        return -F.logsigmoid(margin).mean()
     logits = model(**encode(tokenizer, chunk, [r.text for r in chunk], config.max_length)).logits
-    return F.cross_entropy(logits, torch.tensor([r.label for r in chunk]))
+    return F.cross_entropy(logits.float(), torch.tensor([r.label for r in chunk]))
 
 
 def fit(model, tokenizer, train: list[Record], config: RewardTrainConfig, progress: bool) -> None:
@@ -221,7 +240,10 @@ def fit(model, tokenizer, train: list[Record], config: RewardTrainConfig, progre
         for _ in range(config.epochs):
             rows = order.sample(train, len(train))
             for start in range(0, len(rows), config.batch_size):
-                loss = batch_loss(model, tokenizer, rows[start : start + config.batch_size], config)
+                with torch.autocast("cpu", torch.bfloat16, enabled=config.precision == "bf16"):
+                    loss = batch_loss(
+                        model, tokenizer, rows[start : start + config.batch_size], config
+                    )
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -248,46 +270,14 @@ def heldout_accuracy(model, tokenizer, heldout: list[Record], config: RewardTrai
     return right / len(heldout)
 
 
-def save(model, tokenizer, card: dict, out: Path) -> None:
-    """Write the folder atomically (staging folder, then rename)."""
+def save(model, tokenizer, card: dict, out: Path, head=None) -> None:
+    """Write the folder atomically (staging folder, then rename); a frozen encoder's head too."""
 
     def write(staging: Path) -> None:
         model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
+        if head is not None:
+            save_head(head, staging)
         (staging / CARD).write_text(json.dumps(card, indent=2) + "\n")
 
     write_folder_atomically(out, write)
-
-
-def train_from_cli(
-    name: str,
-    data: str | None,
-    kind: str | None,
-    out: Path | None,
-    max_examples: int | None,
-    epochs: int | None,
-    seed: int | None,
-) -> tuple[dict, Path]:
-    """`bench reward train`: a recipe (name dialogue/sentiment, no --data) or a data file."""
-    from dataclasses import replace
-
-    if data is None and name not in RECIPES:
-        raise BenchError(f"'{name}' is not a recipe ({', '.join(RECIPES)}); pass --data and --kind")
-    recipe = load_recipe(name) if data is None else recipe_for_data(data)
-    if data is None:
-        config = recipe.config
-    elif recipe is not None:
-        if kind is not None and kind != recipe.config.kind:
-            raise BenchError(f"data '{data}' is {recipe.config.kind}, not {kind}")
-        config = RewardTrainConfig(recipe.config.kind, data)
-    elif kind is None:
-        raise BenchError(f"--kind is needed for data '{data}' (kinds: {', '.join(KINDS)})")
-    else:
-        config = RewardTrainConfig(kind, data)
-    changes = {"max_examples": max_examples, "epochs": epochs, "seed": seed}
-    config = replace(config, **{key: v for key, v in changes.items() if v is not None})
-    if out is None and data is None and config == recipe.config:
-        out = recipe_folder(recipe)  # exactly the model the tasks would train on first use
-    folder = out or cache_root() / "reward-models" / name
-    source = recipe.records if recipe is not None else None
-    return train_reward_model(name, config, folder, source=source), folder

@@ -1,0 +1,150 @@
+"""Reward models on a frozen encoder: embeddings against sentence-transformers, the features by
+hand, training on real dialogue pairs and IMDB-free movie sentences, and scoring that reproduces
+the card's held-out accuracy; bf16 fine-tuning; the tiny policy's step cap."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+
+from harness.api.errors import BenchError
+from harness.api.task import Example
+from harness.policies import tiny
+from tasks.dialogue import REWARD_RECIPE, reward_records
+from tasks.rewards.frozen_encoder import HEAD, embed, features, pair_features
+from tasks.rewards.learned import learned
+from tasks.rewards.training import (
+    RewardTrainConfig,
+    backbone_folder,
+    load_data,
+    train_reward_model,
+)
+
+TEXTS = [
+    "hi",
+    "Do you want to grab lunch tomorrow near the office?",
+    "The printer on the third floor is broken again, so I printed it downstairs.",
+    "sure!",
+]
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    """(encoder, tokenizer) of the bundled all-MiniLM-L6-v2."""
+    from transformers import AutoModel, AutoTokenizer
+
+    folder = backbone_folder("minilm")
+    return AutoModel.from_pretrained(folder).eval(), AutoTokenizer.from_pretrained(folder)
+
+
+def test_embeddings_match_sentence_transformers(minilm):
+    encoder, tokenizer = minilm
+    reference = SentenceTransformer(backbone_folder("minilm"), device="cpu")
+    expected = reference.encode(TEXTS, normalize_embeddings=True, convert_to_tensor=True)
+    got = embed(encoder, tokenizer, TEXTS, max_length=128)
+    assert got.shape == (4, 384)
+    torch.testing.assert_close(got, expected.cpu(), atol=2e-5, rtol=0)
+    # one at a time (no padding) gives the same rows as a length-sorted padded batch
+    alone = torch.cat([embed(encoder, tokenizer, [t], max_length=128) for t in TEXTS])
+    torch.testing.assert_close(alone, got, atol=2e-5, rtol=0)
+
+
+def test_features_by_hand_and_each_context_embedded_once(minilm):
+    encoder, tokenizer = minilm
+    u, v = torch.tensor([[0.5, -0.25]]), torch.tensor([[1.0, 0.75]])  # exact in binary
+    assert features(u, v).tolist() == [[0.5, -0.1875, 0.5, 1.0, 1.0, 0.75]]
+    assert features(None, v) is v
+    contexts = [TEXTS[1], TEXTS[1], TEXTS[2]]
+    got = pair_features(encoder, tokenizer, contexts, TEXTS[:3], 128)
+    each = embed(encoder, tokenizer, contexts, 128)
+    expected = features(each, embed(encoder, tokenizer, TEXTS[:3], 128))
+    torch.testing.assert_close(got, expected, atol=2e-5, rtol=0)
+
+
+@pytest.fixture(scope="module")
+def dialogue_head(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, RewardTrainConfig]:
+    """The dialogue recipe (a head on frozen MiniLM) trained on 300 real chitchat pairs."""
+    config = replace(REWARD_RECIPE.config, max_examples=300)
+    folder = tmp_path_factory.mktemp("frozen") / "dialogue-300"
+    card = train_reward_model("dialogue-300", config, folder, progress=False, source=reward_records)
+    return folder, card, config
+
+
+def test_frozen_head_learns_real_replies_and_saves_its_head(dialogue_head):
+    folder, card, _ = dialogue_head
+    assert card["config"]["encoder"] == "frozen" and card["examples"] == {
+        "train": 240,
+        "heldout": 60,
+    }
+    assert card["heldout_accuracy"] >= 0.7  # chance 0.5; cosine alone reaches ≈ 0.85 on 500
+    assert {HEAD, "model.safetensors", "tokenizer.json", "reward_card.json"} <= {
+        p.name for p in folder.iterdir()
+    }
+    assert json.loads((folder / "reward_card.json").read_text()) == card
+
+
+def test_learned_reward_reproduces_the_cards_heldout_accuracy(dialogue_head):
+    folder, card, config = dialogue_head
+    records = load_data(config, reward_records)
+    heldout = records[int(len(records) * 0.8) :]
+    examples = [Example(str(i), r.context or "", ("-",)) for i, r in enumerate(heldout)]
+    reward = learned(path=str(folder), context="prompt", batch_size=7)
+    chosen = reward(examples, [r.text for r in heldout])
+    rejected = reward(examples, [r.other or "" for r in heldout])
+    assert all(0.0 <= s <= 1.0 for s in chosen + rejected)
+    right = sum(c > r for c, r in zip(chosen, rejected, strict=True)) / len(heldout)
+    assert right == pytest.approx(card["heldout_accuracy"], abs=1e-9)
+    one_by_one = learned(path=str(folder), context="prompt", batch_size=1)(
+        examples[:5], [r.text for r in heldout[:5]]
+    )
+    assert one_by_one == pytest.approx(chosen[:5], abs=1e-5)
+
+
+def test_frozen_labels_and_bf16_fine_tuning_on_movie_sentences(tmp_path):
+    good = ["a moving, beautifully acted film", "funny and warm, I loved it", "superb"]
+    bad = ["a dull, boring mess", "the worst film this year", "tedious and badly acted"]
+    rows = [{"text": f"{t} ({i})", "label": 1} for i in range(10) for t in good]
+    rows += [{"text": f"{t} ({i})", "label": 0} for i in range(10) for t in bad]
+    data = tmp_path / "labels.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows))
+    frozen = RewardTrainConfig(kind="labels", data=str(data), max_length=32, encoder="frozen")
+    card = train_reward_model("frozen-labels", frozen, tmp_path / "frozen", progress=False)
+    assert card["heldout_accuracy"] >= 0.9  # 12 held-out rows, each a train sentence's twin
+    scores = learned(path=str(tmp_path / "frozen"))(
+        [Example("a", "p", ("r",))] * 2, ["I loved it, superb", "boring and tedious"]
+    )
+    assert scores[0] > 0.5 > scores[1]
+    bf16 = replace(frozen, encoder="finetune", precision="bf16", epochs=2, lr=1e-4)
+    card = train_reward_model("bf16-labels", bf16, tmp_path / "bf16", progress=False)
+    assert card["config"]["precision"] == "bf16" and card["heldout_accuracy"] >= 0.75
+    with pytest.raises(BenchError, match="unknown encoder 'cold' \\(encoders: finetune, frozen"):
+        train_reward_model("x", replace(frozen, encoder="cold"), tmp_path / "x", progress=False)
+    with pytest.raises(BenchError, match="unknown precision 'fp8' \\(precisions: fp32, bf16"):
+        train_reward_model("x", replace(frozen, precision="fp8"), tmp_path / "x", progress=False)
+    assert not (tmp_path / "x").exists()
+
+
+def test_tiny_warm_start_stops_at_its_step_cap(summarization_task, monkeypatch):
+    examples = summarization_task.examples("train")[:40]  # 3 batches of 16 per epoch
+    recipe = tiny.TinyRecipe(vocab_size=300, hidden_size=16, layers=1, heads=2, sft_epochs=2)
+    tokenizer = tiny.train_tokenizer(examples, recipe)
+    steps = []
+    step = torch.optim.AdamW.step
+    monkeypatch.setattr(
+        torch.optim.AdamW, "step", lambda self, *a, **k: steps.append(1) or step(self, *a, **k)
+    )
+
+    def warm(cap: int) -> dict:
+        steps.clear()
+        model = tiny.new_model(tokenizer, replace(recipe, sft_max_steps=cap))
+        tiny.warm_start(model, tokenizer, examples, replace(recipe, sft_max_steps=cap))
+        return {"steps": len(steps), "weights": model.state_dict()}
+
+    capped, exact, loose = warm(4), warm(6), warm(100)
+    assert (capped["steps"], exact["steps"], loose["steps"]) == (4, 6, 6)
+    for name, value in loose["weights"].items():  # a cap above the schedule changes nothing
+        assert torch.equal(value, exact["weights"][name])
+    assert not torch.equal(capped["weights"]["lm_head.weight"], exact["weights"]["lm_head.weight"])
