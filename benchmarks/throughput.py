@@ -17,7 +17,7 @@ The peak it is divided by is a square matmul timed here, in the run's precision.
 
 "reward" is the reward's share of the update's wall time. A learned reward model costs the same
 to run whatever its weights, so for dialogue and sentiment a model trained on a few examples
-times scoring without the minutes of training the recipe's model takes on first use:
+times scoring without the minute or so of training the recipe's model takes on first use:
 
     bench reward train dialogue --max-examples 20 --out /tmp/rm-dialogue
     python benchmarks/throughput.py --policy smollm2-135m --task dialogue \
