@@ -52,10 +52,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("-o", action="append", default=[], help="key=value for both runs")
     args = parser.parse_args()
-    rows = []
+    rows, extra = [], [a for o in args.o for a in ("-o", o)]
     for task in args.task or TASKS:
         with tempfile.TemporaryDirectory() as root:
-            cache, extra = Path(root) / "cache", [a for o in args.o for a in ("-o", o)]
+            cache = Path(root) / "cache"
             first = timed_run(task, cache, Path(root) / "runs-1", extra)
             second = timed_run(task, cache, Path(root) / "runs-2", extra)
             rows.append(

@@ -30,7 +30,7 @@ from tasks.rewards.learned import learned
 from tasks.rewards.lexical import BleuReward, rouge_f
 from tasks.rewards.training import Recipe, Record, RewardTrainConfig, load_data
 
-VERSION = "2"  # 2: the reward model is a head on a frozen encoder, the judge a bf16 fine-tune
+VERSION = "2"  # 2: RM a head on a frozen encoder, judge a bf16 fine-tune, tiny 400 steps
 SHARES = {"train": (0, 90), "val": (90, 95), "test": (95, 100)}  # percent buckets of a chat hash
 INSTRUCTION = "Write the next reply in this chat."
 MAX_TURN_WORDS = 40

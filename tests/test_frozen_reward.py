@@ -97,6 +97,8 @@ def test_learned_reward_reproduces_the_cards_heldout_accuracy(dialogue_head):
     assert all(0.0 <= s <= 1.0 for s in chosen + rejected)
     right = sum(c > r for c, r in zip(chosen, rejected, strict=True)) / len(heldout)
     assert right == pytest.approx(card["heldout_accuracy"], abs=1e-9)
+    with pytest.raises(BenchError, match="reads a context and a text; its context setting 'none'"):
+        learned(path=str(folder))(examples[:2], ["a", "b"])  # trained with contexts, read without
     one_by_one = learned(path=str(folder), context="prompt", batch_size=1)(
         examples[:5], [r.text for r in heldout[:5]]
     )

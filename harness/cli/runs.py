@@ -158,7 +158,7 @@ def reward_train_command(
     epochs: Annotated[int | None, typer.Option("--epochs", help="default 1")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="default 0")] = None,
 ) -> None:
-    """Train an HF sequence classifier (Bradley–Terry on pairs, cross-entropy on labels)."""
+    """Train a reward model, a recipe or from a file (Bradley–Terry on pairs, CE on labels)."""
     try:
         from tasks.rewards.training_cli import train_from_cli
 

@@ -21,8 +21,14 @@ from typing import Any
 
 HEAD = "head.safetensors"
 HEAD_STEPS = 300  # full-batch AdamW steps: the loss has flattened by then on 2,000 rows
-HEAD_LR = 1e-2
-HEAD_WEIGHT_DECAY = 1e-3
+HEAD_LR = 1e-2  # a linear model on unit-norm features: a large step is stable
+HEAD_WEIGHT_DECAY = 1e-3  # 1e-2 gave the same held-out accuracy on dialogue's pairs
+HEAD_SETTINGS = {  # part of a recipe's cache key: editing the head retrains cached models
+    "steps": HEAD_STEPS,
+    "lr": HEAD_LR,
+    "weight_decay": HEAD_WEIGHT_DECAY,
+    "features": "u*v,|u-v|,v",
+}
 EMBED_BATCH = 64
 
 
@@ -150,12 +156,14 @@ def fit_frozen(
 
 
 def save_head(head: Any, folder: Path) -> None:
+    """The head's weight and bias as safetensors, next to the encoder's files."""
     from safetensors.torch import save_file
 
     save_file({"weight": head.weight.contiguous(), "bias": head.bias.contiguous()}, folder / HEAD)
 
 
 def load_head(folder: Path) -> Any:
+    """The saved head, sized by its weight, without gradients."""
     import torch
     from safetensors.torch import load_file
 

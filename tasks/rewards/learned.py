@@ -77,7 +77,7 @@ def load_model(folder: Path) -> tuple[Any, Any, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class LearnedReward:
-    """Scores completions with a saved classifier (no grad, batches of `batch_size`).
+    """Scores completions with a saved reward model (no grad, batches of `batch_size`).
 
     The model is found (and for a recipe trained) at the first call, not when the task is built,
     so `bench validate` and option checks never wait for training.
@@ -126,6 +126,13 @@ class LearnedReward:
         if is_frozen(card):
             encoder, head = model
             contexts = [self.context_of(e) for e in examples]
+            paired = head.in_features != encoder.config.hidden_size  # trained on (context, text)
+            if paired == any(c is None for c in contexts):
+                read = "a context and a text" if paired else "a text alone"
+                raise BenchError(
+                    f"reward model '{self.path}' reads {read}; its context setting "
+                    f"'{self.context if isinstance(self.context, str) else 'task'}' does not match"
+                )
             length = card["config"]["max_length"]
             return head(pair_features(encoder, tokenizer, contexts, completions, length))
         batch = encode(tokenizer, examples, completions, self, card)

@@ -1,5 +1,6 @@
 """`bench reward train`: the options of the command turned into a training config and a folder."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from harness.api.errors import BenchError
@@ -25,8 +26,6 @@ def train_from_cli(
     seed: int | None,
 ) -> tuple[dict, Path]:
     """`bench reward train`: a recipe (name dialogue/sentiment, no --data) or a data file."""
-    from dataclasses import replace
-
     if data is None and name not in RECIPES:
         raise BenchError(f"'{name}' is not a recipe ({', '.join(RECIPES)}); pass --data and --kind")
     recipe = load_recipe(name) if data is None else recipe_for_data(data)
