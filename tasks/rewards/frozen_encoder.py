@@ -19,6 +19,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tasks.rewards.objective import correct, loss
+
 HEAD = "head.safetensors"
 HEAD_STEPS = 300  # full-batch AdamW steps: the loss has flattened by then on 2,000 rows
 HEAD_LR = 1e-2  # a linear model on unit-norm features: a large step is stable
@@ -41,9 +43,9 @@ def embed(
 ) -> Any:
     """(n, d) L2-normalised mean-pooled last hidden states, in length-sorted batches.
 
-    advance(rows) is called after each batch (a progress bar's).
     Sorting by length keeps padding (and the time spent on it) small; each row is independent
-    of its batch up to float rounding, so the order changes nothing else.
+    of its batch up to float rounding, so the order changes nothing else. advance(rows) is
+    called after each batch (a progress bar's).
     """
     import torch
 
@@ -95,22 +97,20 @@ def pair_features(
     return features(distinct[[position[c] for c in contexts]], vectors)
 
 
-def fit_head(kind: str, first: Any, second_or_labels: Any, seed: int) -> Any:
-    """A linear head fitted full-batch: Bradley–Terry on (chosen, rejected) features for pairs,
-    cross-entropy on (features, labels) for labels."""
+def fit_head(kind: str, first: Any, second: Any, seed: int) -> Any:
+    """A linear head fitted full-batch with `objective.loss`: first (n, f) features of the chosen
+    texts (pairs) or of the texts (labels); second (n, f) features of the rejected texts, or (n,)
+    labels."""
     import torch
-    import torch.nn.functional as F
 
     torch.manual_seed(seed)
     head = torch.nn.Linear(first.shape[1], 1 if kind == "pairs" else 2)
     optimizer = torch.optim.AdamW(head.parameters(), lr=HEAD_LR, weight_decay=HEAD_WEIGHT_DECAY)
     for _ in range(HEAD_STEPS):
-        if kind == "pairs":
-            loss = -F.logsigmoid(head(first)[:, 0] - head(second_or_labels)[:, 0]).mean()
-        else:
-            loss = F.cross_entropy(head(first), second_or_labels)
+        outputs = head(second) if kind == "pairs" else second
+        step_loss = loss(kind, head(first), outputs)
         optimizer.zero_grad()
-        loss.backward()
+        step_loss.backward()
         optimizer.step()
     return head.requires_grad_(False)
 
@@ -148,11 +148,8 @@ def fit_frozen(
         second = torch.tensor([r.label for r in rows])
     cut = len(train)
     head = fit_head(config.kind, first[:cut], second[:cut], config.seed)
-    if config.kind == "pairs":
-        right = head(first[cut:])[:, 0] > head(second[cut:])[:, 0]
-    else:
-        right = head(first[cut:]).argmax(-1) == second[cut:]
-    return head, int(right.sum()) / len(heldout)
+    held_second = head(second[cut:]) if config.kind == "pairs" else second[cut:]
+    return head, correct(config.kind, head(first[cut:]), held_second) / len(heldout)
 
 
 def save_head(head: Any, folder: Path) -> None:

@@ -23,6 +23,7 @@ from harness.api import registry
 from harness.api.errors import BenchError
 from harness.policies.cache import cache_root, write_folder_atomically
 from tasks.rewards.frozen_encoder import HEAD_SETTINGS, fit_frozen, save_head
+from tasks.rewards.objective import correct, loss
 
 KINDS = ("pairs", "labels")
 ENCODERS = ("finetune", "frozen")
@@ -219,19 +220,16 @@ def encode(tokenizer, records: list[Record], texts: list[str], max_length: int):
 
 
 def batch_loss(model, tokenizer, chunk: list[Record], config: RewardTrainConfig):
-    """Bradley–Terry loss on pairs or cross-entropy on labels for one batch."""
+    """Bradley–Terry loss on pairs or cross-entropy on labels for one batch (`objective.loss`)."""
     import torch
-    import torch.nn.functional as F
 
+    chosen = model(**encode(tokenizer, chunk, [r.text for r in chunk], config.max_length))
     if config.kind == "pairs":
-        chosen = model(**encode(tokenizer, chunk, [r.text for r in chunk], config.max_length))
-        rejected = model(
-            **encode(tokenizer, chunk, [r.other or "" for r in chunk], config.max_length)
-        )
-        margin = chosen.logits[:, 0].float() - rejected.logits[:, 0].float()  # fp32 under bf16
-        return -F.logsigmoid(margin).mean()
-    logits = model(**encode(tokenizer, chunk, [r.text for r in chunk], config.max_length)).logits
-    return F.cross_entropy(logits.float(), torch.tensor([r.label for r in chunk]))
+        texts = [r.other or "" for r in chunk]
+        second = model(**encode(tokenizer, chunk, texts, config.max_length)).logits
+    else:
+        second = torch.tensor([r.label for r in chunk])
+    return loss(config.kind, chosen.logits, second)
 
 
 def fit(model, tokenizer, train: list[Record], config: RewardTrainConfig, progress: bool) -> None:
@@ -272,11 +270,10 @@ def heldout_accuracy(model, tokenizer, heldout: list[Record], config: RewardTrai
             first = model(**encode(tokenizer, chunk, [r.text for r in chunk], config.max_length))
             if config.kind == "pairs":
                 texts = [r.other or "" for r in chunk]
-                second = model(**encode(tokenizer, chunk, texts, config.max_length))
-                right += int((first.logits[:, 0] > second.logits[:, 0]).sum())
+                second = model(**encode(tokenizer, chunk, texts, config.max_length)).logits
             else:
-                labels = torch.tensor([r.label for r in chunk])
-                right += int((first.logits.argmax(-1) == labels).sum())
+                second = torch.tensor([r.label for r in chunk])
+            right += correct(config.kind, first.logits, second)
     return right / len(heldout)
 
 
