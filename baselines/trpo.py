@@ -30,7 +30,8 @@ from harness.api.checks import (
 from harness.rl.guards import check_finite
 from harness.rl.logprobs import completion_outputs, gather_tokens, tempered_log_softmax
 from harness.rl.losses import aggregate, batch_share, kl_penalty, token_advantages
-from harness.rl.natural_gradient import conjugate_gradient, fisher_product
+from harness.rl.memory import release_free_heap
+from harness.rl.natural_gradient import conjugate_gradient, fisher_product, flat_parameters
 from harness.rl.value import explained_variance, policy_parameters, regress, value_head, value_loss
 
 
@@ -219,25 +220,31 @@ def update(
 ) -> dict[str, float]:
     """One trust-region step (Schulman et al. 2015, §6 and App. C)."""
     params = policy_parameters(model)
+    with flat_parameters(params):  # the Fisher-vector products' tangents then need no copies
+        return trust_region_step(model, params, batch, config, context)
+
+
+def trust_region_step(
+    model: PreTrainedModel, params: list, batch: Batch, config: Config, context: UpdateContext
+) -> dict[str, float]:
+    """The natural-gradient step scaled to the KL bound, line search, and its statistics."""
     fit_value = batch.value_targets is not None and value_head(model) is not None
     baseline, g, old_logps, hidden, targets = surrogate_gradient(
         model, params, batch, fit_value, context
     )
     model.zero_grad(set_to_none=True)
     check_finite("surrogate gradient", g)  # before θ moves: a NaN step would corrupt it
+    release_free_heap()  # the backward's activations: not resident under CG's vectors
     fisher = fisher_batch(batch, config.fisher_fraction)
     product = fisher_product(model, params, fisher, config.cg_damping, context.settings)
-    x, residual = conjugate_gradient(product, g, config.cg_iters)
-    del product  # frees the kept forward graph before the line search
-    residual_norm = float(residual.norm())
-    # In place from here (each vector is 0.5 GB on smollm2-135m; the values are the same):
-    # r becomes g − r, x becomes the step, and both go before the line search copies θ.
-    shs = (x @ residual.neg_().add_(g)).clamp(min=1e-12)  # xᵀFx, since F x = g − r
-    del residual
-    step = x.mul_(torch.sqrt(2.0 * config.max_kl / shs))  # ½ sᵀFs = δ: the step reaches the bound
+    solution = conjugate_gradient(product, g, config.cg_iters)  # g is used up (0.5 GB saved)
+    del product, g  # frees the kept forward graph before the line search
+    release_free_heap()
+    # xᵀFx = gᵀx (conjugate_gradient); the step scaled so ½ sᵀFs = δ reaches the bound.
+    shs = max(solution.curvature, 1e-12)
+    scale = math.sqrt(2.0 * config.max_kl / shs)
+    step = solution.x.mul_(scale)  # in place: each vector is 0.5 GB on smollm2-135m
     check_finite("natural-gradient step", step)
-    expected_gain = float(g @ step)
-    del g
     theta = parameters_to_vector(params).detach()
     evaluate = evaluator(model, params, batch, old_logps, context)
     search = line_search(evaluate, theta, step, baseline, config)
@@ -246,9 +253,9 @@ def update(
         "loss/policy": -baseline,
         "trpo/kl": search.kl,
         "trpo/surrogate_gain": search.gain,
-        "trpo/expected_gain": expected_gain,
+        "trpo/expected_gain": scale * solution.curvature,  # gᵀs
         "trpo/line_search_steps": float(search.trials),
-        "trpo/cg_residual": residual_norm,
+        "trpo/cg_residual": solution.residual_norm,
         "trpo/step_norm": 0.0 if search.theta is None else float((search.theta - theta).norm()),
         "trpo/accepted": float(search.theta is not None),
     }

@@ -8,14 +8,60 @@ from torch.nn.utils import parameters_to_vector
 from baselines import trpo
 from harness.api.algorithm import LossSettings
 from harness.api.batch import Batch
+from harness.rl.natural_gradient import flat_parameters
 
 
 def test_conjugate_gradient_solves_a_known_spd_system():
     a = torch.tensor([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]], dtype=torch.float64)
     b = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
-    x, residual = trpo.conjugate_gradient(lambda v: a @ v, b, iters=10)
-    torch.testing.assert_close(x, torch.linalg.solve(a, b), atol=1e-9, rtol=0)
-    assert residual.norm() < 1e-6
+    solution = trpo.conjugate_gradient(lambda v: a @ v, b.clone(), iters=10)
+    torch.testing.assert_close(solution.x, torch.linalg.solve(a, b), atol=1e-9, rtol=0)
+    assert solution.residual_norm < 1e-6
+
+
+@pytest.mark.parametrize("iters", [1, 2, 3, 5])
+def test_conjugate_gradient_curvature_is_x_a_x_and_b_x_after_any_number_of_iterations(iters):
+    """TRPO scales its step with xᵀAx and reports bᵀx; both must hold before convergence too."""
+    torch.manual_seed(0)
+    m = torch.randn(8, 8, dtype=torch.float64)
+    a = m @ m.T + 0.1 * torch.eye(8, dtype=torch.float64)
+    b = torch.randn(8, dtype=torch.float64)
+    used = b.clone()
+    solution = trpo.conjugate_gradient(lambda v: a @ v, used, iters=iters)
+    x = solution.x
+    assert (b - a @ x).norm() > 1e-6  # not converged: the identity is not the solved system's
+    torch.testing.assert_close(solution.curvature, (x @ a @ x).item(), rtol=1e-10, atol=0)
+    torch.testing.assert_close(solution.curvature, (b @ x).item(), rtol=1e-10, atol=0)
+    torch.testing.assert_close(solution.residual_norm, (b - a @ x).norm().item(), rtol=1e-8, atol=0)
+    torch.testing.assert_close(used, b - a @ x)  # b was used up as the residual
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_flat_parameters_shares_one_vector_inside_and_restores_own_storage_after():
+    import torch.autograd.forward_ad as fwAD
+
+    from harness.rl.natural_gradient import flat_parameters, split_like
+
+    torch.manual_seed(0)
+    params = list(torch.nn.Linear(3, 4).parameters())
+    before = [p.detach().clone() for p in params]
+    tangent = torch.randn(sum(p.numel() for p in params))
+    views = split_like(tangent, params)
+    with fwAD.dual_level():  # why: outside, forward-mode AD copies a view tangent
+        dual = fwAD.make_dual(params[0].detach(), views[0])
+        assert fwAD.unpack_dual(dual).tangent.data_ptr() != views[0].data_ptr()
+    with flat_parameters(params) as flat:
+        assert torch.equal(flat, torch.cat([p.reshape(-1) for p in before]))
+        offset = 0
+        for p in params:
+            assert p.data_ptr() == flat[offset:].data_ptr()
+            offset += p.numel()
+        with fwAD.dual_level():  # inside, each tangent is used as it is
+            for p, view in zip(params, views, strict=True):
+                dual = fwAD.make_dual(p.detach(), view)
+                assert fwAD.unpack_dual(dual).tangent.data_ptr() == view.data_ptr()
+    for p, old in zip(params, before, strict=True):
+        assert torch.equal(p, old) and p.untyped_storage().nbytes() == p.numel() * p.element_size()
 
 
 def tiny_lm_batch(model) -> Batch:
@@ -79,6 +125,9 @@ def test_fisher_vector_product_equals_explicit_hessian_vector_product():
     torch.testing.assert_close(product(v), hessian @ v, atol=1e-6, rtol=0)
     damped = trpo.fisher_product(model, params, batch, damping=0.1, settings=SETTINGS)
     torch.testing.assert_close(damped(v), hessian @ v + 0.1 * v, atol=1e-6, rtol=0)
+    with flat_parameters(params):  # the same product to the bit, its tangents not copied
+        flat = trpo.fisher_product(model, params, batch, damping=0.1, settings=SETTINGS)
+        assert torch.equal(flat(v), damped(v))
 
 
 def test_line_search_never_accepts_kl_above_the_bound():

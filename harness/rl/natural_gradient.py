@@ -4,14 +4,18 @@ Pure tensor math on a policy and a batch (no I/O): TRPO (baselines/trpo.py) solv
 them; any natural-gradient method can reuse them.
 """
 
+import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import torch
 import torch.autograd.forward_ad as fwAD
 from torch import Tensor
 from torch.func import functional_call
 from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.nn.utils import parameters_to_vector
 from transformers import PreTrainedModel
 
 from harness.api.algorithm import LossSettings
@@ -38,14 +42,17 @@ def fisher_product(
 
     Every call returns the same buffer, overwritten by the next call (conjugate_gradient drops
     each product before asking for the next): a fresh 0.5 GB vector per product on smollm2-135m
-    cost about a second of page faults each time.
+    cost about a second of page faults each time. Call it inside `flat_parameters(params)`:
+    otherwise forward-mode AD copies every tangent, another parameter-sized vector per product.
     """
     keys = parameter_keys(model, params)
     count = batch.completion_mask.sum().clamp(min=1.0)
     outputs = []
     for micro in batch.micro_batches(settings.micro_batch_prompts):
-        with sdpa_kernel(SDPBackend.MATH):  # the kernel of the JVP below: the same numbers
-            logits = MicroLogits(model, micro)()
+        # The default attention kernel: a fused one keeps no attention matrices for the
+        # backward (a third of this graph on smollm2-135m). The JVP below needs the math kernel
+        # (no fused one has forward-mode AD), so J v and Jᵀu round differently, by ~1e-7.
+        logits = MicroLogits(model, micro)()
         exact = logits.detach().to(torch.promote_types(logits.dtype, torch.float32))
         probs = torch.softmax(exact / settings.temperature, -1).to(logits.dtype)
         outputs.append((micro, logits, probs))
@@ -65,14 +72,43 @@ def fisher_product(
                     for k, p, t in zip(keys, params, tangents, strict=True)
                 }
                 jv = fwAD.unpack_dual(functional_call(MicroLogits(model, micro), duals, ())).tangent
-            mjv = (
-                probs * jv - probs * (probs * jv).sum(-1, keepdim=True)
-            ) / settings.temperature**2
-            weights = mjv * (micro.completion_mask[..., None] / count)
+            weights = softmax_fisher_product(probs, jv, settings.temperature)
+            del jv  # a (B, T, V) tensor: not kept through the backward
+            weights.mul_(micro.completion_mask[..., None] / count)
             accumulate_into(total, logits, weights, params)
         return total.add_(vector, alpha=damping)
 
     return product
+
+
+def softmax_fisher_product(probs: Tensor, u: Tensor, temperature: float) -> Tensor:
+    """M u for M the Fisher of a tempered softmax in its logits: (p ⊙ u − p (pᵀu)) / T².
+
+    probs, u: (B, T, V) → (B, T, V); M = (diag p − p pᵀ) / T² is the Hessian of KL(p‖softmax(z/T))
+    in z at p's own logits.
+    """
+    return (probs * u - probs * (probs * u).sum(-1, keepdim=True)) / temperature**2
+
+
+@contextmanager
+def flat_parameters(params: list[torch.nn.Parameter]) -> Iterator[Tensor]:
+    """Inside: every parameter a view of one flat vector (yielded); after: each its own storage.
+
+    Forward-mode AD takes a tangent as it is only when it has the primal's storage layout. The
+    tangents fisher_product passes are views of one flat vector (conjugate gradient's), so with
+    parameters that own their storage each product copied all of them: 0.5 GB more at TRPO's
+    memory peak on smollm2-135m. Values never change; the swap costs one copy each way.
+    Outside, parameters own their storage again, as save_pretrained expects (safetensors takes
+    tensors that share storage for tied weights).
+    """
+    flat = parameters_to_vector(params).detach()
+    for param, view in zip(params, split_like(flat, params), strict=True):
+        param.data = view
+    try:
+        yield flat
+    finally:
+        for param in params:
+            param.data = param.data.clone()
 
 
 def accumulate_into(
@@ -123,26 +159,39 @@ def split_like(vector: Tensor, params: list[torch.nn.Parameter]) -> list[Tensor]
     return [part.view_as(p) for part, p in zip(vector.split(sizes), params, strict=True)]
 
 
+@dataclass(frozen=True)
+class Solution:
+    """Conjugate gradient's answer: x ≈ A⁻¹b, ‖b − A x‖ (recursive residual) and xᵀA x."""
+
+    x: Tensor
+    residual_norm: float
+    curvature: float
+
+
 def conjugate_gradient(
     product: Callable[[Tensor], Tensor], b: Tensor, iters: int, tol: float = 1e-10
-) -> tuple[Tensor, Tensor]:
-    """Solve A x = b for SPD A given v ↦ A v (Hestenes–Stiefel); returns (x, residual b − A x).
+) -> Solution:
+    """Solve A x = b for SPD A given v ↦ A v (Hestenes–Stiefel); b is used up as the residual.
 
-    Updates run in place: on smollm2-135m each vector is 0.5 GB, and out-of-place updates
-    would hold a second copy of x, r and p at every iteration. Each A v is used up before the
-    next is asked for, so `product` may return the same buffer every time (fisher_product does).
+    xᵀA x is summed as Σᵢ αᵢ rᵢᵀrᵢ, exact after any number of iterations because the directions
+    are A-conjugate (xᵀA x = Σᵢ αᵢ² pᵢᵀA pᵢ, and αᵢ pᵢᵀA pᵢ = rᵢᵀrᵢ); bᵀx is the same number
+    (bᵀpᵢ = rᵢᵀrᵢ). So the caller needs no copy of b after the solve, and none is kept: on
+    smollm2-135m each vector is 0.5 GB. Updates run in place for the same reason; each A v is
+    used up before the next is asked for, so `product` may return the same buffer every time
+    (fisher_product does).
     """
-    x, r, p = torch.zeros_like(b), b.clone(), b.clone()
-    rr = (b @ b).item()
+    x, r, p = torch.zeros_like(b), b, b.clone()
+    rr, curvature = (r @ r).item(), 0.0
     for _ in range(iters):
         if rr <= tol:
             break
         ap = product(p)
         alpha = rr / (p @ ap).item()
+        curvature += alpha * rr
         x.add_(p, alpha=alpha)
         r.sub_(ap, alpha=alpha)
         del ap
         new_rr = (r @ r).item()
         p.mul_(new_rr / rr).add_(r)
         rr = new_rr
-    return x, r
+    return Solution(x, math.sqrt(rr), curvature)
