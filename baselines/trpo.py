@@ -240,7 +240,7 @@ def trust_region_step(
     solution = conjugate_gradient(product, g, config.cg_iters)  # g is used up (0.5 GB saved)
     del product, g  # frees the kept forward graph before the line search
     release_free_heap()
-    # xᵀFx = gᵀx (conjugate_gradient); the step scaled so ½ sᵀFs = δ reaches the bound.
+    # The step scaled so ½ sᵀFs = δ reaches the bound.
     shs = max(solution.curvature, 1e-12)
     scale = math.sqrt(2.0 * config.max_kl / shs)
     step = solution.x.mul_(scale)  # in place: each vector is 0.5 GB on smollm2-135m
@@ -253,7 +253,7 @@ def trust_region_step(
         "loss/policy": -baseline,
         "trpo/kl": search.kl,
         "trpo/surrogate_gain": search.gain,
-        "trpo/expected_gain": scale * solution.curvature,  # gᵀs
+        "trpo/expected_gain": scale * solution.b_dot_x,  # gᵀs
         "trpo/line_search_steps": float(search.trials),
         "trpo/cg_residual": solution.residual_norm,
         "trpo/step_norm": 0.0 if search.theta is None else float((search.theta - theta).norm()),

@@ -20,8 +20,8 @@ def test_conjugate_gradient_solves_a_known_spd_system():
 
 
 @pytest.mark.parametrize("iters", [1, 2, 3, 5])
-def test_conjugate_gradient_curvature_is_x_a_x_and_b_x_after_any_number_of_iterations(iters):
-    """TRPO scales its step with xᵀAx and reports bᵀx; both must hold before convergence too."""
+def test_conjugate_gradient_reports_x_a_x_and_b_x_after_any_number_of_iterations(iters):
+    """TRPO scales its step with xᵀAx and reports bᵀx (b is used up); both before convergence."""
     torch.manual_seed(0)
     m = torch.randn(8, 8, dtype=torch.float64)
     a = m @ m.T + 0.1 * torch.eye(8, dtype=torch.float64)
@@ -31,7 +31,7 @@ def test_conjugate_gradient_curvature_is_x_a_x_and_b_x_after_any_number_of_itera
     x = solution.x
     assert (b - a @ x).norm() > 1e-6  # not converged: the identity is not the solved system's
     torch.testing.assert_close(solution.curvature, (x @ a @ x).item(), rtol=1e-10, atol=0)
-    torch.testing.assert_close(solution.curvature, (b @ x).item(), rtol=1e-10, atol=0)
+    torch.testing.assert_close(solution.b_dot_x, (b @ x).item(), rtol=1e-10, atol=0)
     torch.testing.assert_close(solution.residual_norm, (b - a @ x).norm().item(), rtol=1e-8, atol=0)
     torch.testing.assert_close(used, b - a @ x)  # b was used up as the residual
 

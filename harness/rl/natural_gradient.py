@@ -161,11 +161,13 @@ def split_like(vector: Tensor, params: list[torch.nn.Parameter]) -> list[Tensor]
 
 @dataclass(frozen=True)
 class Solution:
-    """Conjugate gradient's answer: x ≈ A⁻¹b, ‖b − A x‖ (recursive residual) and xᵀA x."""
+    """Conjugate gradient's answer: x ≈ A⁻¹b, ‖r‖ (the recursive residual r ≈ b − A x), xᵀA x
+    and bᵀx."""
 
     x: Tensor
     residual_norm: float
     curvature: float
+    b_dot_x: float
 
 
 def conjugate_gradient(
@@ -173,12 +175,13 @@ def conjugate_gradient(
 ) -> Solution:
     """Solve A x = b for SPD A given v ↦ A v (Hestenes–Stiefel); b is used up as the residual.
 
-    xᵀA x is summed as Σᵢ αᵢ rᵢᵀrᵢ, exact after any number of iterations because the directions
-    are A-conjugate (xᵀA x = Σᵢ αᵢ² pᵢᵀA pᵢ, and αᵢ pᵢᵀA pᵢ = rᵢᵀrᵢ); bᵀx is the same number
-    (bᵀpᵢ = rᵢᵀrᵢ). So the caller needs no copy of b after the solve, and none is kept: on
-    smollm2-135m each vector is 0.5 GB. Updates run in place for the same reason; each A v is
-    used up before the next is asked for, so `product` may return the same buffer every time
-    (fisher_product does).
+    The caller gets xᵀA x and bᵀx as numbers instead of keeping a copy of b (on smollm2-135m each
+    vector is 0.5 GB). xᵀA x is carried along exactly, without assuming the directions stay
+    A-conjugate (in fp32 they drift: Σᵢ αᵢ rᵢᵀrᵢ was off by up to 5e-4 relative):
+    (x + α p)ᵀA(x + α p) = xᵀA x + α (2 xᵀA p + α pᵀA p). Then bᵀx = xᵀ(A x) + xᵀr, since the
+    residual r = b − Σᵢ αᵢ A pᵢ and A x = Σᵢ αᵢ A pᵢ. Updates run in place for the same reason;
+    each A v is used up before the next is asked for, so `product` may return the same buffer
+    every time (fisher_product does).
     """
     x, r, p = torch.zeros_like(b), b, b.clone()
     rr, curvature = (r @ r).item(), 0.0
@@ -186,12 +189,13 @@ def conjugate_gradient(
         if rr <= tol:
             break
         ap = product(p)
-        alpha = rr / (p @ ap).item()
-        curvature += alpha * rr
+        pap = (p @ ap).item()
+        alpha = rr / pap
+        curvature += alpha * (2.0 * (x @ ap).item() + alpha * pap)
         x.add_(p, alpha=alpha)
         r.sub_(ap, alpha=alpha)
         del ap
         new_rr = (r @ r).item()
         p.mul_(new_rr / rr).add_(r)
         rr = new_rr
-    return Solution(x, math.sqrt(rr), curvature)
+    return Solution(x, math.sqrt(rr), curvature, curvature + (x @ r).item())
