@@ -169,33 +169,22 @@ def evaluator(
 def surrogate_gradient(
     model: PreTrainedModel, params: list, batch: Batch, fit_value: bool, context: UpdateContext
 ):
-    """Backward of the objective at θ_old: (value, g, hidden, targets)."""
+    """Backward of the objective at θ_old: (value, g, old log-softmaxes, hidden, targets)."""
     model.zero_grad(set_to_none=True)
     settings = context.settings
-    value, hidden, targets = 0.0, [], []
+    value, old_logps, hidden, targets = 0.0, [], [], []
     for micro in batch.micro_batches(settings.micro_batch_prompts):
         logp, h = log_softmax(model, micro, settings.temperature, with_hidden=fit_value)
         logprobs = gather_tokens(logp, micro.completion_ids)
         part = objective(logprobs, micro, context) * batch_share(micro, batch, settings)
         (-part).backward()
         value += part.item()
+        old_logps.append(logp.detach())
         if fit_value:
             picked = micro.completion_mask.bool()
             hidden.append(h.detach()[picked])
             targets.append(micro.value_targets[picked])
-    return value, -flat_grad(params), hidden, targets
-
-
-@torch.no_grad()
-def old_log_softmaxes(model: PreTrainedModel, batch: Batch, settings: LossSettings) -> list[Tensor]:
-    """log π_old over the vocabulary (B, T, V) per micro-batch, for the line search's exact KL.
-
-    Computed after conjugate gradient rather than kept from the surrogate's forward: the same
-    numbers, and 0.2 GB less under CG's vectors (TRPO's memory peak) on smollm2-135m, for one
-    forward pass, the cost of one line-search trial.
-    """
-    micros = batch.micro_batches(settings.micro_batch_prompts)
-    return [log_softmax(model, micro, settings.temperature)[0] for micro in micros]
+    return value, -flat_grad(params), old_logps, hidden, targets
 
 
 def fit_value_head(model: PreTrainedModel, hidden: list, targets: list, ridge: float):
@@ -240,7 +229,9 @@ def trust_region_step(
 ) -> dict[str, float]:
     """The natural-gradient step scaled to the KL bound, line search, and its statistics."""
     fit_value = batch.value_targets is not None and value_head(model) is not None
-    baseline, g, hidden, targets = surrogate_gradient(model, params, batch, fit_value, context)
+    baseline, g, old_logps, hidden, targets = surrogate_gradient(
+        model, params, batch, fit_value, context
+    )
     model.zero_grad(set_to_none=True)
     check_finite("surrogate gradient", g)  # before θ moves: a NaN step would corrupt it
     release_free_heap()  # the backward's activations: not resident under CG's vectors
@@ -255,7 +246,6 @@ def trust_region_step(
     step = solution.x.mul_(scale)  # in place: each vector is 0.5 GB on smollm2-135m
     check_finite("natural-gradient step", step)
     theta = parameters_to_vector(params).detach()
-    old_logps = old_log_softmaxes(model, batch, context.settings)  # θ is still θ_old here
     evaluate = evaluator(model, params, batch, old_logps, context)
     search = line_search(evaluate, theta, step, baseline, config)
     vector_to_parameters(theta if search.theta is None else search.theta, params)
