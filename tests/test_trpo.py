@@ -40,7 +40,7 @@ def test_conjugate_gradient_reports_x_a_x_and_b_x_after_any_number_of_iterations
 def test_flat_parameters_shares_one_vector_inside_and_restores_own_storage_after():
     import torch.autograd.forward_ad as fwAD
 
-    from harness.rl.natural_gradient import flat_parameters, split_like
+    from harness.rl.natural_gradient import split_like
 
     torch.manual_seed(0)
     params = list(torch.nn.Linear(3, 4).parameters())
