@@ -87,7 +87,8 @@ def softmax_fisher_product(probs: Tensor, u: Tensor, temperature: float) -> Tens
     probs, u: (B, T, V) → (B, T, V); M = (diag p − p pᵀ) / T² is the Hessian of KL(p‖softmax(z/T))
     in z at p's own logits.
     """
-    return (probs * u - probs * (probs * u).sum(-1, keepdim=True)) / temperature**2
+    weighted = probs * u
+    return (weighted - probs * weighted.sum(-1, keepdim=True)) / temperature**2
 
 
 @contextmanager
