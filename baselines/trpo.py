@@ -17,6 +17,7 @@ from torch import Tensor
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 from transformers import PreTrainedModel
 
+from baselines.kept_log_softmax import KeptLogSoftmax, keep_log_softmax
 from harness.api.algorithm import Algorithm, LossSettings, UpdateContext
 from harness.api.batch import Batch
 from harness.api.checks import (
@@ -31,7 +32,12 @@ from harness.rl.guards import check_finite
 from harness.rl.logprobs import completion_outputs, gather_tokens, tempered_log_softmax
 from harness.rl.losses import aggregate, batch_share, kl_penalty, token_advantages
 from harness.rl.memory import release_free_heap
-from harness.rl.natural_gradient import conjugate_gradient, fisher_product, flat_parameters
+from harness.rl.natural_gradient import (
+    conjugate_gradient,
+    fisher_product,
+    flat_parameters,
+    module_weights,
+)
 from harness.rl.value import explained_variance, policy_parameters, regress, value_head, value_loss
 
 
@@ -143,23 +149,29 @@ def evaluator(
     model: PreTrainedModel,
     params: list,
     batch: Batch,
-    old_logps: list[Tensor],
+    old_logps: list[KeptLogSoftmax],
+    theta_old: Tensor,
     context: UpdateContext,
 ) -> Callable[[Tensor], tuple[float, float]]:
-    """θ ↦ (objective, exact mean KL(π_old‖π_θ)) over the whole batch; loads θ into the model."""
+    """θ ↦ (objective, exact mean KL(π_old‖π_θ)) over the whole batch; loads θ into the model.
+
+    π_old's log-softmaxes are restored per micro-batch with θ_old's head weights.
+    """
+    head = model.get_output_embeddings()
+    old_head = {} if head is None else module_weights(head, params, theta_old)
 
     def evaluate(theta: Tensor) -> tuple[float, float]:
         vector_to_parameters(theta, params)
         value, kl_sum, tokens = 0.0, 0.0, 0.0
         settings = context.settings
         micros = batch.micro_batches(settings.micro_batch_prompts)
-        for micro, old_logp in zip(micros, old_logps, strict=True):
+        for micro, kept in zip(micros, old_logps, strict=True):
             logp, _ = log_softmax(model, micro, settings.temperature)
             logprobs = gather_tokens(logp, micro.completion_ids)
             value += objective(logprobs, micro, context).item() * batch_share(
                 micro, batch, settings
             )
-            kl, count = mean_kl(old_logp, logp, micro.completion_mask)
+            kl, count = mean_kl(kept.restore(model, old_head), logp, micro.completion_mask)
             kl_sum, tokens = kl_sum + kl.item(), tokens + count.item()
         return value, kl_sum / max(tokens, 1.0)
 
@@ -169,17 +181,17 @@ def evaluator(
 def surrogate_gradient(
     model: PreTrainedModel, params: list, batch: Batch, fit_value: bool, context: UpdateContext
 ):
-    """Backward of the objective at θ_old: (value, g, old log-softmaxes, hidden, targets)."""
+    """Backward of the objective at θ_old: (value, g, kept old log-softmaxes, hidden, targets)."""
     model.zero_grad(set_to_none=True)
     settings = context.settings
     value, old_logps, hidden, targets = 0.0, [], [], []
     for micro in batch.micro_batches(settings.micro_batch_prompts):
-        logp, h = log_softmax(model, micro, settings.temperature, with_hidden=fit_value)
+        logp, h = log_softmax(model, micro, settings.temperature, with_hidden=True)
         logprobs = gather_tokens(logp, micro.completion_ids)
         part = objective(logprobs, micro, context) * batch_share(micro, batch, settings)
         (-part).backward()
         value += part.item()
-        old_logps.append(logp.detach())
+        old_logps.append(keep_log_softmax(model, logp, h, settings.temperature))
         if fit_value:
             picked = micro.completion_mask.bool()
             hidden.append(h.detach()[picked])
@@ -246,7 +258,7 @@ def trust_region_step(
     step = solution.x.mul_(scale)  # in place: each vector is 0.5 GB on smollm2-135m
     check_finite("natural-gradient step", step)
     theta = parameters_to_vector(params).detach()
-    evaluate = evaluator(model, params, batch, old_logps, context)
+    evaluate = evaluator(model, params, batch, old_logps, theta, context)
     search = line_search(evaluate, theta, step, baseline, config)
     vector_to_parameters(theta if search.theta is None else search.theta, params)
     stats = {

@@ -224,3 +224,41 @@ def test_gradients_go_into_the_buffer_exactly_as_autograd_grad_gives_them():
     with pytest.raises(RuntimeError):  # a wrong shape: backward fails half-way
         accumulate_into(total, logits, weights[0][:1], params)
     assert all(p.grad is None for p in params)
+
+
+def test_kept_log_softmax_restores_pi_old_to_the_bit_after_theta_moves(
+    tiny_policy, summarization_task
+):
+    """The line search's π_old: kept as hidden states, restored with θ_old's head weights."""
+    import copy
+
+    from baselines.kept_log_softmax import keep_log_softmax
+    from harness.rl.natural_gradient import module_weights
+    from harness.rl.value import policy_parameters
+    from harness.run.rollout import sample_rollout
+
+    torch.manual_seed(3)
+    rollout = sample_rollout(tiny_policy, summarization_task.examples("train")[:2], 2, 5, 0.7, 256)
+    model = copy.deepcopy(tiny_policy.model)
+    batch = Batch(
+        prompt_ids=rollout.prompt_ids, prompt_mask=rollout.prompt_mask,
+        completion_ids=rollout.completion_ids, completion_mask=rollout.completion_mask,
+        old_logprobs=torch.zeros(4, 5), ref_logprobs=torch.zeros(4, 5), returns=torch.zeros(4),
+        advantages=torch.zeros(4),
+    )  # fmt: skip
+    params = policy_parameters(model)
+    with torch.no_grad():
+        logp, hidden = trpo.log_softmax(model, batch, 0.7, with_hidden=True)
+    kept = keep_log_softmax(model, logp, hidden, 0.7)
+    vocab, width = logp.shape[-1], hidden.shape[-1]
+    assert kept.first.shape == (4, 1, vocab) and kept.hidden.shape == (4, 4, width)
+    # hidden states that do not give these logits (a head that scales or caps them): kept whole
+    whole = keep_log_softmax(model, logp, hidden * 1.5, 0.7)
+    assert whole.hidden is None and torch.equal(whole.restore(model, {}), logp)
+    theta_old = parameters_to_vector(params).detach().clone()
+    with torch.no_grad():  # θ moves, the head with it
+        for p in params:
+            p.add_(torch.randn_like(p))
+    head = model.get_output_embeddings()
+    assert not torch.equal(kept.restore(model, dict(head.named_parameters())), logp)
+    assert torch.equal(kept.restore(model, module_weights(head, params, theta_old)), logp)

@@ -160,6 +160,15 @@ def split_like(vector: Tensor, params: list[torch.nn.Parameter]) -> list[Tensor]
     return [part.view_as(p) for part, p in zip(vector.split(sizes), params, strict=True)]
 
 
+def module_weights(
+    module: torch.nn.Module, params: list[torch.nn.Parameter], vector: Tensor
+) -> dict[str, Tensor]:
+    """`module`'s parameters by name, as views of `vector` (θ flat, over `params`) where they are
+    among `params`, else as they are: weights for `functional_call` at θ."""
+    views = {id(p): view for p, view in zip(params, split_like(vector, params), strict=True)}
+    return {name: views.get(id(p), p) for name, p in module.named_parameters()}
+
+
 @dataclass(frozen=True)
 class Solution:
     """Conjugate gradient's answer: x ≈ A⁻¹b, ‖r‖ (the recursive residual r ≈ b − A x), xᵀA x
