@@ -30,7 +30,9 @@ from tasks.rewards.learned import learned
 from tasks.rewards.lexical import BleuReward, rouge_f
 from tasks.rewards.training import Recipe, Record, RewardTrainConfig, load_data
 
-VERSION = "2"  # 2: RM a head on a frozen encoder, judge a bf16 fine-tune, tiny 400 steps
+# 3: pairs reward models score σ(s − held-out mean) (version 2's RM read σ ≈ 1e-8 for every
+# reply); 2: RM a head on a frozen encoder, judge a bf16 fine-tune, tiny 400 steps
+VERSION = "3"
 SHARES = {"train": (0, 90), "val": (90, 95), "test": (95, 100)}  # percent buckets of a chat hash
 INSTRUCTION = "Write the next reply in this chat."
 MAX_TURN_WORDS = 40

@@ -93,9 +93,9 @@ def test_metrics_by_hand():
 def test_the_judge_reads_no_turn_of_the_reward_model_data():
     main = load_data(REWARD_RECIPE.config, REWARD_RECIPE.records)
     digest = hashlib.sha256(json.dumps([asdict(r) for r in main]).encode()).hexdigest()
-    # task version 2 trains a head on a frozen encoder on the same data: a new recipe folder
+    # task version 3 scores the same head σ(s − held-out mean): a new recipe folder
     assert (
-        digest == REWARD_DATA_SHA and recipe_folder(REWARD_RECIPE).name == "dialogue-a3d0ea8346ab"
+        digest == REWARD_DATA_SHA and recipe_folder(REWARD_RECIPE).name == "dialogue-329d3d9a33bd"
     )
     judge = load_data(JUDGE_RECIPE.config, JUDGE_RECIPE.records)
     assert len(main) == 2500 and len(judge) == 1000  # from > 2,000 candidate pairs

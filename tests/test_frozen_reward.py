@@ -16,6 +16,7 @@ from harness.policies import tiny
 from tasks.dialogue import REWARD_RECIPE, reward_records
 from tasks.rewards.frozen_encoder import HEAD, embed, features, pair_features
 from tasks.rewards.learned import learned
+from tasks.rewards.objective import score_center
 from tasks.rewards.training import (
     RewardTrainConfig,
     backbone_folder,
@@ -64,6 +65,12 @@ def test_features_by_hand_and_each_context_embedded_once(minilm):
     torch.testing.assert_close(got, expected, atol=2e-5, rtol=0)
 
 
+def test_score_center_by_hand():
+    first, second = torch.tensor([[1.0], [3.0]]), torch.tensor([[0.0], [-2.0]])
+    assert score_center("pairs", first, second) == 0.5  # (1 + 3 + 0 − 2) / 4
+    assert score_center("labels", torch.zeros(2, 2), torch.tensor([0, 1])) == 0.0
+
+
 @pytest.fixture(scope="module")
 def dialogue_head(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, RewardTrainConfig]:
     """The dialogue recipe (a head on frozen MiniLM) trained on 300 real chitchat pairs."""
@@ -97,6 +104,10 @@ def test_learned_reward_reproduces_the_cards_heldout_accuracy(dialogue_head):
     assert all(0.0 <= s <= 1.0 for s in chosen + rejected)
     right = sum(c > r for c, r in zip(chosen, rejected, strict=True)) / len(heldout)
     assert right == pytest.approx(card["heldout_accuracy"], abs=1e-9)
+    # scored from the held-out texts' mean: their log-odds average 0, real replies score > 0.5
+    # (uncentred, this head's σ(s) was < 1e-3 for every one of them)
+    log_odds = torch.logit(torch.tensor(chosen + rejected, dtype=torch.float64))
+    assert abs(log_odds.mean().item()) < 1e-4 and sum(chosen) / len(chosen) > 0.5
     with pytest.raises(BenchError, match="reads a context and a text; its context setting 'none'"):
         learned(path=str(folder))(examples[:2], ["a", "b"])  # trained with contexts, read without
     one_by_one = learned(path=str(folder), context="prompt", batch_size=1)(

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tasks.rewards.objective import correct, loss
+from tasks.rewards.objective import loss
 
 HEAD = "head.safetensors"
 HEAD_STEPS = 300  # full-batch AdamW steps: the loss has flattened by then on 2,000 rows
@@ -118,9 +118,9 @@ def fit_head(kind: str, first: Any, second: Any, seed: int) -> Any:
 def fit_frozen(
     encoder: Any, tokenizer: Any, train: list, heldout: list, config: Any, progress: bool
 ):
-    """(head, held-out accuracy): the rows embedded once by the frozen encoder, a linear head
-    fitted on the train rows' features, scored on the held-out rows as a fine-tuned model is
-    (pairs: chosen outscores rejected; labels: the argmax is the label).
+    """(head, held-out outputs): the rows embedded once by the frozen encoder, a linear head
+    fitted on the train rows' features, and its outputs on the held-out rows in the form
+    `objective` reads them (first, second), as a fine-tuned model's are.
 
     train, heldout: `training.Record`s; config: the `training.RewardTrainConfig`.
     """
@@ -149,7 +149,7 @@ def fit_frozen(
     cut = len(train)
     head = fit_head(config.kind, first[:cut], second[:cut], config.seed)
     held_second = head(second[cut:]) if config.kind == "pairs" else second[cut:]
-    return head, correct(config.kind, head(first[cut:]), held_second) / len(heldout)
+    return head, (head(first[cut:]), held_second)
 
 
 def save_head(head: Any, folder: Path) -> None:

@@ -103,13 +103,14 @@ class LearnedReward:
         import torch
 
         model, tokenizer, card = load_model(resolve_model(self.path, self.recipe))
+        center = card.get("score_center", 0.0)  # 0 in folders saved before it was recorded
         scores: list[float] = []
         with torch.no_grad():
             for start in range(0, len(completions), self.batch_size):
                 chunk = slice(start, start + self.batch_size)
                 logits = self.logits(model, tokenizer, card, examples[chunk], completions[chunk])
-                if card["kind"] == "pairs":
-                    scores += torch.sigmoid(logits[:, 0]).tolist()
+                if card["kind"] == "pairs":  # σ(s − center): objective.score_center
+                    scores += torch.sigmoid(logits[:, 0] - center).tolist()
                 else:
                     scores += torch.softmax(logits, -1)[:, 1].tolist()
         return scores

@@ -23,12 +23,13 @@ from harness.api import registry
 from harness.api.errors import BenchError
 from harness.policies.cache import cache_root, write_folder_atomically
 from tasks.rewards.frozen_encoder import HEAD_SETTINGS, fit_frozen, save_head
-from tasks.rewards.objective import correct, loss
+from tasks.rewards.objective import correct, loss, score_center
 
 KINDS = ("pairs", "labels")
 ENCODERS = ("finetune", "frozen")
 PRECISIONS = ("fp32", "bf16")
 CARD = "reward_card.json"
+PAIRS_SCORE = "sigmoid(s - score_center)"  # in a pairs recipe's cache key (it was σ(s))
 RECIPES = {  # recipe name → the task attribute that holds it, imported only when asked for
     "dialogue": "tasks.dialogue:REWARD_RECIPE",
     "dialogue-judge": "tasks.dialogue:JUDGE_RECIPE",  # dialogue's judge_rm: other turns and seed
@@ -84,6 +85,8 @@ def recipe_folder(recipe: Recipe) -> Path:
     defining: dict = asdict(recipe.config)
     if recipe.config.encoder == "frozen":
         defining["head"] = HEAD_SETTINGS
+    if recipe.config.kind == "pairs":
+        defining["score"] = PAIRS_SCORE
     digest = hashlib.sha256(json.dumps(defining).encode()).hexdigest()[:12]
     return cache_root() / "reward-models" / f"{recipe.name}-{digest}"
 
@@ -174,19 +177,20 @@ def train_reward_model(
         tokenizer = AutoTokenizer.from_pretrained(folder)
         if config.encoder == "frozen":
             model = AutoModel.from_pretrained(folder).eval()
-            head, accuracy = fit_frozen(model, tokenizer, train, heldout, config, progress)
+            head, outputs = fit_frozen(model, tokenizer, train, heldout, config, progress)
         else:
             labels = 1 if config.kind == "pairs" else 2
             model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=labels)
             fit(model, tokenizer, train, config, progress)
-            accuracy = heldout_accuracy(model, tokenizer, heldout, config)
+            outputs = heldout_outputs(model, tokenizer, heldout, config)
     card = {
         "name": name,
         "kind": config.kind,
         "data": config.data,
         "backbone": config.backbone,
         "examples": {"train": len(train), "heldout": len(heldout)},
-        "heldout_accuracy": accuracy,
+        "heldout_accuracy": correct(config.kind, *outputs) / len(heldout),
+        "score_center": score_center(config.kind, *outputs),  # learned.py scores σ(s − this)
         "seed": config.seed,
         "input": "pair" if any(r.context for r in records) else "text",
         "config": asdict(config),
@@ -259,22 +263,23 @@ def fit(model, tokenizer, train: list[Record], config: RewardTrainConfig, progre
     model.eval()
 
 
-def heldout_accuracy(model, tokenizer, heldout: list[Record], config: RewardTrainConfig) -> float:
-    """Pairs: fraction where chosen outscores rejected; labels: fraction classified right."""
+def heldout_outputs(model, tokenizer, heldout: list[Record], config: RewardTrainConfig):
+    """(first, second) on the held-out rows in the form `objective` reads: the chosen and the
+    rejected texts' scores for pairs, the logits and the labels for labels."""
     import torch
 
-    right = 0
+    firsts, seconds = [], []
     with torch.no_grad():
         for start in range(0, len(heldout), 64):
             chunk = heldout[start : start + 64]
             first = model(**encode(tokenizer, chunk, [r.text for r in chunk], config.max_length))
+            firsts.append(first.logits)
             if config.kind == "pairs":
                 texts = [r.other or "" for r in chunk]
-                second = model(**encode(tokenizer, chunk, texts, config.max_length)).logits
+                seconds.append(model(**encode(tokenizer, chunk, texts, config.max_length)).logits)
             else:
-                second = torch.tensor([r.label for r in chunk])
-            right += correct(config.kind, first.logits, second)
-    return right / len(heldout)
+                seconds.append(torch.tensor([r.label for r in chunk]))
+    return torch.cat(firsts), torch.cat(seconds)
 
 
 def save(model, tokenizer, card: dict, out: Path, head=None) -> None:
