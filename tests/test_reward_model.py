@@ -83,3 +83,15 @@ def test_bench_reward_train_on_pairs_and_bad_inputs(tmp_path):
         learned(path=str(tmp_path))
     bad = CliRunner().invoke(app, ["reward", "train", "x", "--data", str(data), "--kind", "pair"])
     assert bad.exit_code == 2 and "unknown reward-model kind 'pair'" in bad.output
+
+
+def test_loading_a_reward_model_prints_no_transformers_bar(sentiment_model):
+    """In a fresh process (the setting is process-wide): no "Loading weights" bar on stderr."""
+    import subprocess
+
+    folder, _ = sentiment_model
+    code = "from pathlib import Path; from tasks.rewards.learned import load_model; "
+    code += f"load_model(Path({str(folder)!r}))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr == ""

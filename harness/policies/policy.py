@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import transformers
 from transformers import (
     AutoConfig,
     AutoModelForCausalLM,
@@ -21,6 +20,7 @@ from harness.api.errors import BenchError, unknown_choice
 from harness.api.task import Task
 from harness.policies.cache import cache_root
 from harness.policies.precision import autocast_forward, store_matmul_weights_low
+from harness.policies.quiet import quiet_transformers
 from harness.policies.sampling import neutralise
 
 
@@ -83,9 +83,8 @@ def load_policy(
 
     Weights are fp32 whatever the precision; bf16 runs the forward passes under autocast.
     """
+    quiet_transformers()  # before policy_folder: building `tiny` saves it
     folder, note = policy_folder(name, task)
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder)
         seq2seq = getattr(AutoConfig.from_pretrained(folder), "is_encoder_decoder", False)

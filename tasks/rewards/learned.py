@@ -18,6 +18,7 @@ from typing import Any
 
 from harness.api.errors import BenchError
 from harness.api.task import Example
+from harness.policies.quiet import quiet_transformers
 from tasks.rewards.frozen_encoder import load_head, pair_features
 from tasks.rewards.training import (
     CARD,
@@ -62,9 +63,8 @@ def load_model(folder: Path) -> tuple[Any, Any, dict[str, Any]]:
     model is the classifier, or (encoder, head) for a head on a frozen encoder.
     """
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
-    from transformers.utils import logging
 
-    logging.set_verbosity_error()
+    quiet_transformers()
     card = json.loads((folder / CARD).read_text())
     tokenizer = AutoTokenizer.from_pretrained(folder)
     if is_frozen(card):

@@ -22,6 +22,7 @@ from pathlib import Path
 from harness.api import registry
 from harness.api.errors import BenchError
 from harness.policies.cache import cache_root, write_folder_atomically
+from harness.policies.quiet import quiet_transformers
 from tasks.rewards.frozen_encoder import HEAD_SETTINGS, fit_frozen, save_head
 from tasks.rewards.objective import correct, loss, score_center
 
@@ -164,9 +165,8 @@ def train_reward_model(
     """
     import torch
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
-    from transformers.utils import logging
 
-    logging.set_verbosity_error()
+    quiet_transformers()
     records = load_data(config, source)
     cut = int(len(records) * 0.8)
     train, heldout = records[:cut], records[cut:]
