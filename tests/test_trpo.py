@@ -170,6 +170,17 @@ def double_backward_product(model, params, batch, settings):
     return lambda v: parameters_to_vector(torch.autograd.grad(flat @ v, params, retain_graph=True))
 
 
+def rollout_batch(rollout) -> Batch:
+    """A rollout's tokens as a Batch; its scores zero (what these products never read)."""
+    rows, tokens = rollout.completion_ids.shape
+    return Batch(
+        prompt_ids=rollout.prompt_ids, prompt_mask=rollout.prompt_mask,
+        completion_ids=rollout.completion_ids, completion_mask=rollout.completion_mask,
+        old_logprobs=torch.zeros(rows, tokens), ref_logprobs=torch.zeros(rows, tokens),
+        returns=torch.zeros(rows), advantages=torch.zeros(rows),
+    )  # fmt: skip
+
+
 def test_gauss_newton_product_equals_the_double_backward_product_on_the_tiny_policy(
     tiny_policy, summarization_task
 ):
@@ -181,12 +192,7 @@ def test_gauss_newton_product_equals_the_double_backward_product_on_the_tiny_pol
     torch.manual_seed(2)
     rollout = sample_rollout(tiny_policy, summarization_task.examples("train")[:3], 2, 6, 0.7, 256)
     model = copy.deepcopy(tiny_policy.model).double()
-    batch = Batch(
-        prompt_ids=rollout.prompt_ids, prompt_mask=rollout.prompt_mask,
-        completion_ids=rollout.completion_ids, completion_mask=rollout.completion_mask,
-        old_logprobs=torch.zeros(6, 6), ref_logprobs=torch.zeros(6, 6), returns=torch.zeros(6),
-        advantages=torch.zeros(6),
-    )  # fmt: skip
+    batch = rollout_batch(rollout)
     settings = LossSettings(temperature=0.7, micro_batch_prompts=2)
     params = policy_parameters(model)
     reference = double_backward_product(model, params, batch, settings)
@@ -240,12 +246,7 @@ def test_kept_log_softmax_restores_pi_old_to_the_bit_after_theta_moves(
     torch.manual_seed(3)
     rollout = sample_rollout(tiny_policy, summarization_task.examples("train")[:2], 2, 5, 0.7, 256)
     model = copy.deepcopy(tiny_policy.model)
-    batch = Batch(
-        prompt_ids=rollout.prompt_ids, prompt_mask=rollout.prompt_mask,
-        completion_ids=rollout.completion_ids, completion_mask=rollout.completion_mask,
-        old_logprobs=torch.zeros(4, 5), ref_logprobs=torch.zeros(4, 5), returns=torch.zeros(4),
-        advantages=torch.zeros(4),
-    )  # fmt: skip
+    batch = rollout_batch(rollout)
     params = policy_parameters(model)
     with torch.no_grad():
         logp, hidden = trpo.log_softmax(model, batch, 0.7, with_hidden=True)

@@ -34,8 +34,8 @@ def score_center(kind: str, first: Any, second: Any) -> float:
     A Bradley–Terry score is defined only up to a constant (the loss reads differences). A head
     on a frozen encoder drifts far from 0: dialogue's version-2 model scored real replies ≈ −18,
     σ ≈ 1e-8, so every reward read 0.000 and the differences between samples, the whole learning
-    signal, were ~1e-9. Scoring σ(s − center) puts the average candidate at 0.5; orderings and
-    accuracy do not change. Labels need none: cross-entropy fixes the logits' offset.
+    signal, were of that order. Scoring σ(s − center) puts the average candidate at 0.5;
+    orderings and accuracy do not change. Labels need none: cross-entropy fixes the logits' offset.
     """
     if kind != "pairs":
         return 0.0
