@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness.api.errors import BenchError
 from harness.api.task import Task
-from harness.policies.cache import write_folder_atomically
+from harness.policies.cache import build_once, write_folder_atomically
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FOLDER_NAME = "smollm2-135m-instruct-fp32"
@@ -20,10 +20,13 @@ def build(task: Task, cache: Path) -> tuple[Path, bool]:
     """Return the cached fp32 folder, converting the GGUF file the first time."""
     del task  # the pretrained policy does not depend on the task
     folder = cache / "policies" / FOLDER_NAME
-    if (folder / "config.json").exists() and (folder / "model.safetensors").exists():
-        return folder, False
-    convert(gguf_folder(), folder)
-    return folder, True
+    built = build_once(folder, is_built, lambda: convert(gguf_folder(), folder))
+    return folder, built
+
+
+def is_built(folder: Path) -> bool:
+    """Both files present: the folder was renamed into place whole."""
+    return (folder / "config.json").exists() and (folder / "model.safetensors").exists()
 
 
 def gguf_folder() -> Path:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.api.task import Example, Task
-from harness.policies.cache import write_folder_atomically
+from harness.policies.cache import build_once, write_folder_atomically
 
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>")
 
@@ -44,8 +44,14 @@ def build(task: Task, cache: Path, recipe: TinyRecipe = TinyRecipe()) -> tuple[P
         ).encode()
     ).hexdigest()[:12]
     folder = cache / "policies" / f"tiny-{task.name}-{key}"
-    if (folder / "config.json").exists():
-        return folder, False
+    built = build_once(
+        folder, lambda f: (f / "config.json").exists(), lambda: train(examples, recipe, folder)
+    )
+    return folder, built
+
+
+def train(examples: list[Example], recipe: TinyRecipe, folder: Path) -> None:
+    """Train the tokenizer and warm-start the model, then save both into `folder`."""
     import torch
 
     with torch.random.fork_rng(devices=[]):  # leave the caller's random stream untouched
@@ -57,7 +63,6 @@ def build(task: Task, cache: Path, recipe: TinyRecipe = TinyRecipe()) -> tuple[P
         tokenizer.save_pretrained(staging)
 
     write_folder_atomically(folder, write)
-    return folder, True
 
 
 def train_tokenizer(examples: list[Example], recipe: TinyRecipe):

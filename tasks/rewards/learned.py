@@ -18,6 +18,7 @@ from typing import Any
 
 from harness.api.errors import BenchError
 from harness.api.task import Example
+from harness.policies.cache import build_once
 from harness.policies.quiet import quiet_transformers
 from tasks.rewards.frozen_encoder import load_head, pair_features
 from tasks.rewards.training import (
@@ -38,9 +39,7 @@ def resolve_model(path: str, recipe: Recipe | None) -> Path:
         recipe = load_recipe(path)
     if recipe is not None and path == recipe.name:
         folder = recipe_folder(recipe)
-        if not (folder / CARD).exists():
-            print(f"training the '{path}' reward model once into {folder} (cached afterwards)")
-            train_reward_model(path, recipe.config, folder, source=recipe.records)
+        build_once(folder, lambda f: (f / CARD).exists(), lambda: train_recipe(recipe, folder))
         return folder
     folder = Path(path)
     if not (folder / CARD).exists():
@@ -49,6 +48,12 @@ def resolve_model(path: str, recipe: Recipe | None) -> Path:
             f"({', '.join(RECIPES)}) or a folder saved by `bench reward train NAME --out FOLDER`"
         )
     return folder
+
+
+def train_recipe(recipe: Recipe, folder: Path) -> None:
+    """Train a recipe's model into its cache folder, saying so (it takes minutes, once)."""
+    print(f"training the '{recipe.name}' reward model once into {folder} (cached afterwards)")
+    train_reward_model(recipe.name, recipe.config, folder, source=recipe.records)
 
 
 def is_frozen(card: dict[str, Any]) -> bool:
