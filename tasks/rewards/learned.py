@@ -21,6 +21,7 @@ from harness.api.task import Example
 from harness.policies.cache import build_once
 from harness.policies.quiet import quiet_transformers
 from tasks.rewards.frozen_encoder import load_head, pair_features
+from tasks.rewards.pair_tokens import pair_tokens
 from tasks.rewards.training import (
     CARD,
     RECIPES,
@@ -153,19 +154,8 @@ def encode(
     card: dict[str, Any],
 ) -> Any:
     """Token batch of (context, completion) pairs, or of completions alone."""
-    length = card["config"]["max_length"]
-    texts = list(completions)
     contexts = [reward.context_of(e) for e in examples]
-    if contexts and contexts[0] is not None:
-        return tokenizer(
-            contexts,
-            texts,
-            truncation="only_first",
-            max_length=length,
-            padding=True,
-            return_tensors="pt",
-        )
-    return tokenizer(texts, truncation=True, max_length=length, padding=True, return_tensors="pt")
+    return pair_tokens(tokenizer, contexts, completions, card["config"]["max_length"])
 
 
 def learned(

@@ -25,6 +25,7 @@ from harness.policies.cache import cache_root, write_folder_atomically
 from harness.policies.quiet import quiet_transformers
 from tasks.rewards.frozen_encoder import HEAD_SETTINGS, fit_frozen, save_head
 from tasks.rewards.objective import correct, loss, score_center
+from tasks.rewards.pair_tokens import pair_tokens
 
 KINDS = ("pairs", "labels")
 ENCODERS = ("finetune", "frozen")
@@ -208,19 +209,7 @@ def train_reward_model(
 
 def encode(tokenizer, records: list[Record], texts: list[str], max_length: int):
     """Token batch of (context, text) pairs, or of texts alone when there is no context."""
-    contexts = [r.context for r in records]
-    if any(c is not None for c in contexts):
-        return tokenizer(
-            [c or "" for c in contexts],
-            texts,
-            truncation="only_first",
-            max_length=max_length,
-            padding=True,
-            return_tensors="pt",
-        )
-    return tokenizer(
-        texts, truncation=True, max_length=max_length, padding=True, return_tensors="pt"
-    )
+    return pair_tokens(tokenizer, [r.context for r in records], texts, max_length)
 
 
 def batch_loss(model, tokenizer, chunk: list[Record], config: RewardTrainConfig):
