@@ -3,6 +3,10 @@
 The package ships a Q4_1 GGUF file. transformers dequantises it to fp32, but a model loaded
 from GGUF refuses `save_pretrained`, so we rebuild a plain model from its config, load the
 state dict and save that once into the cache; later runs load the cached folder directly.
+The copied config would keep GGUF's `quantization_config`, and transformers would then attach a
+GGUF quantizer to every load and report the fp32 model as quantized; the config drops it (same
+logits and gradients, checked bitwise), and the folder's name changed with it (`-v2`), so a cache
+converted before is converted again.
 """
 
 from importlib.util import find_spec
@@ -13,7 +17,7 @@ from harness.api.task import Task
 from harness.policies.cache import build_once, write_folder_atomically
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-FOLDER_NAME = "smollm2-135m-instruct-fp32"
+FOLDER_NAME = "smollm2-135m-instruct-fp32-v2"
 
 
 def build(task: Task, cache: Path) -> tuple[Path, bool]:
@@ -47,7 +51,9 @@ def convert(source: Path, folder: Path) -> None:
 
     tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=GGUF_FILE)
     loaded = AutoModelForCausalLM.from_pretrained(source, gguf_file=GGUF_FILE, dtype=torch.float32)
-    plain = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
+    config = loaded.config
+    del config.quantization_config  # the weights are dequantised: plain fp32 from here on
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     plain.load_state_dict(loaded.state_dict())
     plain.generation_config = loaded.generation_config
 
