@@ -116,8 +116,9 @@ def test_a_killed_run_resumes_to_the_uninterrupted_metrics(uninterrupted, tmp_pa
 
 
 @pytest.mark.slow
-def test_ctrl_c_finishes_the_update_checkpoints_and_resumes_exactly(uninterrupted, tmp_path):
-    interrupted = killed_run(tmp_path, "update:3:INT")  # Ctrl-C arrives inside update 3
+@pytest.mark.parametrize("how", ["INT", "TERM"])  # Ctrl-C; a scheduler's or kill's SIGTERM
+def test_ctrl_c_finishes_the_update_checkpoints_and_resumes_exactly(uninterrupted, tmp_path, how):
+    interrupted = killed_run(tmp_path, f"update:3:{how}")  # the signal arrives inside update 3
     assert interrupted.returncode == 0, interrupted.stderr[-2000:]
     run_dir = run_dir_for(config_for(tmp_path))
     result = json.loads((run_dir / "result.json").read_text())

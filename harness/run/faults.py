@@ -1,8 +1,8 @@
 """Fault injection for the resume tests: signal this process at a named point.
 
-`BENCH_KILL_AT=POINT:N[:INT]` sends SIGKILL (or SIGINT, as Ctrl-C does) to the process the N-th
-time it reaches POINT: `update` (inside an
-update, after the rollout, before the algorithm's step), `eval` (inside an evaluation, after
+`BENCH_KILL_AT=POINT:N[:INT|:TERM]` sends SIGKILL (or SIGINT, as Ctrl-C does, or SIGTERM) to
+the process the N-th time it reaches POINT: `update` (inside an update, after the rollout,
+before the algorithm's step), `eval` (inside an evaluation, after
 its samples are written and before its metrics line), `checkpoint` (inside a checkpoint
 write, before the rename). Unset, it costs one dictionary lookup.
 """
@@ -27,4 +27,4 @@ def kill_point(point: str) -> None:
         return
     _reached[point] += 1
     if _reached[point] == int(count):
-        os.kill(os.getpid(), signal.SIGINT if how == ["INT"] else signal.SIGKILL)
+        os.kill(os.getpid(), getattr(signal, f"SIG{how[0]}") if how else signal.SIGKILL)

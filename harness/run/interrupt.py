@@ -1,6 +1,7 @@
 """Ctrl-C during training: finish the update in flight, checkpoint, stop; a second Ctrl-C stops
 at once (the last checkpoint stays). An update cut in half would leave weights that no
 checkpoint could describe, so the first Ctrl-C only asks the loop to stop between updates.
+SIGTERM, what a batch scheduler or `kill` sends before SIGKILL, is handled the same way.
 """
 
 import signal
@@ -10,6 +11,8 @@ from contextlib import contextmanager
 from types import FrameType
 
 from rich.console import Console
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class StopRequest:
@@ -21,7 +24,7 @@ class StopRequest:
 
 @contextmanager
 def deferred_interrupt(console: Console) -> Iterator[StopRequest]:
-    """Within the block, the first SIGINT sets the request and the second raises as usual."""
+    """Within the block, the first SIGINT or SIGTERM sets the request and the second raises."""
     request = StopRequest()
     if threading.current_thread() is not threading.main_thread():
         yield request  # signal handlers live in the main thread only (e.g. under Ray)
@@ -33,8 +36,9 @@ def deferred_interrupt(console: Console) -> Iterator[StopRequest]:
         request.requested = True
         console.print("interrupt    finishing this update, then checkpointing (Ctrl-C: stop now)")
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {number: signal.signal(number, handler) for number in STOP_SIGNALS}
     try:
         yield request
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, earlier in previous.items():
+            signal.signal(number, earlier)
