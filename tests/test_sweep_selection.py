@@ -124,7 +124,7 @@ def test_tuning_then_selection_then_winners_on_the_report_seeds_and_a_rerun_star
     result = orchestration.run_sweep(plan, ExecutorOptions(workers=2), Console(quiet=True))
     assert not result.failed
     roles = [job.config.role for job in stand_in.jobs]
-    assert roles == ["tune"] * 12 + ["report"] * 4  # all tuning before any report run
+    assert roles == ["tune"] * 12 + ["report"] * 4  # trials are queued before report runs
     reports = [job.config for job in stand_in.jobs[12:]]
     assert [(c.algo, c.seed) for c in reports] == [
         ("reinforce", 0),
@@ -142,6 +142,65 @@ def test_tuning_then_selection_then_winners_on_the_report_seeds_and_a_rerun_star
     result = orchestration.run_sweep(plan, ExecutorOptions(), Console(quiet=True))
     assert again.jobs == [] and {e.state for e in result.entries} == {"skipped"}
     assert {e.reason for e in result.entries} == {"done already"}
+
+
+class OneSlowTrial(StandIn):
+    """Every job ends at once except ppo's last trial, which stays in flight for a few polls."""
+
+    def __init__(self) -> None:
+        super().__init__(lr_score)
+        self.held: tuple[int, Outcome] | None = None
+        self.polls = 0
+        self.while_held: list[Job] = []
+
+    def submit(self, key: int, job: Job) -> None:
+        super().submit(key, job)
+        if self.held is not None:
+            self.while_held.append(job)
+        config = job.config
+        if config.role == "tune" and config.algo == "ppo" and config.seed == 101:
+            if config.algo_config["clip_eps"] == 0.3:
+                self.held = self.ended.pop()
+
+    def finished(self, timeout: float):
+        ended = super().finished(timeout)
+        if self.held is not None:
+            self.polls += 1
+            if self.polls == 5:
+                ended.append(self.held)
+                self.held = None
+        return ended
+
+
+def test_an_algorithms_report_runs_start_while_another_algorithm_is_still_tuning(
+    tmp_path, monkeypatch
+):
+    plan = plan_sweep(parse_spec(SPEC, str(tmp_path / "pipelined")))
+    slow = OneSlowTrial()
+    monkeypatch.setattr(orchestration, "open_executor", lambda options, gpus_per_run: slow)
+    result = orchestration.run_sweep(plan, ExecutorOptions(workers=2), Console(quiet=True))
+    assert not result.failed and {e.state for e in result.entries} == {"done"}
+    # reinforce's tuning had ended: its report runs used the worker ppo's last trial left free
+    assert [(j.config.algo, j.config.role, j.config.seed) for j in slow.while_held] == [
+        ("reinforce", "report", 0),
+        ("reinforce", "report", 1),
+    ]
+    assert [j.config.algo_config["lr"] for j in slow.while_held] == [2.0e-3, 2.0e-3]
+    ppo_reports = [
+        j.config for j in slow.jobs if j.config.algo == "ppo" and j.config.role == "report"
+    ]
+    assert [c.algo_config["clip_eps"] for c in ppo_reports] == [0.3, 0.3]
+
+    # the same selection as a sweep whose runs all end at once
+    plain = plan_sweep(parse_spec(SPEC, str(tmp_path / "plain")))
+    stand_in = StandIn(lr_score)
+    monkeypatch.setattr(orchestration, "open_executor", lambda options, gpus_per_run: stand_in)
+    orchestration.run_sweep(plain, ExecutorOptions(workers=2), Console(quiet=True))
+    selected = [
+        json.loads((tmp_path / d / "selection.json").read_text()) for d in ("pipelined", "plain")
+    ]
+    assert selected[0] == selected[1]
+    assert list(selected[0]["tasks"]["summarization"]) == ["reinforce", "ppo"]
 
 
 def test_an_algorithm_whose_trials_all_failed_starts_no_report_run_and_exit_code_is_1(

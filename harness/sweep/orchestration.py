@@ -2,8 +2,10 @@
 
     1. check       the executor settings (every run config was checked by plan_sweep)
     2. tune        every tuning trial (role tune) on the tuning seeds
-    3. select      each algorithm's best trial on val → selection.json at the output root
-    4. report      the report runs (role report) with the winners' settings on the report seeds
+    3. select      each algorithm's best trial on val → selection.json at the output root, as
+                   soon as that algorithm's own trials have ended (harness/sweep/gate.py)
+    4. report      its report runs (role report) with the winner's settings on the report
+                   seeds, queued behind the tuning trials still waiting
 
 A run that finished before is skipped, an unfinished one resumes in its own directory, and one
 locked by another process is skipped (named in the table). A live table follows every run on a
@@ -12,6 +14,7 @@ terminal; elsewhere (a log file, a pipe) each start and end is one timestamped l
 
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from rich.console import Console
@@ -20,14 +23,13 @@ from rich.live import Live
 from harness.api.errors import BenchError, unknown_choice
 from harness.run.rundir import is_finished, run_dir_for
 from harness.sweep.executor import EXECUTORS, Executor, ExecutorOptions
+from harness.sweep.gate import ReportGate
 from harness.sweep.plan import Plan
-from harness.sweep.selection import Choice, choose, write_selection
 from harness.sweep.table import (
     Entry,
     plan_entries,
     problem_lines,
     selection_lines,
-    settings_text,
     summary_line,
     sweep_table,
 )
@@ -75,21 +77,14 @@ def run_sweep(plan: Plan, options: ExecutorOptions, console: Console) -> SweepRe
     """Run a checked plan; prints the live table, the selection and a summary line."""
     check_options(options)
     entries = plan_entries(plan)
-    tuning = list(range(len(plan.tuning)))
+    gate = ReportGate(plan, entries) if plan.spec.tune is not None else None
+    first = range(len(plan.tuning) if gate is not None else len(entries))
     cuda = any(e.config.device.startswith("cuda") for e in entries)
     executor = open_executor(options, gpus_per_run=1 if cuda else 0)
-    choices: list[Choice] = []
     try:
         table = sweep_table(entries, console.width)
         with Live(table, console=console, refresh_per_second=1, transient=True) as live:
-            execute(entries, tuning, executor, options, live)
-            if plan.spec.tune is not None:
-                blocked = blocked_tuning(plan, entries)
-                choices = choose(plan, blocked, first_failures(plan, entries))
-                write_selection(plan, choices)
-                assign_winners(plan, entries, choices, blocked)
-            reports = [i for i in range(len(tuning), len(entries)) if entries[i].state == "queued"]
-            execute(entries, reports, executor, options, live)
+            execute(entries, first, executor, options, live, gate)
     except KeyboardInterrupt:  # the runs got Ctrl-C too: they checkpoint and stop
         console.print("interrupt    waiting for the running runs to checkpoint and stop")
         executor.close(cancel=True)
@@ -98,37 +93,49 @@ def run_sweep(plan: Plan, options: ExecutorOptions, console: Console) -> SweepRe
                 done = is_finished(run_dir_for(entry.config))
                 outcome = Outcome("done") if done else Outcome("failed", "interrupted")
                 entries[key] = ended(entry, outcome)
-        print_end(plan, entries, choices, console)
+        print_end(plan, entries, gate, console)
         raise
     except BaseException:
         executor.close(cancel=True)
         raise
     executor.close(cancel=False)
-    print_end(plan, entries, choices, console)
+    print_end(plan, entries, gate, console)
     return SweepResult(tuple(entries), failed=any(e.state == "failed" for e in entries))
 
 
-def print_end(plan: Plan, entries: list[Entry], choices: list[Choice], console: Console) -> None:
+def print_end(plan: Plan, entries: list[Entry], gate: ReportGate | None, console: Console) -> None:
     """The final table, whole failure reasons, the selection and the summary line."""
     console.print(sweep_table(entries, console.width))
     for line in problem_lines(entries):
         console.print(line, highlight=False, markup=False)
-    if plan.spec.tune is not None:
-        for line in selection_lines(choices, plan.spec.tune.select):
+    if gate is not None and plan.spec.tune is not None:
+        for line in selection_lines(gate.decided(), plan.spec.tune.select):
             console.print(line, highlight=False, markup=False)
     console.print(summary_line(entries, plan.spec.out), highlight=False, markup=False)
 
 
 def execute(
-    entries: list[Entry], keys: list[int], executor: Executor, options: ExecutorOptions, live: Live
+    entries: list[Entry],
+    keys: Iterable[int],
+    executor: Executor,
+    options: ExecutorOptions,
+    live: Live,
+    gate: ReportGate | None,
 ) -> None:
-    """Run the entries at `keys`, at most `options.workers` at a time, refreshing the table."""
+    """Run the entries at `keys`, then the report runs the gate releases as tuning ends, at
+    most `options.workers` at a time, refreshing the table."""
     queue: deque[int] = deque()
-    for key in keys:
-        if is_finished(run_dir_for(entries[key].config)):
-            entries[key] = replace(entries[key], state="skipped", reason="done already")
-        else:
-            queue.append(key)
+
+    def enqueue(new: Iterable[int]) -> None:
+        for key in new:
+            if is_finished(run_dir_for(entries[key].config)):
+                entries[key] = replace(entries[key], state="skipped", reason="done already")
+            else:
+                queue.append(key)
+
+    enqueue(keys)
+    if gate is not None:  # algorithms whose trials all finished before this sweep started
+        enqueue(gate.ready())
     in_flight = 0
     while queue or in_flight:
         while queue and in_flight < options.workers:
@@ -142,6 +149,8 @@ def execute(
             entries[key] = ended(entries[key], outcome)
             in_flight -= 1
             log_line(live.console, entries, key, outcome.state, started)
+        if gate is not None:
+            enqueue(gate.ready())
         live.update(sweep_table(entries, live.console.width))
 
 
@@ -169,41 +178,3 @@ def log_line(
 def ended(entry: Entry, outcome: Outcome) -> Entry:
     """The row of a run whose worker returned."""
     return replace(entry, state=outcome.state, reason=outcome.reason, submitted=None)
-
-
-def blocked_tuning(plan: Plan, entries: list[Entry]) -> dict[tuple[str, str], str]:
-    """(task, algo) whose tuning is incomplete because a trial is locked by another process."""
-    blocked = {}
-    for run, entry in zip(plan.tuning, entries, strict=False):
-        if entry.state == "skipped" and entry.reason.startswith("locked"):
-            key = (run.config.task, run.config.algo)
-            blocked.setdefault(key, f"tuning trial seed {run.config.seed} is {entry.reason}")
-    return blocked
-
-
-def first_failures(plan: Plan, entries: list[Entry]) -> dict[tuple[str, str], str]:
-    """(task, algo) → the reason its first failed tuning trial gave."""
-    found: dict[tuple[str, str], str] = {}
-    for run, entry in zip(plan.tuning, entries, strict=False):
-        if entry.state == "failed":
-            found.setdefault((run.config.task, run.config.algo), entry.reason)
-    return found
-
-
-def assign_winners(
-    plan: Plan, entries: list[Entry], choices: list[Choice], blocked: dict[tuple[str, str], str]
-) -> None:
-    """Give each report row its algorithm's winning settings, or the reason it cannot run."""
-    position = len(plan.tuning)
-    for choice in choices:
-        seeds = plan.spec.seeds
-        if choice.winner is None:
-            state = "skipped" if (choice.task, choice.algo) in blocked else "failed"
-            for offset in range(len(seeds)):
-                entries[position + offset] = replace(
-                    entries[position + offset], state=state, reason=choice.reason
-                )
-        else:
-            for offset, run in enumerate(plan.report_runs(choice.task, choice.algo, choice.winner)):
-                entries[position + offset] = Entry(run.config, settings_text(run.settings))
-        position += len(seeds)

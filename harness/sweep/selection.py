@@ -7,7 +7,7 @@ or non-finite run has no score and ranks last. `bench report` reads selection.js
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
@@ -96,15 +96,19 @@ def choose(
     plan: Plan,
     blocked: Mapping[tuple[str, str], str],
     failures: Mapping[tuple[str, str], str] | None = None,
+    groups: Collection[tuple[str, str]] | None = None,
 ) -> list[Choice]:
     """Score every trial and pick each algorithm's winner.
 
-    blocked: (task, algo) whose tuning is incomplete, and why; failures: a failed trial's reason.
+    blocked: (task, algo) whose tuning is incomplete, and why; failures: a failed trial's reason;
+    groups: only these (task, algo), in the plan's order (None: all).
     """
     assert plan.spec.tune is not None
     select = plan.spec.tune.select
     choices = []
     for task, algo in plan.candidates:
+        if groups is not None and (task, algo) not in groups:
+            continue
         trials = tuple(
             trial_score(plan.tuning_runs(task, algo, i), select)
             for i in range(plan.trial_count(task, algo))
