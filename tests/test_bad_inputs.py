@@ -100,6 +100,7 @@ CASES = [
     # bench reward train
     (["reward", "train", "rm", "--data", "nosuch.jsonl"], "nosuch.jsonl"),
     (["reward", "train", "rm", "--data", "rows.jsonl", "--kind", "triples"], "triples"),
+    (["reward", "train", "dialogue", "--epochs", "3"], "--epochs does not apply to 'dialogue'"),
     # bench sweep
     (["sweep", "nosuch.yaml"], "nosuch.yaml"),
     (["sweep", "spec_broken.yaml"], "spec_broken.yaml"),

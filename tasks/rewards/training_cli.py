@@ -39,6 +39,11 @@ def train_from_cli(
         raise BenchError(f"--kind is needed for data '{data}' (kinds: {', '.join(KINDS)})")
     else:
         config = RewardTrainConfig(kind, data)
+    if epochs is not None and config.encoder == "frozen":
+        raise BenchError(
+            f"--epochs does not apply to '{name}': its encoder is frozen and only a linear head"
+            " is fitted (full-batch steps); epochs apply to encoder=finetune recipes and data"
+        )
     changes = {"max_examples": max_examples, "epochs": epochs, "seed": seed}
     config = replace(config, **{key: v for key, v in changes.items() if v is not None})
     if out is None and data is None and config == recipe.config:
