@@ -8,6 +8,7 @@ import json
 import math
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -147,16 +148,18 @@ def test_tuning_then_selection_then_winners_on_the_report_seeds_and_a_rerun_star
 class OneSlowTrial(StandIn):
     """Every job ends at once except ppo's last trial, which stays in flight for a few polls."""
 
-    def __init__(self) -> None:
+    def __init__(self, selection: Path) -> None:
         super().__init__(lr_score)
         self.held: tuple[int, Outcome] | None = None
         self.polls = 0
         self.while_held: list[Job] = []
+        self.selection, self.selection_while_held = selection, False
 
     def submit(self, key: int, job: Job) -> None:
         super().submit(key, job)
         if self.held is not None:
             self.while_held.append(job)
+            self.selection_while_held |= self.selection.exists()
         config = job.config
         if config.role == "tune" and config.algo == "ppo" and config.seed == 101:
             if config.algo_config["clip_eps"] == 0.3:
@@ -176,7 +179,7 @@ def test_an_algorithms_report_runs_start_while_another_algorithm_is_still_tuning
     tmp_path, monkeypatch
 ):
     plan = plan_sweep(parse_spec(SPEC, str(tmp_path / "pipelined")))
-    slow = OneSlowTrial()
+    slow = OneSlowTrial(tmp_path / "pipelined" / "selection.json")
     monkeypatch.setattr(orchestration, "open_executor", lambda options, gpus_per_run: slow)
     result = orchestration.run_sweep(plan, ExecutorOptions(workers=2), Console(quiet=True))
     assert not result.failed and {e.state for e in result.entries} == {"done"}
@@ -186,6 +189,7 @@ def test_an_algorithms_report_runs_start_while_another_algorithm_is_still_tuning
         ("reinforce", "report", 1),
     ]
     assert [j.config.algo_config["lr"] for j in slow.while_held] == [2.0e-3, 2.0e-3]
+    assert not slow.selection_while_held  # written whole, once ppo is selected too
     ppo_reports = [
         j.config for j in slow.jobs if j.config.algo == "ppo" and j.config.role == "report"
     ]

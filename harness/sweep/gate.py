@@ -3,8 +3,9 @@
 An algorithm's winner depends only on its own trials, so its report runs need not wait for the
 other algorithms' tuning; waiting would leave workers idle while the slowest algorithm's last
 trials finish. The selection is the same whatever the order in which the groups end: each is
-scored from its own result.json files once all of its trials have ended, and selection.json is
-rewritten, in the plan's order, each time a group is decided.
+scored from its own result.json files once all of its trials have ended. selection.json is
+written once every group is decided, as before: an interrupted sweep never leaves one that
+lists only some algorithms.
 """
 
 from collections.abc import Mapping
@@ -41,7 +42,8 @@ class ReportGate:
         for choice in choose(self.plan, blocked, first_failures(self.plan, self.entries), ended):
             self.choices[choice.task, choice.algo] = choice
             assign_winner(self.plan, self.entries, choice, blocked)
-        write_selection(self.plan, self.decided())
+        if len(self.choices) == len(self.plan.candidates):  # never a partial selection.json
+            write_selection(self.plan, self.decided())
         return [
             key
             for group in ended

@@ -1,9 +1,10 @@
-"""A sweep end to end: tuning trials, selection (selection.json), then the report runs.
+"""A sweep end to end: tuning trials, each algorithm's selection, then its report runs.
 
     1. check       the executor settings (every run config was checked by plan_sweep)
     2. tune        every tuning trial (role tune) on the tuning seeds
-    3. select      each algorithm's best trial on val → selection.json at the output root, as
-                   soon as that algorithm's own trials have ended (harness/sweep/gate.py)
+    3. select      each algorithm's best trial on val, as soon as that algorithm's own trials
+                   have ended (harness/sweep/gate.py); selection.json at the output root
+                   once every algorithm is selected
     4. report      its report runs (role report) with the winner's settings on the report
                    seeds, queued behind the tuning trials still waiting
 
