@@ -36,9 +36,15 @@ from tasks.rewards.training import (
 )
 
 CHAT = ("hi", "hello there", "how are you?", "good thanks, and you?", "fine")
-# sha256 of the task's reward-model data (seed 0, 2,500 pairs) before the judge was added: the
-# judge must not change what the published reward model was trained on
-REWARD_DATA_SHA = "0d76824bc1d27aaba623a262a28f6f90fe6cbc45df2f637ae70b5526eed3c851"
+# sha256 of the reward model's reserved pairs (seed 0, 2,500: its data up to task version 3) and
+# of the judge's pairs: the judge must not change what the reward model reads, nor the cut of the
+# reward model's data to 1,500 pairs in version 4 the judge's (a cached judge stays valid)
+RESERVED_DATA_SHA = "0d76824bc1d27aaba623a262a28f6f90fe6cbc45df2f637ae70b5526eed3c851"
+JUDGE_DATA_SHA = "5503e599a976c5783045180b17001789d1fc5ec75969d1a22825499f0289d5ae"
+
+
+def sha(records: list) -> str:
+    return hashlib.sha256(json.dumps([asdict(r) for r in records]).encode()).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -92,16 +98,17 @@ def test_metrics_by_hand():
 
 def test_the_judge_reads_no_turn_of_the_reward_model_data():
     main = load_data(REWARD_RECIPE.config, REWARD_RECIPE.records)
-    digest = hashlib.sha256(json.dumps([asdict(r) for r in main]).encode()).hexdigest()
-    # task version 3 scores the same head σ(s − held-out mean): a new recipe folder
-    assert (
-        digest == REWARD_DATA_SHA and recipe_folder(REWARD_RECIPE).name == "dialogue-329d3d9a33bd"
-    )
+    reserved = load_data(replace(REWARD_RECIPE.config, max_examples=2500), REWARD_RECIPE.records)
+    assert sha(reserved) == RESERVED_DATA_SHA and main == reserved[:1500]
+    # version 4's 1,500 pairs: a new recipe folder; the judge's folder and data are unchanged
+    assert recipe_folder(REWARD_RECIPE).name == "dialogue-1e8a3f63559d"
+    assert recipe_folder(JUDGE_RECIPE).name == "dialogue-judge-9c97f7bcdfaa"
     judge = load_data(JUDGE_RECIPE.config, JUDGE_RECIPE.records)
-    assert len(main) == 2500 and len(judge) == 1000  # from > 2,000 candidate pairs
+    assert sha(judge) == JUDGE_DATA_SHA
+    assert len(main) == 1500 and len(judge) == 1000  # from > 2,000 candidate pairs
     assert set(main).isdisjoint(judge)
     assert {r.context for r in main}.isdisjoint(r.context for r in judge)
-    main_turns = set().union(*(read for record, read in reward_pairs(0) if record in set(main)))
+    main_turns = set().union(*(read for record, read in reward_pairs(0) if record in set(reserved)))
     judge_turns = set().union(*(read for _, read in judge_pairs(JUDGE_RECIPE.config.seed)))
     assert main_turns.isdisjoint(judge_turns) and len(judge_turns) > 10_000
     # other data, seed and kind of model (a fine-tuned cross-encoder); a recipe of its own
