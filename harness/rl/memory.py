@@ -1,10 +1,18 @@
-"""Give the C heap's free pages back to the operating system between large phases of an update.
+"""How the process's C heap (glibc) hands out and gives back the memory behind CPU tensors.
 
-glibc keeps memory that tensors under its mmap threshold (activations, per-layer gradients)
-freed in its heap, so a process's resident size stays at its largest phase even when later
-phases need less. Where one phase's many small tensors are followed by another phase's large
-vectors (TRPO: the surrogate's backward, then conjugate gradient's 0.5 GB vectors), the
-kept pages are counted twice at the peak. `malloc_trim(0)` returns every whole free page.
+`reuse_freed_memory`: glibc maps every allocation above its mmap threshold (at most 32 MB) fresh
+from the operating system and unmaps it when freed, so the next one faults in and zeroes every
+4 KB page again. An update of a 135M-parameter policy allocates such blocks by the hundred
+(full-vocabulary logits and their log-softmaxes, 8 × 32 × 49,152 fp32 = 50 MB each; weight-sized
+casts and gradients, 113 MB for a tied 49,152 × 576 head), and on 2 CPU cores the page faults
+took about a third of its wall time. Served from the heap and kept there, freed blocks are
+reused as they are. Only where memory comes from changes, never a number computed in it.
+
+`release_free_heap`: glibc keeps freed heap memory, so a process's resident size stays at its
+largest phase even when later phases need less. Where one phase's many small tensors are
+followed by another phase's large vectors (TRPO: the surrogate's backward, then conjugate
+gradient's 0.5 GB vectors), the kept pages are counted twice at the peak. `malloc_trim(0)`
+returns every whole free page.
 """
 
 import ctypes
@@ -12,17 +20,35 @@ import ctypes.util
 import functools
 
 
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
+KEEP_FREED_BYTES = 2**31 - 1  # mallopt's largest: free heap top is kept up to 2 GB, not 128 KB
+
+
 @functools.cache
-def _malloc_trim():
-    """glibc's malloc_trim, or None on a C library without it (macOS, musl)."""
+def _glibc(function: str):
+    """A glibc heap function (malloc_trim, mallopt), or None on a C library without it (macOS,
+    musl)."""
     name = ctypes.util.find_library("c")
     if name is None:
         return None
-    return getattr(ctypes.CDLL(name), "malloc_trim", None)
+    return getattr(ctypes.CDLL(name), function, None)
+
+
+@functools.cache
+def reuse_freed_memory() -> bool:
+    """Serve every allocation from the heap and keep what is freed for the next allocation
+    (process-wide, once); False where the C library is not glibc (nothing changes there)."""
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    no_mmap = mallopt(M_MMAP_MAX, 0)
+    keep = mallopt(M_TRIM_THRESHOLD, KEEP_FREED_BYTES)
+    return bool(no_mmap and keep)
 
 
 def release_free_heap() -> None:
     """Return the heap's free pages to the OS (glibc); a no-op where that is not possible."""
-    trim = _malloc_trim()
+    trim = _glibc("malloc_trim")
     if trim is not None:
         trim(0)

@@ -23,6 +23,7 @@ from harness.api import registry
 from harness.api.errors import BenchError
 from harness.policies.cache import cache_root, write_folder_atomically
 from harness.policies.quiet import quiet_transformers
+from harness.rl.memory import reuse_freed_memory
 from tasks.rewards.frozen_encoder import HEAD_SETTINGS, fit_frozen, save_head
 from tasks.rewards.objective import correct, loss, score_center
 from tasks.rewards.pair_tokens import pair_tokens
@@ -168,6 +169,7 @@ def train_reward_model(
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
     quiet_transformers()
+    reuse_freed_memory()  # same weights, fewer page faults (harness/rl/memory.py)
     records = load_data(config, source)
     cut = int(len(records) * 0.8)
     train, heldout = records[:cut], records[cut:]
