@@ -1,28 +1,51 @@
-"""The heap setting of harness/rl/memory.py: a freed large block is reused, not faulted in again."""
+"""The heap settings of harness/rl/memory.py (glibc only): where a large tensor's memory comes
+from, read from glibc's own accounting (mallinfo2: bytes in the heap, bytes mapped apart)."""
 
-import resource
+import ctypes
+import ctypes.util
 
 import pytest
 import torch
 
-from harness.rl.memory import reuse_freed_memory
+from harness.rl.memory import mapped_large_blocks, release_free_heap, reuse_freed_memory
 
-BLOCK = 64 * 2**20 // 4  # fp32 elements of a 64 MB tensor: above glibc's largest mmap threshold
-PAGE = resource.getpagesize()
+BLOCK = 64 * 2**20  # bytes: above glibc's largest mmap threshold (32 MB), mapped by default
 
 
-def faults_of_one_block() -> int:
-    """Minor page faults of allocating, writing and freeing one 64 MB tensor."""
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    block = torch.ones(BLOCK)
+FIELDS = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in FIELDS.split()]
+
+
+@pytest.fixture
+def mapped_bytes():
+    """Bytes glibc holds in separately mapped blocks now (mallinfo2's hblkhd)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    if not hasattr(libc, "mallinfo2") or not reuse_freed_memory():
+        pytest.skip("not glibc ≥ 2.33: the C heap is left as it is")
+    libc.mallinfo2.restype = MallInfo2
+    return lambda: libc.mallinfo2().hblkhd
+
+
+def mapped_growth(mapped_bytes) -> int:
+    """How much more is mapped apart while one 64 MB tensor lives."""
+    before = mapped_bytes()
+    block = torch.ones(BLOCK // 4)
+    grown = mapped_bytes() - before
     del block
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    return grown
 
 
-def test_a_freed_large_block_is_reused_without_page_faults():
-    if not reuse_freed_memory():
-        pytest.skip("not glibc: the C heap is left as it is")
-    faults_of_one_block()  # the heap grows once
-    pages = 64 * 2**20 // PAGE
-    # glibc's default maps each such block fresh: every page faults again (≈ 16,000 of 4 KB)
-    assert faults_of_one_block() < pages // 20
+def test_large_blocks_come_from_the_heap(mapped_bytes):
+    # by default glibc maps such a block fresh and unmaps it when freed, so every allocation
+    # faults in (and zeroes) all of its pages again; in the heap, freed blocks are reused
+    assert mapped_growth(mapped_bytes) == 0
+
+
+def test_inside_mapped_large_blocks_they_are_mapped_apart_again(mapped_bytes):
+    release_free_heap()  # as TRPO does first: an emptied heap has nothing to serve the block
+    with mapped_large_blocks():
+        assert mapped_growth(mapped_bytes) >= BLOCK
+    assert mapped_growth(mapped_bytes) == 0

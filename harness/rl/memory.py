@@ -18,9 +18,11 @@ returns every whole free page.
 import ctypes
 import ctypes.util
 import functools
-
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
+DEFAULT_MMAP_MAX = 65536  # glibc's default M_MMAP_MAX: large blocks mapped fresh
 KEEP_FREED_BYTES = 2**31 - 1  # mallopt's largest: free heap top is kept up to 2 GB, not 128 KB
 
 
@@ -45,6 +47,27 @@ def reuse_freed_memory() -> bool:
     no_mmap = mallopt(M_MMAP_MAX, 0)
     keep = mallopt(M_TRIM_THRESHOLD, KEEP_FREED_BYTES)
     return bool(no_mmap and keep)
+
+
+@contextmanager
+def mapped_large_blocks() -> Iterator[None]:
+    """glibc's default inside (large blocks mapped fresh, unmapped when freed), then back to
+    `reuse_freed_memory` if it is on.
+
+    For a phase whose peak is a few long-lived large vectors allocated among short-lived ones
+    (TRPO's update, with conjugate gradient's 0.5 GB vectors): reused heap blocks leave freed
+    gaps between live ones resident, where mapped ones give every freed block back at once.
+    """
+    mallopt = _glibc("mallopt")
+    reusing = reuse_freed_memory.cache_info().currsize > 0 and reuse_freed_memory()
+    if not reusing:
+        yield
+        return
+    mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
+    try:
+        yield
+    finally:
+        mallopt(M_MMAP_MAX, 0)
 
 
 def release_free_heap() -> None:
