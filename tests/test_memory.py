@@ -20,32 +20,34 @@ class MallInfo2(ctypes.Structure):
 
 
 @pytest.fixture
-def mapped_bytes():
-    """Bytes glibc holds in separately mapped blocks now (mallinfo2's hblkhd)."""
+def mallinfo():
+    """glibc's heap accounting now (mallinfo2): hblkhd bytes mapped apart, fordblks free in the
+    heap."""
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     if not hasattr(libc, "mallinfo2") or not reuse_freed_memory():
         pytest.skip("not glibc ≥ 2.33: the C heap is left as it is")
     libc.mallinfo2.restype = MallInfo2
-    return lambda: libc.mallinfo2().hblkhd
+    return libc.mallinfo2
 
 
-def mapped_growth(mapped_bytes) -> int:
-    """How much more is mapped apart while one 64 MB tensor lives."""
-    before = mapped_bytes()
-    block = torch.ones(BLOCK // 4)
-    grown = mapped_bytes() - before
+def mapped_growth(mallinfo) -> int:
+    """How much more is mapped apart while one block lives that no free heap memory can hold
+    (64 MB more than all of it; torch.empty touches no page)."""
+    before = mallinfo()
+    block = torch.empty(before.fordblks + BLOCK, dtype=torch.uint8)
+    grown = mallinfo().hblkhd - before.hblkhd
     del block
     return grown
 
 
-def test_large_blocks_come_from_the_heap(mapped_bytes):
+def test_large_blocks_come_from_the_heap(mallinfo):
     # by default glibc maps such a block fresh and unmaps it when freed, so every allocation
     # faults in (and zeroes) all of its pages again; in the heap, freed blocks are reused
-    assert mapped_growth(mapped_bytes) == 0
+    assert mapped_growth(mallinfo) == 0
 
 
-def test_inside_mapped_large_blocks_they_are_mapped_apart_again(mapped_bytes):
-    release_free_heap()  # as TRPO does first: an emptied heap has nothing to serve the block
+def test_inside_mapped_large_blocks_they_are_mapped_apart_again(mallinfo):
+    release_free_heap()  # as TRPO does first
     with mapped_large_blocks():
-        assert mapped_growth(mapped_bytes) >= BLOCK
-    assert mapped_growth(mapped_bytes) == 0
+        assert mapped_growth(mallinfo) >= BLOCK
+    assert mapped_growth(mallinfo) == 0

@@ -51,8 +51,9 @@ def reuse_freed_memory() -> bool:
 
 @contextmanager
 def mapped_large_blocks() -> Iterator[None]:
-    """glibc's default inside (large blocks mapped fresh, unmapped when freed), then back to
-    `reuse_freed_memory` if it is on.
+    """glibc's default inside (a large block the heap's free memory cannot hold is mapped apart
+    and unmapped when freed, rather than growing the heap), then back to `reuse_freed_memory`
+    if it is on. Call `release_free_heap` first, so that freed heap pages are not resident.
 
     For a phase whose peak is a few long-lived large vectors allocated among short-lived ones
     (TRPO's update, with conjugate gradient's 0.5 GB vectors): reused heap blocks leave freed
