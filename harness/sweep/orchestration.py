@@ -2,11 +2,16 @@
 
     1. check       the executor settings (every run config was checked by plan_sweep)
     2. tune        every tuning trial (role tune) on the tuning seeds
-    3. select      each algorithm's best trial on val, as soon as that algorithm's own trials
+    3. extend      with tune.extend_edges: N, N extra trials per algorithm, one at a time,
+                   each placed from its current winner (harness/sweep/edges.py)
+    4. select      each algorithm's best trial on val, as soon as that algorithm's own trials
                    have ended (harness/sweep/gate.py); selection.json at the output root
                    once every algorithm is selected
-    4. report      its report runs (role report) with the winner's settings on the report
+    5. report      its report runs (role report) with the winner's settings on the report
                    seeds, queued behind the tuning trials still waiting
+
+The end prints one line per winner at an edge of the values tried: a value beyond it may do
+better (tune.extend_edges tries them).
 
 A run that finished before is skipped, an unfinished one resumes in its own directory, and one
 locked by another process is skipped (named in the table). A live table follows every run on a
@@ -28,6 +33,7 @@ from harness.sweep.gate import ReportGate
 from harness.sweep.plan import Plan
 from harness.sweep.table import (
     Entry,
+    edge_lines,
     plan_entries,
     problem_lines,
     selection_lines,
@@ -110,7 +116,9 @@ def print_end(plan: Plan, entries: list[Entry], gate: ReportGate | None, console
     for line in problem_lines(entries):
         console.print(line, highlight=False, markup=False)
     if gate is not None and plan.spec.tune is not None:
-        for line in selection_lines(gate.decided(), plan.spec.tune.select):
+        decided = gate.decided()
+        lines = selection_lines(decided, plan.spec.tune.select)
+        for line in lines + edge_lines(decided, plan.extra_trials):
             console.print(line, highlight=False, markup=False)
     console.print(summary_line(entries, plan.spec.out), highlight=False, markup=False)
 
@@ -134,9 +142,12 @@ def execute(
             else:
                 queue.append(key)
 
+    def release() -> None:  # again while the gate hands back runs that were done already
+        while gate is not None and (new := gate.ready()):
+            enqueue(new)
+
     enqueue(keys)
-    if gate is not None:  # algorithms whose trials all finished before this sweep started
-        enqueue(gate.ready())
+    release()  # algorithms whose trials all finished before this sweep started
     in_flight = 0
     while queue or in_flight:
         while queue and in_flight < options.workers:
@@ -150,8 +161,7 @@ def execute(
             entries[key] = ended(entries[key], outcome)
             in_flight -= 1
             log_line(live.console, entries, key, outcome.state, started)
-        if gate is not None:
-            enqueue(gate.ready())
+        release()
         live.update(sweep_table(entries, live.console.width))
 
 

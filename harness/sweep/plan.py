@@ -2,6 +2,9 @@
 
 Every run config of the sweep is built and validated up front: each tuning trial, and each
 report run with every grid value (the winner is only known later, and it must not fail then).
+The extra trials of `tune.extend_edges` depend on the grid's scores, so they are built when the
+sweep reaches them (`extra_trial`), tuning and report runs together, and only a point whose
+configs build is chosen (harness/sweep/edges.py).
 """
 
 import itertools
@@ -57,6 +60,28 @@ class Plan:
         """How many grid combinations (tuning trials) an algorithm has."""
         return len(self.candidates[task, algo])
 
+    @property
+    def extra_trials(self) -> int:
+        """Trials each algorithm gets after its grid (tune.extend_edges; 0 without tune)."""
+        return self.spec.tune.extend_edges if self.spec.tune is not None else 0
+
+    def tuning_rows(self) -> int:
+        """Tuning runs including the extra trials': the first rows of the sweep's table."""
+        seeds = len(self.spec.tune.seeds) if self.spec.tune is not None else 0
+        return len(self.tuning) + len(self.candidates) * self.extra_trials * seeds
+
+
+@dataclass(frozen=True)
+class ExtraTrial:
+    """A trial added after an algorithm's grid by tune.extend_edges (harness/sweep/edges.py)."""
+
+    round: int
+    """1 for the first extra trial of its algorithm, up to tune.extend_edges"""
+    tune: tuple[PlannedRun, ...]
+    """its runs on the tuning seeds"""
+    report: tuple[PlannedRun, ...]
+    """its runs on the report seeds, should it win"""
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -92,6 +117,21 @@ def plan_sweep(spec: SweepSpec) -> Plan:
             per_trial.append(cell_runs(spec, out, cell, spec.seeds, "report"))
         candidates[task, algo] = tuple(per_trial)
     return Plan(spec, out, tuple(tuning), candidates)
+
+
+def extra_trial(
+    plan: Plan, task: str, algo: str, round_: int, settings: Mapping[str, Any]
+) -> ExtraTrial:
+    """The runs of an extra trial with these option values; BenchError when a config refuses."""
+    overrides = tuple(f"algo.{name}={value}" for name, value in settings.items())
+    trial = plan.trial_count(task, algo) + round_ - 1
+    cell = Cell(task, algo, trial, overrides, tuple(settings))
+    assert plan.spec.tune is not None
+    return ExtraTrial(
+        round_,
+        cell_runs(plan.spec, plan.out, cell, plan.spec.tune.seeds, "tune"),
+        cell_runs(plan.spec, plan.out, cell, plan.spec.seeds, "report"),
+    )
 
 
 def grid_options(spec: SweepSpec, out: Path, task: str, algo: str) -> dict[str, str]:

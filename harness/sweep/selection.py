@@ -1,13 +1,16 @@
 """Selection: each tuning trial's val score from its result.json, the winner, selection.json.
 
 A trial's score is its `select` metric on val at its final evaluation, averaged over the tuning
-seeds. The winner has the highest score (ties: the first in grid order); a trial with a failed
-or non-finite run has no score and ranks last. `bench report` reads selection.json.
+seeds. The winner has the highest score (ties: the first in grid order, the grid before any
+extra trial); a trial with a failed or non-finite run has no score and ranks last. With
+tune.extend_edges, the trials after the grid's follow in selection.json, each with its
+`extension` round (grid trials: 0), and the spec's `extend_edges` is recorded; without it the
+file is as it always was. `bench report` reads selection.json.
 """
 
 import json
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
@@ -16,7 +19,7 @@ from typing import Any
 from harness.api.schema import BUDGET_REASONS
 from harness.data.task_files import task_name
 from harness.run.rundir import run_dir_for, write_json
-from harness.sweep.plan import Plan, PlannedRun
+from harness.sweep.plan import ExtraTrial, Plan, PlannedRun
 
 SELECTION_FILE = "selection.json"
 SELECT_SPLIT = "val"
@@ -34,6 +37,8 @@ class TrialScore:
     run_dirs: tuple[Path, ...]
     problem: str | None
     """why the trial has no score (None when it has one)"""
+    extension: int = 0
+    """0 for a grid trial; k for its algorithm's k-th extra trial (tune.extend_edges)"""
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,8 @@ def score_of(run_dir: Path, select: str) -> tuple[float | None, str | None]:
     return float(value), None
 
 
-def trial_score(runs: list[PlannedRun], select: str) -> TrialScore:
-    """Score one grid combination over its tuning runs (one per tuning seed)."""
+def trial_score(runs: Sequence[PlannedRun], select: str, extension: int = 0) -> TrialScore:
+    """Score one trial over its tuning runs (one per tuning seed)."""
     run_dirs = tuple(run_dir_for(run.config) for run in runs)
     found = [score_of(run_dir, select) for run_dir in run_dirs]
     scores = tuple(score for score, _ in found)
@@ -80,6 +85,7 @@ def trial_score(runs: list[PlannedRun], select: str) -> TrialScore:
         score=None if problems else fmean(s for s in scores if s is not None),
         run_dirs=run_dirs,
         problem=problems[0] if problems else None,
+        extension=extension,
     )
 
 
@@ -97,11 +103,13 @@ def choose(
     blocked: Mapping[tuple[str, str], str],
     failures: Mapping[tuple[str, str], str] | None = None,
     groups: Collection[tuple[str, str]] | None = None,
+    extra: Mapping[tuple[str, str], Sequence[ExtraTrial]] | None = None,
 ) -> list[Choice]:
     """Score every trial and pick each algorithm's winner.
 
     blocked: (task, algo) whose tuning is incomplete, and why; failures: a failed trial's reason;
-    groups: only these (task, algo), in the plan's order (None: all).
+    groups: only these (task, algo), in the plan's order (None: all); extra: the trials run after
+    each grid so far (tune.extend_edges), scored after the grid's.
     """
     assert plan.spec.tune is not None
     select = plan.spec.tune.select
@@ -109,9 +117,10 @@ def choose(
     for task, algo in plan.candidates:
         if groups is not None and (task, algo) not in groups:
             continue
-        trials = tuple(
-            trial_score(plan.tuning_runs(task, algo, i), select)
-            for i in range(plan.trial_count(task, algo))
+        grid = [plan.tuning_runs(task, algo, i) for i in range(plan.trial_count(task, algo))]
+        added = (extra or {}).get((task, algo), ())
+        trials = tuple(trial_score(runs, select) for runs in grid) + tuple(
+            trial_score(e.tune, select, e.round) for e in added
         )
         winner = None if (task, algo) in blocked else best_trial(trials)
         reason = blocked.get((task, algo), "")
@@ -130,6 +139,7 @@ def winner_settings(choice: Choice) -> dict[str, Any] | None:
 def write_selection(plan: Plan, choices: list[Choice]) -> Path:
     """selection.json at the output root; run directories relative to it, null for no score."""
     assert plan.spec.tune is not None
+    extended = plan.extra_trials > 0  # without extra trials, the keys of earlier sweeps only
     tasks: dict[str, dict[str, Any]] = {}
     for choice in choices:
         tasks.setdefault(task_name(choice.task), {})[choice.algo] = {
@@ -140,19 +150,18 @@ def write_selection(plan: Plan, choices: list[Choice]) -> Path:
                     "scores": list(trial.scores),
                     "score": trial.score,
                     "run_dirs": [str(path.relative_to(plan.out)) for path in trial.run_dirs],
+                    **({"extension": trial.extension} if extended else {}),
                 }
                 for trial in choice.trials
             ],
             "winner": winner_settings(choice),
         }
+    head = {
+        "select": plan.spec.tune.select,
+        "split": SELECT_SPLIT,
+        "allow_unequal": plan.spec.allow_unequal,
+        **({"extend_edges": plan.extra_trials} if extended else {}),
+    }
     path = plan.out / SELECTION_FILE
-    write_json(
-        path,
-        {
-            "select": plan.spec.tune.select,
-            "split": SELECT_SPLIT,
-            "allow_unequal": plan.spec.allow_unequal,
-            "tasks": tasks,
-        },
-    )
+    write_json(path, {**head, "tasks": tasks})
     return path

@@ -10,6 +10,7 @@
       seeds: [100]                   # tuning seeds, disjoint from the report seeds
       select: eval/reward            # maximised on val at each trial's final evaluation
       grid: {reinforce: {lr: [1.0e-5, 3.0e-5]}, ppo: {lr: [1.0e-5, 2.0e-5]}}
+      extend_edges: 0                # N > 0: N more trials per algorithm after the grid
     allow_unequal: false             # allow different trial counts per algorithm
     device: cpu
     threads: 1                       # torch threads per run; `bench sweep --threads` overrides
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.api.errors import BenchError, unknown_choice
+from harness.sweep.edges import extension_problem
 
 SPEC_KEYS = (
     "tasks",
@@ -39,7 +41,7 @@ SPEC_KEYS = (
     "threads",
     "out",
 )
-TUNE_KEYS = ("seeds", "select", "grid")
+TUNE_KEYS = ("seeds", "select", "grid", "extend_edges")
 SWEEP_OWNED = {"seed": "seeds / tune.seeds", "out": "out (or --out)", "role": "the sweep"}
 
 
@@ -53,6 +55,10 @@ class TuneSpec:
     """metric maximised on val at the trial's final evaluation, averaged over tuning seeds"""
     grid: Mapping[str, Mapping[str, tuple[Any, ...]]] = field(default_factory=dict)
     """algo → algorithm option → values; every combination is one trial"""
+    extend_edges: int = 0
+    """extra trials per algorithm after the grid, for every algorithm alike: beyond a winner at
+    an edge of the values tried, else between the winner and its better neighbour (0: none;
+    harness/sweep/edges.py)"""
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,8 @@ def parse_spec(data: Any, out: str | None = None) -> SweepSpec:
         for algo in spec.tune.grid:
             if algo not in spec.algos:
                 raise unknown_choice("algorithm in tune.grid", algo, spec.algos)
+        if spec.tune.extend_edges:
+            check_extendable(spec.algos, spec.tune)
     return spec
 
 
@@ -151,7 +159,34 @@ def parse_tune(data: Any) -> TuneSpec:
         }
         for algo, options in mapping("tune.grid", data.get("grid") or {}).items()
     }
-    return TuneSpec(seeds=seed_list("tune.seeds", data["seeds"]), select=select, grid=grid)
+    extend = data.get("extend_edges", 0)
+    if not isinstance(extend, int) or isinstance(extend, bool) or extend < 0:
+        raise BenchError(
+            f"tune.extend_edges must be an integer ≥ 0 (extra trials per algorithm after the "
+            f"grid; 0: none), got {extend!r}"
+        )
+    seeds = seed_list("tune.seeds", data["seeds"])
+    return TuneSpec(seeds=seeds, select=select, grid=grid, extend_edges=extend)
+
+
+def check_extendable(algos: tuple[str, ...], tune: TuneSpec) -> None:
+    """tune.extend_edges needs, for every algorithm, a grid of one key whose values have a step."""
+    for algo in algos:
+        keys = list(tune.grid.get(algo, {}))
+        if len(keys) != 1:
+            has = f"{len(keys)} keys ({', '.join(keys)})" if keys else "no grid"
+            raise BenchError(
+                f"tune.extend_edges gives every algorithm the same extra trials along its one "
+                f"grid key, and tune.grid.{algo} has {has}; give each algorithm a one-key "
+                "numeric grid, or set tune.extend_edges: 0"
+            )
+        problem = extension_problem(tune.grid[algo][keys[0]])
+        if problem:
+            raise BenchError(
+                f"tune.extend_edges cannot extend tune.grid.{algo}.{keys[0]}: {problem}; extend "
+                "a numeric key such as lr (floats, e.g. [1.0e-5, 1.0e-4]), or set "
+                "tune.extend_edges: 0"
+            )
 
 
 def check_tuning_seeds(report: tuple[int, ...], tuning: tuple[int, ...]) -> None:

@@ -18,6 +18,7 @@ from rich.text import Text
 from harness.config.run_config import RunConfig
 from harness.run.lock import lock_path
 from harness.run.rundir import run_dir_for
+from harness.sweep.edges import winner_edges
 from harness.sweep.plan import Plan
 from harness.sweep.selection import Choice
 
@@ -142,13 +143,24 @@ def problem_lines(entries: Iterable[Entry]) -> list[str]:
     ]
 
 
+def extra_text(round_: int, rounds: int) -> str:
+    """`extra trial 1 of 2`: the label of a trial added after the grid (tune.extend_edges)."""
+    return f"extra trial {round_} of {rounds}"
+
+
 def plan_entries(plan: Plan) -> list[Entry]:
-    """Queued rows for every run: tuning trials, then report runs (settings: the winner's)."""
+    """Queued rows for every run: tuning trials, the extra trials' rows (placeholders, with the
+    group's first trial's config, until the gate adds each one), then report runs (settings:
+    the winner's)."""
     entries = [Entry(run.config, settings_text(run.settings)) for run in plan.tuning]
+    for task, algo in plan.candidates:
+        for round_ in range(1, plan.extra_trials + 1):
+            label = extra_text(round_, plan.extra_trials)
+            entries.extend(Entry(run.config, label) for run in plan.tuning_runs(task, algo, 0))
     for trials in plan.candidates.values():
         settings = settings_text(trials[0][0].settings)
         if plan.spec.tune is not None:
-            settings = f"winner of {len(trials)} trials"
+            settings = f"winner of {len(trials) + plan.extra_trials} trials"
         entries.extend(Entry(run.config, settings) for run in trials[0])
     return entries
 
@@ -175,4 +187,23 @@ def selection_lines(choices: list[Choice], select: str) -> list[str]:
             head + f"{settings_text(best.settings)} (val {select} {best.score:.4f}, "
             f"best of {len(choice.trials)} trials over seeds {list(best.seeds)})"
         )
+    return lines
+
+
+def edge_lines(choices: list[Choice], extra_trials: int) -> list[str]:
+    """One line per winning value at an edge of the values its algorithm tried (edges.py)."""
+    lines = []
+    for choice in choices:
+        if choice.winner is None:
+            continue
+        settings = choice.trials[choice.winner].settings
+        for key, side in winner_edges([t.settings for t in choice.trials], settings).items():
+            where, beyond = ("largest", "larger") if side == "top" else ("smallest", "smaller")
+            tried = "its grid" if not extra_trials else f"its grid and {extra_trials} extra trials"
+            hint = "" if extra_trials else "; tune.extend_edges: N tries up to N values beyond it"
+            lines.append(
+                f"edge         {choice.task} · {choice.algo}: {key}={settings[key]} is the "
+                f"{where} value of {tried} (the {side} edge): a {beyond} value may do better"
+                f"{hint}"
+            )
     return lines
