@@ -1,7 +1,12 @@
 """A sweep's tuning trials: read each selection.json below the report's paths, check it, say it.
 
 selection.json (written by `bench sweep` at the root of its output folder) holds, per task and
-algorithm, every trial's settings, tuning seeds, val score per seed and mean, and the winner.
+algorithm, every trial's settings, tuning seeds, val score per seed and mean, and the winner;
+with tune.extend_edges, also `extend_edges` and each trial's `extension` round (0: the grid).
+
+A winner at an edge of the numeric values its algorithm tried (harness/sweep/edges.py) is
+flagged in its ✓ cell and counted in the task's note: a value beyond that edge was never tried
+and may do better. Extra trials are marked `(extra trial k)` after their settings.
 """
 
 import json
@@ -10,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.sweep.edges import Side, winner_edges
 from reports.load import relative_name, report_root
 from reports.pooling import flatten, show
 
@@ -33,6 +39,8 @@ class Trial:
     scores: tuple[float | None, ...]
     score: float | None
     run_dirs: tuple[str, ...]
+    extension: int = 0
+    """0 for a grid trial; k for the k-th extra trial (tune.extend_edges)"""
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,8 @@ class AlgoTuning:
     algo: str
     trials: tuple[Trial, ...]
     winner: dict[str, Any] | None
+    edges: dict[str, Side]
+    """winning key → the edge of the values tried it sits at (top or bottom)"""
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,8 @@ class Selection:
     split: str
     allow_unequal: bool
     tasks: dict[str, tuple[AlgoTuning, ...]]
+    extend_edges: int = 0
+    """extra trials per algorithm after the grid (absent from older files: 0)"""
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,7 @@ def read_selection(path: Path, file: str) -> Selection:
             )
             for task, algos in tasks.items()
         },
+        extend_edges=count_of(data.get("extend_edges", 0), "extend_edges"),
     )
 
 
@@ -116,7 +129,8 @@ def read_algo(algo: str, entry: Any, where: str) -> AlgoTuning:
     if winner is not None:
         expect(winner, dict, f"{where}.winner")
     read = [read_trial(trial, f"{where}.trials[{i}]") for i, trial in enumerate(trials)]
-    return AlgoTuning(algo, tuple(read), winner)
+    edges = winner_edges([trial.settings for trial in read], winner) if winner else {}
+    return AlgoTuning(algo, tuple(read), winner, edges)
 
 
 def read_trial(trial: Any, where: str) -> Trial:
@@ -133,6 +147,7 @@ def read_trial(trial: Any, where: str) -> Trial:
         scores=tuple(score_of(score, f"{where}.scores") for score in scores),
         score=score_of(trial.get("score"), f"{where}.score"),
         run_dirs=tuple(str(d) for d in expect(run_dirs, list, f"{where}.run_dirs")),
+        extension=count_of(trial.get("extension", 0), f"{where}.extension"),
     )
 
 
@@ -146,6 +161,13 @@ def expect(value: Any, kind: type, where: str) -> Any:
 def is_int(value: Any) -> bool:
     """True for an integer that is not a boolean."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def count_of(value: Any, where: str) -> int:
+    """An integer ≥ 0, else BadSelection naming where."""
+    if is_int(value) and value >= 0:
+        return value
+    raise BadSelection(f"{where} should be an integer ≥ 0, not {json.dumps(value)[:40]}")
 
 
 def score_of(value: Any, where: str) -> float | None:
@@ -168,17 +190,40 @@ def left_out_line(tuning: Tuning) -> str | None:
 
 
 def budget_note(selection: Selection, task: str) -> str:
-    """`3 trials per algorithm, selected on val by eval/reward`, or the unequal budgets."""
+    """`3 trials per algorithm, selected on val by eval/reward`, or the unequal budgets; then
+    the extra trials and the winners at an edge, if any."""
     counts = {entry.algo: len(entry.trials) for entry in selection.tasks[task]}
-    how = f"selected on {selection.split} by {selection.select}"
+    how = f"selected on {selection.split} by {selection.select}{edge_note(selection, task)}"
+    extra = selection.extend_edges
     if len(set(counts.values())) == 1 and not selection.allow_unequal:
         n = next(iter(counts.values()))
-        return f"{n} trial{'s' if n != 1 else ''} per algorithm, {how}"
+        split = f" ({n - extra} in the grid, {extra} extra: tune.extend_edges)" if extra else ""
+        return f"{n} trial{'s' if n != 1 else ''} per algorithm{split}, {how}"
     first, *rest = counts.items()
     plural = "s" if first[1] != 1 else ""
     listed = ", ".join([f"{first[0]} {first[1]} trial{plural}", *(f"{a} {n}" for a, n in rest)])
     allowed = "allowed" if selection.allow_unequal else "(allow_unequal is false)"
-    return f"unequal tuning budgets {allowed}: {listed}; {how}"
+    added = f" ({extra} extra each: tune.extend_edges)" if extra else ""
+    return f"unequal tuning budgets {allowed}: {listed}{added}; {how}"
+
+
+def edge_note(selection: Selection, task: str) -> str:
+    """`; 2 winners at an edge of their grid, where a value beyond may do better (flagged in
+    the winner column)`, or nothing."""
+    n = sum(1 for entry in selection.tasks[task] if entry.edges)
+    if not n:
+        return ""
+    tried = "grid and extra trials" if selection.extend_edges else "grid"
+    who = f"{n} winners at an edge of their" if n != 1 else "1 winner at an edge of its"
+    return f"; {who} {tried}, where a value beyond may do better (flagged in the winner column)"
+
+
+def edge_text(edges: dict[str, Side]) -> str:
+    """`top edge: a larger lr may do better` for each key at an edge, joined by `; `."""
+    return "; ".join(
+        f"{side} edge: a {'larger' if side == 'top' else 'smaller'} {key} may do better"
+        for key, side in edges.items()
+    )
 
 
 def number(score: float | None) -> str:
@@ -192,13 +237,15 @@ def trial_cells(entry: AlgoTuning, trial: Trial) -> list[str]:
     for key, value in trial.settings.items():
         flatten(key, value, flat)
     settings = ", ".join(f"{key}={show(value)}" for key, value in flat.items())
+    won = entry.winner is not None and trial.settings == entry.winner
+    extra = f" (extra trial {trial.extension})" if trial.extension else ""
     return [
         entry.algo,
-        settings or "(defaults)",
+        (settings or "(defaults)") + extra,
         ", ".join(map(str, trial.seeds)),
         ", ".join(number(score) for score in trial.scores),
         number(trial.score),
-        "✓" if entry.winner is not None and trial.settings == entry.winner else "",
+        " ".join(["✓", edge_text(entry.edges)]).strip() if won else "",
     ]
 
 
@@ -210,11 +257,13 @@ def selection_record(selection: Selection) -> dict[str, Any]:
         "select": selection.select,
         "split": selection.split,
         "allow_unequal": selection.allow_unequal,
+        "extend_edges": selection.extend_edges,
         "tasks": {
             task: {
                 entry.algo: {
                     "trials": [vars(trial) for trial in entry.trials],
                     "winner": entry.winner,
+                    "edges": entry.edges,
                 }
                 for entry in entries
             }
