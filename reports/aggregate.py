@@ -1,7 +1,6 @@
-"""Per-row means with bootstrap CIs over seeds, ranks and significance against the best row."""
+"""Per-row means with CIs over seeds, ranks, and the table's family of tests (Holm-adjusted)."""
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -9,19 +8,23 @@ from typing import Any
 import pandas as pd
 
 from harness.api.schema import EVAL_METRICS, EVAL_ROW_METRICS, EXTRACTIVE_METRICS, GREEDY_PREFIX
-from harness.metrics.stats import Interval, bootstrap_mean
+from harness.metrics.stats import Interval, detectable_difference, mean_interval, varies
+from reports.flags import BASELINE_SAMPLES, baseline_row, beat_flags, row_flags
 from reports.load import Run
 from reports.matched import MatchedKL, matched_kl, run_reward_at
 from reports.pooling import Group, common_settings, group_runs
-from reports.significance import ALPHA, permutation_pvalue, smallest_pvalue
+from reports.significance import ALPHA, BEST, Comparison, Sample, family
 
 RANK_METRIC = "eval/reward"
-MIN_SEEDS = 3
-CI_METHOD = "95% percentile bootstrap over seeds (10,000 resamples, seed 0)"
+GAIN_METRIC = "gain/reward"
+CI_METHODS = {  # bench report --ci
+    "t": "95% Student-t interval over seeds (mean ± t_{0.975, n−1} · SD/√n)",
+    "bootstrap": "95% percentile bootstrap over seeds (10,000 resamples, seed 0; too narrow at"
+    " a handful of seeds: prefer t)",
+}
 GENERIC_EVAL = {f"eval/{m}" for m in (*EVAL_METRICS, *EXTRACTIVE_METRICS, *EVAL_ROW_METRICS)}
 MATCHED_METRIC = "matched/reward"  # val reward at the table's matched KL (reports.matched)
 PASSES_METRIC = "spent/token_passes"  # forward_tokens + backward_tokens of training
-BASELINE_SAMPLES = "baseline_samples"  # spent: completions made only as a baseline (ReMax)
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Row:
     settings: dict[str, Any]
     runs: tuple[Run, ...]
     metrics: dict[str, Interval]
-    p_vs_best: float | None
+    tests: tuple[Comparison, ...]
     flags: tuple[str, ...]
 
     @property
@@ -52,10 +55,21 @@ class Row:
             return None
         return sum(run.spent.get(BASELINE_SAMPLES, 0.0) for run in self.runs) / len(self.runs)
 
+    def test(self, against: str) -> Comparison | None:
+        """This row's test against BEST, START or a baseline's label (None if not tested)."""
+        return next((test for test in self.tests if test.against == against), None)
+
+    @property
+    def p_vs_best(self) -> float | None:
+        """The Holm-adjusted p of the test against the best row (None for the best row)."""
+        test = self.test(BEST)
+        return None if test is None else test.p_holm
+
     @property
     def significant(self) -> bool | None:
         """Whether the row's reward differs from the best row's (None for the best row)."""
-        return None if self.p_vs_best is None else self.p_vs_best < ALPHA
+        test = self.test(BEST)
+        return None if test is None else test.significant
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,20 @@ class Table:
     task_metrics: tuple[str, ...]
     rows: tuple[Row, ...]
     matched: MatchedKL
+    ci: str = "t"
+    tests: tuple[Comparison, ...] = ()
+    spread: float = math.nan  # pooled between-seed SD of the test reward over the rows
+    prompt_noise: float | None = None  # median half-width of a run's gain CI over prompts
+
+    @property
+    def seeds(self) -> int:
+        """The most common number of seeds per row (what the detectable difference assumes)."""
+        return Counter(len(row.runs) for row in self.rows).most_common(1)[0][0]
+
+    @property
+    def detectable(self) -> float:
+        """The difference of two rows' mean test rewards a test at ALPHA finds with 80% power."""
+        return detectable_difference(self.spread, self.seeds, ALPHA)
 
 
 def run_metrics(run: Run, matched: MatchedKL) -> dict[str, float]:
@@ -98,106 +126,73 @@ def runs_frame(groups: list[Group], matched: MatchedKL) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def baseline_note(algo: str) -> str:
-    """What a baseline row is, in a few words (shown as its first flag)."""
-    lead = re.fullmatch(r"lead-(\d+)", algo)
-    if algo == "start":
-        return "baseline: the policy before training (no updates)"
-    if lead:
-        return f"baseline: the first {lead.group(1)} source words as the output (no model)"
-    return f"baseline: {algo}"
-
-
-def beat_flags(group: Group, groups: list[Group], means: dict[str, float]) -> tuple[str, ...]:
-    """For a trained row: each text baseline (lead-n) whose mean test reward it does not exceed."""
-    if all(run.baseline for run in group.runs):
-        return ()
-    texts = [g for g in groups if g.algo != "start" and all(run.baseline for run in g.runs)]
-    return tuple(
-        f"does not beat {text.label} ({means[text.label]:.3f})"
-        for text in texts
-        if means[group.label] <= means[text.label]
-    )
-
-
-def summarize(values: pd.Series) -> Interval | None:
-    """Mean and bootstrap CI of the finite values of one metric (None when there are none)."""
+def summarize(values: pd.Series, ci: str) -> Interval | None:
+    """Mean and CI (method `ci`) of the finite values of one metric (None when there are none)."""
     finite = values.dropna()
-    return bootstrap_mean(finite.tolist()) if len(finite) else None
+    return mean_interval(finite.tolist(), ci) if len(finite) else None
 
 
-def row_flags(group: Group) -> tuple[str, ...]:
-    """Honesty notes: baseline, runs stopped for another reason than their budget, few seeds."""
-    baseline = all(run.baseline for run in group.runs)
-    flags = [baseline_note(group.algo)] if baseline else []
-    early = [
-        f"seed {run.seed}: {run.stop_reason}"
-        for run in group.runs
-        if not (run.stopped_by_budget or baseline)
-    ]
-    if early:
-        flags.append(f"{len(early)}/{len(group.runs)} stopped early ({'; '.join(early)})")
-    if len(group.runs) < MIN_SEEDS:
-        flags.append(f"{len(group.runs)} seed{'s' if len(group.runs) != 1 else ''} (< {MIN_SEEDS})")
-    repeats = [seed for seed, n in Counter(run.seed for run in group.runs).items() if n > 1]
-    if repeats:
-        flags.append(f"seed {', '.join(map(str, sorted(repeats)))} repeated")
-    return tuple(flags) + baseline_samples_flag(group)
-
-
-def baseline_samples_flag(group: Group) -> tuple[str, ...]:
-    """A note when the row's runs generated completions only as a baseline (not trained on)."""
-    counts = [run.spent.get(BASELINE_SAMPLES, 0.0) for run in group.runs if not run.baseline]
-    if not any(count > 0 for count in counts):
-        return ()
-    low, high = min(counts), max(counts)
-    shown = f"{low:,.0f}" if low == high else f"{low:,.0f}–{high:,.0f}"
-    return (f"uses {shown} greedy baseline completions per run (not training samples)",)
-
-
-def power_flag(
-    group: Group, groups: list[Group], p_values: dict[str, float | None]
-) -> tuple[str, ...]:
-    """A note when this row and the best have too few seeds for the test to reach p < ALPHA."""
-    best = next(g for g in groups if p_values[g.label] is None)
-    if group is best:
-        return ()
-    floor = smallest_pvalue(len(group.runs), len(best.runs))
-    if floor < ALPHA:
-        return ()
-    seeds = f"{len(group.runs)} vs {len(best.runs)} seeds"
-    return (f"{seeds}: the test cannot reach p < {ALPHA} (smallest p {floor:.3f})",)
-
-
-def summarize_rows(frame: pd.DataFrame) -> dict[str, dict[str, Interval]]:
-    """For each row label: every metric's mean and bootstrap CI over that row's runs."""
+def summarize_rows(frame: pd.DataFrame, ci: str) -> dict[str, dict[str, Interval]]:
+    """For each row label: every metric's mean and CI over that row's runs."""
     metric_keys = [col for col in frame.columns if col not in ("row", "seed", "stop_reason")]
     summaries = {}
     for label, part in frame.groupby("row", sort=False):
-        found = {key: summarize(part[key]) for key in metric_keys}
+        found = {key: summarize(part[key], ci) for key in metric_keys}
         summaries[str(label)] = {key: interval for key, interval in found.items() if interval}
     return summaries
 
 
-def rank_rows(frame: pd.DataFrame) -> tuple[dict[str, int], dict[str, float | None]]:
-    """Rank by mean sampled test reward (ties share a rank) and test each row against the best."""
-    rewards = frame.groupby("row", sort=False)[RANK_METRIC].apply(lambda s: s.dropna().tolist())
-    means = rewards.apply(lambda values: sum(values) / len(values))
+def rank_rows(frame: pd.DataFrame) -> tuple[dict[str, int], str]:
+    """Rank by mean sampled test reward (ties share a rank); also the rank-1 row's label."""
+    means = frame.groupby("row", sort=False)[RANK_METRIC].mean()
     ranks = means.rank(ascending=False, method="min").astype(int)
-    best = means.sort_values(ascending=False, kind="stable").index[0]
-    p_values: dict[str, float | None] = {
-        str(label): None if label == best else permutation_pvalue(values, rewards[best])
-        for label, values in rewards.items()
-    }
-    return {str(label): int(rank) for label, rank in ranks.items()}, p_values
+    best = str(means.sort_values(ascending=False, kind="stable").index[0])
+    return {str(label): int(rank) for label, rank in ranks.items()}, best
 
 
-def build_table(task: str, groups: list[Group]) -> Table:
-    """Summarise each row, rank rows by test reward and test each against the best."""
+def reward_samples(groups: list[Group], frame: pd.DataFrame) -> list[Sample]:
+    """Each row's per-seed test rewards; a baseline other than start whose value does not vary
+    by seed (lead-n: no model, no sampling) is a constant."""
+    samples = []
+    for group in groups:
+        part = frame[frame["row"] == group.label].dropna(subset=[RANK_METRIC])
+        values = tuple(part[RANK_METRIC].tolist())
+        deterministic = baseline_row(group) and group.algo != "start" and not varies(values)
+        seeds = tuple(int(seed) for seed in part["seed"])
+        samples.append(Sample(group.label, seeds, values, deterministic))
+    return samples
+
+
+def pooled_spread(samples: list[Sample]) -> float:
+    """√(mean within-row variance) of the test reward over rows that vary (NaN if none do)."""
+    variances = [pd.Series(s.values).var(ddof=1) for s in samples if varies(s.values)]
+    return math.sqrt(sum(variances) / len(variances)) if variances else math.nan
+
+
+def prompt_noise(groups: list[Group]) -> float | None:
+    """Median half-width of the trained runs' gain CIs over test prompts (result.json)."""
+    widths = [
+        (run.heldout_gain["high"] - run.heldout_gain["low"]) / 2
+        for group in groups
+        for run in group.runs
+        if run.heldout_gain and {"low", "high"} <= set(run.heldout_gain)
+    ]
+    return float(pd.Series(widths).median()) if widths else None
+
+
+def build_table(task: str, groups: list[Group], ci: str = "t") -> Table:
+    """Summarise each row, rank rows by test reward and run the table's family of tests."""
     matched = matched_kl([run for group in groups for run in group.runs])
     frame = runs_frame(groups, matched)
-    summaries = summarize_rows(frame)
-    ranks, p_values = rank_rows(frame)
+    summaries = summarize_rows(frame, ci)
+    ranks, best = rank_rows(frame)
+    samples = reward_samples(groups, frame)
+    gains = {
+        group.label: summaries[group.label][GAIN_METRIC].values
+        for group in groups
+        if not baseline_row(group) and GAIN_METRIC in summaries[group.label]
+    }
+    tests = family(samples, gains, best)
     means = {label: summary[RANK_METRIC].mean for label, summary in summaries.items()}
     rows = [
         Row(
@@ -209,10 +204,8 @@ def build_table(task: str, groups: list[Group]) -> Table:
             settings=group.settings,
             runs=group.runs,
             metrics=summaries[group.label],
-            p_vs_best=p_values[group.label],
-            flags=row_flags(group)
-            + beat_flags(group, groups, means)
-            + power_flag(group, groups, p_values),
+            tests=tuple(test for test in tests if test.row == group.label),
+            flags=row_flags(group) + beat_flags(group, groups, means),
         )
         for group in groups
     ]
@@ -231,11 +224,18 @@ def build_table(task: str, groups: list[Group]) -> Table:
         task_metrics=tuple(task_metrics),
         rows=tuple(rows),
         matched=matched,
+        ci=ci,
+        tests=tuple(tests),
+        spread=pooled_spread(samples),
+        prompt_noise=prompt_noise(groups),
     )
 
 
-def build_tables(runs: list[Run], allow_mixed: bool) -> tuple[list[Table], list[str]]:
-    """One table per task (sorted by name) and the warnings raised while pooling runs.
+def build_tables(
+    runs: list[Run], allow_mixed: bool, ci: str = "t"
+) -> tuple[list[Table], list[str]]:
+    """One table per task (sorted by name) and the warnings raised while pooling runs; `ci` is
+    the interval method (CI_METHODS).
 
     A sweep's tuning trials (role tune) are left out: they are never rows.
     """
@@ -244,7 +244,7 @@ def build_tables(runs: list[Run], allow_mixed: bool) -> tuple[list[Table], list[
     for task in sorted({run.task for run in runs}):
         groups, notes = group_runs(task, [run for run in runs if run.task == task], allow_mixed)
         warnings.extend(notes)
-        table = build_table(task, groups)
+        table = build_table(task, groups, ci)
         tables.append(table)
         for row in table.rows:
             early = [flag for flag in row.flags if " stopped early (" in flag]

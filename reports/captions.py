@@ -1,11 +1,16 @@
 """The words around the numbers: table titles, the KL lines and how every number was made."""
 
+import math
+from typing import Any
+
 from harness.api.schema import REPORT_SPLIT
-from reports.aggregate import CI_METHOD, MIN_SEEDS, Row, Table
+from harness.metrics.stats import POWER
+from reports.aggregate import CI_METHODS, Row, Table
 from reports.columns import DAGGER
+from reports.flags import MIN_SEEDS
 from reports.parts import NO_KL, kl_meaning, kl_setting, kl_words
 from reports.pooling import RULE
-from reports.significance import ALPHA, TEST_NAME
+from reports.significance import ALPHA, TEST_NAME, family_size
 
 RANKING = (
     f"Rows are ranked by the mean sampled reward on the {REPORT_SPLIT} split ('test reward"
@@ -25,11 +30,14 @@ BASELINES = (
     " 'does not beat lead-n'."
 )
 MATCHED = (
-    "Matched KL: KL* = the largest per-token exact KL(π‖π_ref) on val that every trained run"
-    " reached (the minimum over trained runs of the maximum along the run's val eval curve)."
-    " Each trained run's val reward at KL* is interpolated linearly in KL on the first segment of"
-    " its eval curve (in update order) that reaches KL*; a row shows the mean over seeds with"
-    " the same CI. n/a for baseline rows, and for every row when KL* is 0."
+    "Matched KL: each trained run's val reward at one per-token exact KL(π‖π_ref), KL*, read"
+    " linearly in KL on the first segment of its val eval curve (in update order) that crosses"
+    " KL* with both ends after update 0, so that the reading rests on two evaluations of the"
+    " trained policy and not on the start point all rows share. KL* is the middle of the KL"
+    " range that every trained run's curve crosses after update 0; where no such range exists"
+    " (or a run has fewer than two val evaluations after update 0) the column is n/a and the"
+    " line under the table says why. A row shows the mean over seeds with the same CI; n/a for"
+    " baseline rows."
 )
 COMPUTE = (
     "Compute: token positions run forward plus those back-propagated during training (a FLOP"
@@ -95,12 +103,28 @@ def named(rows: list[Row]) -> str:
     return ", ".join(row.label for row in rows)
 
 
-def method_lines() -> list[str]:
+TESTS = (
+    "'vs best' tests each row against the rank-1 row, 'vs start' each trained row's Δ vs start"
+    " against 0, 'vs lead-n' (one column per deterministic baseline) each trained row against"
+    f" that baseline's number: {TEST_NAME}; n.s. otherwise."
+)
+NOISE = (
+    "Noise: 'detectable difference' under each table is the difference of two rows' mean test"
+    f" rewards that a two-sided t test at α {ALPHA} finds with {POWER:.0%} power at the table's"
+    " seed count, (t_{1−α/2, n−1} + t_{power, n−1}) · SD · √(2/n), SD being the pooled"
+    " between-seed SD of the test reward; Holm's correction makes it larger. Every row is"
+    " scored on the same test prompts, so intervals over seeds leave out the variance of which"
+    " prompts were drawn; the line under each table states it from the runs' own gain"
+    " intervals over prompts (result.json heldout_gain, a paired bootstrap over prompts)."
+)
+
+
+def method_lines(ci: str = "t") -> list[str]:
     """How the numbers were made, printed once at the top of every report."""
     return [
-        f"Every number is a mean over seeds with its CI [low, high]: {CI_METHOD}.",
-        f"{RANKING} 'vs best' is a {TEST_NAME} against the rank-1 row (* p < {ALPHA}, n.s."
-        " otherwise).",
+        f"Every number is a mean over seeds with its CI [low, high]: {CI_METHODS[ci]}.",
+        f"{RANKING} {TESTS}",
+        NOISE,
         SPLITS,
         BASELINES,
         MATCHED,
@@ -111,11 +135,13 @@ def method_lines() -> list[str]:
     ]
 
 
-def method_record() -> dict[str, str | float]:
+def method_record(ci: str = "t") -> dict[str, str | float]:
     """The same notes as leaderboard.json's `method`."""
     return {
-        "ci": CI_METHOD,
+        "ci": CI_METHODS[ci],
         "test": TEST_NAME,
+        "tests": TESTS,
+        "noise": NOISE,
         "alpha": ALPHA,
         "rank": RANKING,
         "splits": SPLITS,
@@ -125,3 +151,38 @@ def method_record() -> dict[str, str | float]:
         "hacking": HACKING,
         "pooling": RULE,
     }
+
+
+def noise_record(table: Table) -> dict[str, Any]:
+    """The numbers behind noise_lines: seeds, SD, detectable difference, tests, prompt noise."""
+    return {
+        "seeds": table.seeds,
+        "sd": None if math.isnan(table.spread) else table.spread,
+        "detectable_difference": None if math.isnan(table.detectable) else table.detectable,
+        "power": POWER,
+        "tests_in_family": family_size(list(table.tests)),
+        "prompt_gain_half_width": table.prompt_noise,
+    }
+
+
+def noise_lines(table: Table) -> list[str]:
+    """Under a table: its family of tests, detectable difference and prompt-sampling noise."""
+    record = noise_record(table)
+    lines = [
+        f"Tests: {record['tests_in_family']} in this table's family, Holm-adjusted together.",
+    ]
+    if record["detectable_difference"] is None:
+        lines.append("Detectable difference: n/a (no row's test reward varies over seeds).")
+    else:
+        lines.append(
+            f"Detectable difference: ≈ {table.detectable:.3f} in test reward at"
+            f" {table.seeds} seeds ({POWER:.0%} power, α {ALPHA}, before Holm; pooled SD over"
+            f" seeds {table.spread:.3f})."
+        )
+    if table.prompt_noise is not None:
+        lines.append(
+            f"Prompt sampling: within one run, the 95% interval of the test gain over its"
+            f" {table.conditions.get('eval.prompts', '?')} prompts has a median half-width of"
+            f" {table.prompt_noise:.3f}; intervals over seeds do not include this variance."
+        )
+    return [f"{line}  " for line in lines[:-1]] + lines[-1:]

@@ -4,8 +4,10 @@ import math
 from dataclasses import dataclass
 
 from harness.metrics.stats import Interval
-from reports.aggregate import MATCHED_METRIC, MIN_SEEDS, PASSES_METRIC, Row, Table
+from reports.aggregate import MATCHED_METRIC, PASSES_METRIC, Row, Table
+from reports.flags import MIN_SEEDS
 from reports.parts import parts_text
+from reports.significance import BEST, START
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,21 @@ def cell_text(interval: Interval | None, column: Column) -> str:
     return f"{mean}{DAGGER if few else ''}" + (f" {ci}" if ci else "")
 
 
-def versus_best(row: Row) -> str:
-    """`best`, `p=0.029 *` (significant) or `p=0.333 n.s.`."""
-    if row.p_vs_best is None:
-        return "best"
-    return f"p={row.p_vs_best:.3f} " + ("*" if row.significant else "n.s.")
+def test_columns(table: Table) -> list[str]:
+    """What the table's rows are tested against, in column order: best, start, each constant."""
+    found = list(dict.fromkeys(test.against for test in table.tests))
+    constants = [against for against in found if against not in (BEST, START)]
+    return [BEST] + ([START] if START in found else []) + constants
+
+
+def test_header(against: str) -> str:
+    """`vs best`, `vs start`, `vs lead-9`."""
+    return f"vs {against}"
+
+
+def test_cell(row: Row, against: str) -> str:
+    """`p=0.029 *` (Holm-adjusted), `p=0.333 n.s.`, `best` for the best row, `—` if not tested."""
+    test = row.test(against)
+    if test is not None:
+        return test.cell()
+    return "best" if against == BEST and row.p_vs_best is None else "—"

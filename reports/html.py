@@ -4,7 +4,7 @@ import base64
 from html import escape
 
 from reports.aggregate import Row, Table
-from reports.captions import kl_lines, method_lines, table_title
+from reports.captions import kl_lines, method_lines, noise_lines, table_title
 from reports.columns import (
     DAGGER,
     LEAD,
@@ -14,8 +14,11 @@ from reports.columns import (
     header,
     parts_cell,
     row_name,
-    versus_best,
+    test_cell,
+    test_columns,
+    test_header,
 )
+from reports.dots import DOTTED, seed_dots
 from reports.matched import matched_line
 from reports.plots import Plot, row_colors
 from reports.samples import PromptView
@@ -78,7 +81,7 @@ def page(tables: list[Table], warnings: list[str], plots: dict[str, list[Plot]],
     """The whole HTML document."""
     tuning = tuning or Tuning((), 0)
     body = ["<h1>rl-lm-bench leaderboard</h1>", '<ul class="method">']
-    body += [f"<li>{escape(line)}</li>" for line in method_lines()] + ["</ul>"]
+    body += [f"<li>{escape(line)}</li>" for line in method_lines(tables[0].ci)] + ["</ul>"]
     body += [f'<div class="warn">⚠ {escape(text)}</div>' for text in warnings]
     left_out = left_out_line(tuning)
     body += [f'<p class="line">{escape(left_out)}.</p>'] if left_out else []
@@ -100,7 +103,8 @@ def section(table: Table, plots: list[Plot], views: list[PromptView]) -> str:
     parts = [f"<section><h2>{escape(table_title(table))}</h2>"]
     parts += [f'<p class="line">{escape(line)}</p>' for line in kl_lines(table)]
     parts.append(leaderboard(table, colors))
-    parts.append(f'<p class="line">{escape(matched_line(table.matched))}</p>')
+    lines = [matched_line(table.matched), *noise_lines(table)]
+    parts += [f'<p class="line">{escape(line.strip())}</p>' for line in lines]
     notes = [f"<li><b>{escape(row_name(r))}</b>: {escape('; '.join(r.flags))}</li>"
              for r in table.rows if r.flags]  # fmt: skip
     if notes:
@@ -138,15 +142,15 @@ def tuning_section(tuning: Tuning) -> str:
 
 def leaderboard(table: Table, colors: dict[str, str]) -> str:
     """The HTML leaderboard: CIs under each mean, † cells shaded, significance coloured."""
-    cols = columns(table)
+    cols, tested = columns(table), test_columns(table)
     heads = [*LEAD, *[header(c) for c in cols]]
-    heads.insert(len(LEAD) + 1, "vs best")
+    heads[len(LEAD) + 1 : len(LEAD) + 1] = [test_header(against) for against in tested]
     html = ['<div class="scroll"><table class="board"><thead><tr>']
     html += [f'<th class="{HEAD_CLASSES.get(h, "")}">{escape(h)}</th>' for h in heads]
     html.append("</tr></thead><tbody>")
     for row in table.rows:
-        cells = [metric_cell(row, c) for c in cols]
-        cells.insert(1, significance_cell(row))
+        cells = [metric_cell(row, c, table) for c in cols]
+        cells[1:1] = [significance_cell(row, against) for against in tested]
         swatch = f'<span class="swatch" style="background:{colors[row.label]}"></span>'
         seeds = ",".join(str(run.seed) for run in row.runs)
         marks = (("best", row.p_vs_best is None), ("baseline", row.baseline))
@@ -158,19 +162,24 @@ def leaderboard(table: Table, colors: dict[str, str]) -> str:
     return "".join(html) + "</tbody></table></div>"
 
 
-def metric_cell(row: Row, column: Column) -> str:
-    """A <td> with the mean, its CI below it, shaded with † when under 3 seeds."""
-    mean, ci, few = cell_parts(row.metrics.get(column.key), column)
-    title = f' title="rests on {row.metrics[column.key].n} seeds"' if few else ""
+def metric_cell(row: Row, column: Column, table: Table) -> str:
+    """A <td> with the mean, its CI below it (with the per-seed values as dots beside the
+    interval in the DOTTED columns), shaded with † when under 3 seeds."""
+    interval = row.metrics.get(column.key)
+    mean, ci, few = cell_parts(interval, column)
+    title = f' title="rests on {interval.n} seeds"' if few and interval else ""
     dagger = DAGGER if few else ""
     ci_html = f'<span class="ci">{escape(ci)}</span>' if ci else ""
+    if column.key in DOTTED and interval is not None:
+        ci_html += seed_dots(interval, table, column.key)
     return f'<td class="{"few" if few else ""}"{title}>{escape(mean)}{dagger}{ci_html}</td>'
 
 
-def significance_cell(row: Row) -> str:
-    """`best`, a green `p=… *` or a grey `p=… n.s.`."""
-    css = "" if row.p_vs_best is None else ("sig" if row.significant else "ns")
-    return f'<td class="{css}">{escape(versus_best(row))}</td>'
+def significance_cell(row: Row, against: str) -> str:
+    """`best`, a green `p=… *`, a grey `p=… n.s.` or `—` (not tested)."""
+    test = row.test(against)
+    css = "" if test is None else ("sig" if test.significant else "ns")
+    return f'<td class="{css}">{escape(test_cell(row, against))}</td>'
 
 
 def figure(plot: Plot) -> str:

@@ -63,6 +63,9 @@ class Run:
     eval_curve: tuple[dict[str, float], ...]
     curve: tuple[dict[str, float], ...]
     kl_gradient: str = ""
+    heldout_gain: dict[str, float] | None = None
+    """the test reward's change over the run's own start, per prompt (result.json's
+    `heldout_gain`: mean, low, high, n of a paired bootstrap over the test prompts)"""
 
     @property
     def stopped_by_budget(self) -> bool:
@@ -169,6 +172,7 @@ def read_run(directory: Path, name: str) -> Run:
         eval_curve=tuple(numbers(point) for point in curve),
         curve=read_curve(directory / "metrics.jsonl", result.get("curve")),
         kl_gradient=str(result["kl_gradient"]),
+        heldout_gain=numbers(result.get("heldout_gain")) or None,
     )
 
 

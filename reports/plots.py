@@ -8,14 +8,15 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from harness.metrics.stats import Interval, bootstrap_mean
+from harness.metrics.stats import Interval, mean_interval
 from reports.aggregate import Row, Table
 from reports.load import Run
+from reports.matched import KL_GRID_POINTS, kl_grid, row_kl_curve
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 START_COLOR = "#7f7f7f"
 CURVE_POINTS = 120
-CURVE_RESAMPLES = 2000
+CI_WORDS = {"t": "95% Student-t CI over seeds", "bootstrap": "95% bootstrap CI over seeds"}
 MARKED_POINTS = 30  # curves with at most this many points show each point as a marker
 DIVERSITY = (("eval/distinct_1", "distinct-1 ↑"), ("eval/distinct_2", "distinct-2 ↑"))
 DIVERSITY += (("eval/self_bleu", "self-BLEU ↓"),)
@@ -82,9 +83,9 @@ def run_series(run: Run, key: str, axis: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mean_curve(
-    runs: tuple[Run, ...], key: str, axis: str = SAMPLES_AXIS
+    runs: tuple[Run, ...], key: str, ci: str, axis: str = SAMPLES_AXIS
 ) -> tuple[np.ndarray, list[Interval]]:
-    """Per-point mean and bootstrap CI over runs, on a grid every run covers (interpolated)."""
+    """Per-point mean and CI (method `ci`) over runs, on a grid every run covers (interpolated)."""
     series = [run_series(run, key, axis) for run in runs]
     series = [(x, y) for x, y in series if x.size]
     if not series:
@@ -99,13 +100,13 @@ def mean_curve(
     if grid.size > CURVE_POINTS:
         grid = grid[np.linspace(0, grid.size - 1, CURVE_POINTS).round().astype(int)]
     values = np.array([np.interp(grid, x, y) for x, y in series])
-    return grid, [bootstrap_mean(column, resamples=CURVE_RESAMPLES) for column in values.T]
+    return grid, [mean_interval(column.tolist(), ci) for column in values.T]
 
 
 def curve_plot(table: Table, key: str, name: str, ylabel: str, axis: str = SAMPLES_AXIS) -> Plot:
     """`key` against completions sampled (or token passes): a line (mean) and band (95% CI)."""
     figure = curve_figure(table, key, ylabel, axis)
-    caption = f"Training {key} per update: mean over seeds, band = 95% bootstrap CI over seeds"
+    caption = f"Training {key} per update: mean over seeds, band = {CI_WORDS[table.ci]}"
     caption += " (a bar at a single point)."
     if axis == PASSES_AXIS:
         caption += " x: cumulative forward + backward token passes (a FLOP proxy)."
@@ -118,7 +119,7 @@ def curve_figure(table: Table, key: str, ylabel: str, axis: str = SAMPLES_AXIS) 
     title = f"{table.task}: {ylabel} vs {xlabel.split(' (')[0]}"
     figure, axes = new_figure(title, xlabel, ylabel)
     for index, row in enumerate(table.rows):
-        grid, intervals = mean_curve(row.runs, key, axis)
+        grid, intervals = mean_curve(row.runs, key, table.ci, axis)
         if intervals:
             label = f"{row.label} (n={len(row.runs)})"
             draw_curve(axes, grid / divisor, intervals, color(index), label)
@@ -187,9 +188,33 @@ def frontier_plot(table: Table) -> Plot:
     if len(front) > 1:
         axes.plot(*zip(*front, strict=True), ls="--", color="black", lw=0.8, label="frontier")
     legend(axes)
-    caption = "Small dots: single runs. Large dots: row means with 95% bootstrap CIs over seeds."
+    caption = f"Small dots: single runs. Large dots: row means with {CI_WORDS[table.ci]}s."
     caption += " Dotted lines: text baselines (no KL)."
     return Plot("frontier", title, caption, png_bytes(figure))
+
+
+def kl_curve_plot(table: Table) -> Plot:
+    """Each trained row's mean val reward against exact KL, on one KL grid, with its band."""
+    title = f"{table.task}: val reward vs KL during training"
+    figure, axes = new_figure(title, "exact KL to reference (per token, val) ↓", "val reward ↑")
+    grid = kl_grid([run for row in table.rows if not row.baseline for run in row.runs])
+    for index, row in enumerate(table.rows):
+        if row.baseline or grid.size == 0:
+            continue
+        xs, intervals = row_kl_curve(row.runs, grid, table.ci)
+        if intervals:
+            draw_curve(axes, xs, intervals, color(index), f"{row.label} (n={len(row.runs)})")
+            axes.get_lines()[-1].set_marker("")  # grid points are readings, not evaluations
+    if table.matched.usable:
+        axes.axvline(table.matched.kl, color="black", ls=":", lw=1.0, label="matched KL")
+    legend(axes)
+    caption = (
+        f"Each run's val evaluations (update 0 = start) joined in update order and read at"
+        f" {KL_GRID_POINTS} KLs where it first crosses each; a row is drawn where all its runs"
+        f" have a reading: mean, band = {CI_WORDS[table.ci]}. Higher and further left is better:"
+        " the reward bought for each nat of drift."
+    )
+    return Plot("kl_curve", title, caption, png_bytes(figure))
 
 
 def diversity_plot(table: Table) -> Plot:
@@ -198,7 +223,7 @@ def diversity_plot(table: Table) -> Plot:
     figure, axes = new_figure(title, "", "score")
     starts = before_training(table)
     bars: list[tuple[str, str, dict[str, Interval]]] = (
-        [("start", START_COLOR, start_intervals(starts))] if starts else []
+        [("start", START_COLOR, start_intervals(starts, table.ci))] if starts else []
     )
     bars += [(row.label, color(i), row.metrics) for i, row in enumerate(table.rows)]
     width = 0.8 / len(bars)
@@ -211,27 +236,29 @@ def diversity_plot(table: Table) -> Plot:
     axes.set_xticks(range(len(DIVERSITY)), [name for _, name in DIVERSITY])
     axes.set_ylim(0, 1.05)
     legend(axes)
-    caption = "Means over seeds with 95% bootstrap CIs; start = the policy before training."
+    caption = f"Means over seeds with {CI_WORDS[table.ci]}s; start = the policy before training."
     return Plot("diversity", title, caption, png_bytes(figure))
 
 
-def start_intervals(starts: list[dict[str, float]]) -> dict[str, Interval]:
-    """Bootstrap intervals of the diversity metrics before training, over all runs of a table."""
+def start_intervals(starts: list[dict[str, float]], table_ci: str) -> dict[str, Interval]:
+    """Intervals of the diversity metrics before training, over all runs of a table."""
     found = {}
     for key, _ in DIVERSITY:
         values = [s[key] for s in starts if key in s]
         if values:
-            found[key] = bootstrap_mean(values)
+            found[key] = mean_interval(values, table_ci)
     return found
 
 
 def table_plots(table: Table) -> list[Plot]:
-    """The five figures of one table: reward vs samples and vs compute, KL, frontier, diversity."""
+    """The six figures of one table: reward vs samples and vs compute, KL, the frontier after
+    training, the val reward–KL curves, diversity."""
     return [
         curve_plot(table, "train/reward", "reward", "training reward"),
         curve_plot(table, "train/reward", "compute", "training reward", PASSES_AXIS),
         curve_plot(table, "train/kl_exact", "kl", "exact KL to reference"),
         frontier_plot(table),
+        kl_curve_plot(table),
         diversity_plot(table),
     ]
 

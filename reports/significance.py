@@ -1,54 +1,115 @@
-"""Permutation test over seeds: is a row's mean different from the best row's mean?"""
+"""A table's family of tests on the sampled test reward, Holm-adjusted together.
 
-import itertools
+Each row is tested against the rank-1 row (`best`); each trained row's Δ vs start against 0
+(`start`); each trained row against each deterministic baseline row such as lead-n (its label).
+Which t test a pair gets follows from how its numbers were made (harness/metrics/stats.py):
+runs of one seed share the prompt order and evaluation streams, so two rows with the same seeds
+are paired; a baseline that gives the same number for every seed is a constant.
+"""
+
 import math
-from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-import numpy as np
+from harness.metrics.stats import holm, one_sample_pvalue, two_sample_pvalue
 
 ALPHA = 0.05
-TEST_NAME = "two-sided permutation test over seeds (exact up to 20,000 splits), α = 0.05"
+BEST, START = "best", "start"
+TEST_NAME = (
+    "two-sided t tests over seeds on the sampled test reward: paired where two rows share their"
+    " seeds (one seed's runs share the prompt order and evaluation streams), Welch's where the"
+    " seed sets differ, one-sample against a deterministic row (lead-n gives one number for every"
+    " seed: a constant, not n draws), and Δ vs start (each run's gain over its own start"
+    " evaluation) against 0; p-values Holm-adjusted over the table's family of tests"
+    f" (* adjusted p < {ALPHA})"
+)
 
 
-def permutation_pvalue(
-    a: Sequence[float], b: Sequence[float], max_splits: int = 20_000, seed: int = 0
-) -> float:
-    """p-value of |mean(a) − mean(b)| under random relabelling of the pooled values.
+@dataclass(frozen=True)
+class Sample:
+    """One row's per-seed values of the tested metric; `constant`: a deterministic baseline."""
 
-    Exact (every split of the pooled values into groups of len(a) and len(b)) when there are at
-    most `max_splits` splits; otherwise `max_splits` random splits with the (k + 1) / (N + 1)
-    estimate (Phipson & Smyth 2010). No distributional assumption, which suits a handful of seeds.
+    label: str
+    seeds: tuple[int, ...]
+    values: tuple[float, ...]
+    constant: bool = False
+
+    def by_seed(self) -> dict[int, float]:
+        """Seed → value (only meaningful when no seed repeats)."""
+        return dict(zip(self.seeds, self.values, strict=True))
+
+    @property
+    def distinct_seeds(self) -> bool:
+        """True when no seed repeats, so the values can be paired by seed."""
+        return len(set(self.seeds)) == len(self.seeds)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One test of the family: `row` against `against` (BEST, START or a baseline's label)."""
+
+    row: str
+    against: str
+    test: str
+    p: float
+    p_holm: float = math.nan
+
+    @property
+    def significant(self) -> bool:
+        """True when the Holm-adjusted p is below ALPHA (False when the test is undefined)."""
+        return self.p_holm < ALPHA
+
+    def cell(self) -> str:
+        """`p=0.012 *`, `p=0.333 n.s.` (adjusted p), or `n/a (…)` when the test is undefined."""
+        if not math.isfinite(self.p):
+            return f"n/a ({self.test})"
+        return f"p={self.p_holm:.3f} " + ("*" if self.significant else "n.s.")
+
+
+def compare(a: Sample, b: Sample) -> tuple[str, float]:
+    """(test name, two-sided p) of mean(a) = mean(b), the test chosen by how the rows were made."""
+    if a.constant and b.constant:
+        return "both deterministic: the difference is exact", math.nan
+    if a.constant or b.constant:
+        varying, constant = (b, a) if a.constant else (a, b)
+        return "one-sample t", one_sample_pvalue(varying.values, constant.values[0])
+    if a.distinct_seeds and b.distinct_seeds and set(a.seeds) == set(b.seeds):
+        seeds = sorted(a.seeds)
+        x, y = a.by_seed(), b.by_seed()
+        pairs = [x[seed] for seed in seeds], [y[seed] for seed in seeds]
+        return "paired t", two_sample_pvalue(*pairs, paired=True)
+    return "Welch's t", two_sample_pvalue(a.values, b.values, paired=False)
+
+
+def gain_test(row: str, gains: tuple[float, ...]) -> Comparison:
+    """A trained row's Δ vs start (per-seed gains) against 0: a one-sample (paired) t test."""
+    return Comparison(row, START, "paired t on Δ vs start", one_sample_pvalue(gains, 0.0))
+
+
+def family(
+    rewards: list[Sample], gains: dict[str, tuple[float, ...]], best: str
+) -> list[Comparison]:
+    """Every test of one table, Holm-adjusted together.
+
+    rewards: every row's per-seed test rewards; gains: each trained row's per-seed Δ vs start;
+    best: the rank-1 row's label.
     """
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if x.size == 0 or y.size == 0:
-        raise ValueError(f"permutation test needs values in both groups, got {x.size}, {y.size}")
-    pooled = np.concatenate([x, y])
-    observed = abs(x.mean() - y.mean())
-    # A small slack so that splits tying the observed difference count despite rounding.
-    slack = 1e-12 * max(1.0, float(np.abs(pooled).max()))
-    if math.comb(pooled.size, x.size) <= max_splits:
-        picks = np.array(list(itertools.combinations(range(pooled.size), x.size)))
-        in_a = np.zeros((len(picks), pooled.size), dtype=bool)
-        np.put_along_axis(in_a, picks, True, axis=1)
-        diffs = mean_diffs(pooled, in_a)
-        return float(np.mean(diffs >= observed - slack))
-    rng = np.random.default_rng(seed)
-    order = np.argsort(rng.random((max_splits, pooled.size)), axis=1)
-    in_a = np.zeros((max_splits, pooled.size), dtype=bool)
-    np.put_along_axis(in_a, order[:, : x.size], True, axis=1)
-    hits = int(np.sum(mean_diffs(pooled, in_a) >= observed - slack))
-    return (hits + 1) / (max_splits + 1)
+    by_label = {sample.label: sample for sample in rewards}
+    tests = [
+        Comparison(sample.label, BEST, *compare(sample, by_label[best]))
+        for sample in rewards
+        if sample.label != best
+    ]
+    tests += [gain_test(label, values) for label, values in gains.items()]
+    constants = [sample for sample in rewards if sample.constant]
+    tests += [
+        Comparison(label, constant.label, *compare(by_label[label], constant))
+        for label in gains
+        for constant in constants
+    ]
+    adjusted = holm([test.p for test in tests])
+    return [replace(test, p_holm=p) for test, p in zip(tests, adjusted, strict=True)]
 
 
-def mean_diffs(pooled: np.ndarray, in_a: np.ndarray) -> np.ndarray:
-    """|mean of the values marked in `in_a` − mean of the others|, one per row of `in_a`."""
-    n_a = in_a.sum(axis=1)
-    sum_a = (in_a * pooled).sum(axis=1)
-    return np.abs(sum_a / n_a - (pooled.sum() - sum_a) / (pooled.size - n_a))
-
-
-def smallest_pvalue(n_a: int, n_b: int) -> float:
-    """The smallest p-value the exact test can reach with these group sizes."""
-    # With equal sizes the most extreme split and its mirror image tie, so two splits count.
-    extreme = 2 if n_a == n_b else 1
-    return min(1.0, extreme / math.comb(n_a + n_b, n_a))
+def family_size(tests: list[Comparison]) -> int:
+    """How many tests of the family were defined (the m of Holm's correction)."""
+    return sum(math.isfinite(test.p) for test in tests)

@@ -6,8 +6,25 @@ from typing import Any
 import pandas as pd
 
 from reports.aggregate import Row, Table
-from reports.captions import kl_lines, method_lines, method_record, table_title
-from reports.columns import LEAD, cell_text, columns, header, parts_cell, row_name, versus_best
+from reports.captions import (
+    kl_lines,
+    method_lines,
+    method_record,
+    noise_lines,
+    noise_record,
+    table_title,
+)
+from reports.columns import (
+    LEAD,
+    cell_text,
+    columns,
+    header,
+    parts_cell,
+    row_name,
+    test_cell,
+    test_columns,
+    test_header,
+)
 from reports.matched import matched_line
 from reports.tuning import (
     HEADERS,
@@ -22,20 +39,20 @@ from reports.tuning import (
 
 def markdown_table(table: Table) -> list[str]:
     """The lines of one task: title, KL lines, the table, the matched-KL line and row notes."""
-    cols = columns(table)
+    cols, tested = columns(table), test_columns(table)
     headers = [*LEAD, *[header(c) for c in cols]]
-    headers[len(LEAD) + 1 : len(LEAD) + 1] = ["vs best"]
+    headers[len(LEAD) + 1 : len(LEAD) + 1] = [test_header(against) for against in tested]
     kl = kl_lines(table)
     lines = [f"## {table_title(table)}", "", *(kl if len(kl) == 1 else [f"- {x}" for x in kl]), ""]
     lines.append("| " + " | ".join(headers) + " |")
     lines.append("|" + "|".join("---" for _ in headers) + "|")
     for row in table.rows:
         cells = [cell_text(row.metrics.get(c.key), c) for c in cols]
-        cells.insert(1, versus_best(row))
+        cells[1:1] = [test_cell(row, against) for against in tested]
         seeds = ",".join(str(run.seed) for run in row.runs)
         label, parts = (text.replace("|", "\\|") for text in (row_name(row), parts_cell(row)))
         lines.append("| " + " | ".join([str(row.rank), label, parts, seeds, *cells]) + " |")
-    lines += ["", matched_line(table.matched)]
+    lines += ["", matched_line(table.matched), "", *noise_lines(table)]
     notes = [f"- **{row_name(row)}**: {'; '.join(row.flags)}" for row in table.rows if row.flags]
     return [*lines, *([""] + notes if notes else []), ""]
 
@@ -62,7 +79,7 @@ def markdown_tuning(tuning: Tuning) -> list[str]:
 def markdown(tables: list[Table], warnings: list[str], tuning: Tuning | None = None) -> str:
     """The whole leaderboard.md: method notes, warnings, one table per task, then Tuning."""
     tuning = tuning or Tuning((), 0)
-    lines = ["# Leaderboard", "", *[f"- {line}" for line in method_lines()], ""]
+    lines = ["# Leaderboard", "", *[f"- {line}" for line in method_lines(tables[0].ci)], ""]
     lines += [f"> **warning:** {text}  " for text in warnings] + ([""] if warnings else [])
     left_out = left_out_line(tuning)
     lines += [f"*{left_out}.*", ""] if left_out else []
@@ -85,6 +102,11 @@ def row_record(table: Table, row: Row) -> dict[str, Any]:
         "baseline_samples": row.baseline_samples,
         "p_vs_best": row.p_vs_best,
         "significant_vs_best": row.significant,
+        **{
+            f"test:{test.against}:{field}": getattr(test, field)
+            for test in row.tests
+            for field in ("test", "p", "p_holm")
+        },
         "flags": "; ".join(row.flags),
         "matched_kl": table.matched.kl if table.matched.usable else None,
     }
@@ -93,6 +115,7 @@ def row_record(table: Table, row: Row) -> dict[str, Any]:
     for key, interval in row.metrics.items():
         record.update({key: interval.mean, f"{key}_low": interval.low})
         record.update({f"{key}_high": interval.high, f"{key}_n": interval.n})
+        record[f"{key}_values"] = ";".join(f"{value:.10g}" for value in interval.values)
     return record
 
 
@@ -108,7 +131,7 @@ def json_data(
     """leaderboard.json: method, warnings, every table with its rows, runs and intervals, and
     the tuning trials (selection.json)."""
     return {
-        "method": method_record(),
+        "method": method_record(tables[0].ci),
         "warnings": warnings,
         "tables": [table_record(table) for table in tables],
         "tuning": tuning_record(tuning or Tuning((), 0)),
@@ -132,6 +155,7 @@ def table_record(table: Table) -> dict[str, Any]:
             "runs": [run.name for run in row.runs],
             "stop_reasons": [run.stop_reason for run in row.runs],
             "vs_best": {"p": row.p_vs_best, "significant": row.significant},
+            "tests": [vars(test) | {"significant": test.significant} for test in row.tests],
             "flags": list(row.flags),
             "metrics": {key: vars(interval) for key, interval in row.metrics.items()},
         }
@@ -145,8 +169,11 @@ def table_record(table: Table) -> dict[str, Any]:
         "conditions": table.conditions,
         "varied": list(table.varied),
         "task_metrics": list(table.task_metrics),
+        "ci": table.ci,
+        "noise": noise_record(table),
         "matched_kl": {
             "kl": table.matched.kl,
+            "range": [table.matched.low, table.matched.high],
             "usable": table.matched.usable,
             "why": table.matched.why,
             "line": matched_line(table.matched),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from report_fixtures import make_baseline, make_run
+from scipy import stats
 
 from harness.api.errors import BenchError
 from reports.aggregate import build_tables
@@ -55,8 +56,14 @@ def test_baseline_rows_join_the_table_and_are_ranked_with_trained_rows(root: Pat
     by_label = {row.label: row for row in rows}
     assert by_label["lead-9"].metrics["eval/reward"].mean == pytest.approx(LEAD, abs=1e-12)
     assert by_label["start"].metrics["eval/reward"].mean == pytest.approx(0.1, abs=1e-12)
-    # 3 identical values vs ppo's 3 higher ones: 2 of the C(6, 3) = 20 splits are as extreme.
-    assert by_label["lead-9"].p_vs_best == pytest.approx(2 / 20, abs=1e-12)
+    # lead-9 is one number for every seed: ppo's three values are tested against it as a
+    # constant (one-sample t), never as three draws; the start row is a sampled policy: paired.
+    lead_test = by_label["lead-9"].test("best")
+    assert lead_test.test == "one-sample t"
+    expected = stats.ttest_1samp([0.30, 0.32, 0.31], LEAD).pvalue
+    assert lead_test.p == pytest.approx(expected, abs=1e-12)
+    assert by_label["start"].test("best").test == "paired t"
+    assert by_label["reinforce"].test("lead-9").test == "one-sample t"
     for label in ("start", "lead-9"):
         assert "gain/reward" not in by_label[label].metrics  # Δ vs start: n/a
         assert "matched/reward" not in by_label[label].metrics
@@ -79,9 +86,11 @@ def test_baseline_rows_are_marked_in_every_format(root: Path) -> None:
     lines = markdown(tables, []).splitlines()
     start = next(line for line in lines if line.startswith("| 4 | start (baseline) | — | 0,1,2 |"))
     cells = [cell.strip() for cell in start.strip("|").split("|")]
-    assert cells[4:9] == ["0.100", "p=0.100 n.s.", "0.120", "n/a", "n/a"]
-    start_note = "- **start (baseline)**: baseline: the policy before training (no updates); "
-    assert any(line.startswith(start_note) for line in lines)
+    holm = {label: row.p_vs_best for label, row in ((r.label, r) for r in tables[0].rows)}
+    # test reward, vs best, vs start, vs lead-9 (a baseline row is tested against best only),
+    # greedy reward, Δ vs start
+    assert cells[4:10] == ["0.100", f"p={holm['start']:.3f} *", "—", "—", "0.120", "n/a"]
+    assert "- **start (baseline)**: baseline: the policy before training (no updates)" in lines
     lead_note = "- **lead-9 (baseline)**: baseline: the first 9 source words as the output"
     assert any(line.startswith(lead_note) for line in lines)
     records = {r["row"]: r for r in csv.DictReader(io.StringIO(csv_text(tables)))}
@@ -170,7 +179,7 @@ def test_a_table_of_baselines_only_still_builds(tmp_path: Path) -> None:
     assert warnings == [] and [row.label for row in tables[0].rows] == ["lead-9", "start"]
     assert tables[0].matched.kl is None and tables[0].matched.why == "no trained runs"
     assert "Matched KL: n/a (no trained runs)" in markdown(tables, [])
-    assert len(table_plots(tables[0])) == 5
+    assert len(table_plots(tables[0])) == 6
 
 
 def test_side_by_side_view_shows_baselines_and_no_second_start(root: Path) -> None:

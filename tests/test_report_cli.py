@@ -32,20 +32,23 @@ def runs(tmp_path: Path) -> Path:
     return root
 
 
-def test_bench_report_writes_the_four_files(runs: Path, tmp_path: Path) -> None:
+def test_bench_report_writes_the_four_files_and_each_figure_as_a_png(runs: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
     result = CliRunner().invoke(app, ["report", str(runs), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(path.name for path in out.iterdir()) == sorted(FILES)
+    figures = ("reward", "compute", "kl", "frontier", "kl_curve", "diversity")
+    pngs = [f"summarization-{name}.png" for name in figures]
+    assert sorted(path.name for path in out.iterdir()) == sorted([*FILES, *pngs])
+    assert all((out / png).read_bytes().startswith(b"\x89PNG") for png in pngs)
     assert "warning: skipped" in result.output and "broken" in result.output
     data = json.loads((out / "leaderboard.json").read_text())
     rows = data["tables"][0]["rows"]
     assert [row["row"] for row in rows] == ["ppo", "lead-9", "reinforce", "start"]
     assert "does not beat lead-9 (0.250)" in rows[2]["flags"]
     html = (out / "index.html").read_text()
-    assert html.count('src="data:image/png;base64,') == 5
+    assert html.count('src="data:image/png;base64,') == 6
     assert 'data-plot="compute"' in html and "start (baseline)" in html
-    assert "Matched KL: 0.01 nats/token" in html and "does not beat lead-9 (0.250)" in html
+    assert "Matched KL: 0.0075 nats/token" in html and "does not beat lead-9 (0.250)" in html
     assert "http://" not in html and "https://" not in html
     assert "&lt;b&gt;&amp;" in html  # generations are escaped, never injected
 

@@ -54,9 +54,9 @@ def test_index_html_renders_every_plot_without_console_messages(tmp_path: Path) 
     body = re.search(r"<body([^>]*)>", dom.stdout)
     assert body is not None, dom.stdout[:500]
     attributes = dict(re.findall(r'data-(\w+)="([^"]*)"', body.group(1)))
-    # Set by the page's own script after the load event: 5 plots, none broken, no JS errors.
-    assert attributes == {"images": "5", "broken": "0", "errors": "0", "ready": "yes"}
-    assert len(re.findall(r"<img [^>]*data-plot=", dom.stdout)) == 5
+    # Set by the page's own script after the load event: 6 plots, none broken, no JS errors.
+    assert attributes == {"images": "6", "broken": "0", "errors": "0", "ready": "yes"}
+    assert len(re.findall(r"<img [^>]*data-plot=", dom.stdout)) == 6
     # Chromium logs every console message (any level, CSP violations included) as CONSOLE.
     console_lines = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
     assert console_lines == []

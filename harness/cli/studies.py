@@ -33,12 +33,23 @@ def report_command(
             " OUT/runs` rebuilds the md, csv and json byte for byte (checked before writing)",
         ),
     ] = False,
+    ci: Annotated[
+        str,
+        typer.Option(
+            "--ci",
+            help="interval over seeds: t (Student-t, the default: holds at 3-10 seeds) or"
+            " bootstrap (percentile; too narrow at a handful of seeds)",
+        ),
+    ] = "t",
 ) -> None:
-    """Build leaderboards (Markdown, CSV, JSON, HTML) from run directories; never imports torch."""
+    """Build leaderboards (Markdown, CSV, JSON, HTML, PNGs) from run directories; no torch."""
     try:
+        from harness.metrics.stats import CI_METHODS
         from reports.build import build_report
 
-        build_report(paths, out, allow_mixed, console, copy=copy_results)
+        if ci not in CI_METHODS:
+            raise BenchError(f"unknown --ci {ci!r}; choose one of {', '.join(CI_METHODS)}")
+        build_report(paths, out, allow_mixed, console, copy=copy_results, ci=ci)
     except BenchError as error:
         fail(error)
 

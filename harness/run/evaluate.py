@@ -5,7 +5,7 @@ greedy completions and a text baseline's outputs (e.g. lead-n) are scored the sa
 """
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from harness.api.task import Example, Task, score_with_parts
@@ -165,7 +165,7 @@ def heldout_gain(before: EvalResult, after: EvalResult, seed: int) -> dict[str, 
     """Mean change of the held-out reward per prompt with its 95% paired-bootstrap CI."""
     interval = paired_bootstrap(before.prompt_rewards, after.prompt_rewards, seed=seed)
     return {
-        **asdict(interval),
+        **{key: getattr(interval, key) for key in ("mean", "low", "high", "n")},
         "metric": "eval/reward",
         "confidence": 0.95,
         "method": "paired bootstrap over held-out prompts (10,000 resamples)",
