@@ -92,3 +92,43 @@ def test_a_two_algorithm_sweep_tunes_selects_reports_and_a_rerun_starts_nothing(
     assert again.output.count("│ skipped (done") == 8  # skipped (done already)
     unchanged = {path: path.stat().st_mtime_ns for path in written if path.name != "selection.json"}
     assert unchanged == {path: t for path, t in written.items() if path.name != "selection.json"}
+
+
+@pytest.mark.slow
+def test_extend_edges_adds_one_trial_per_algorithm_beyond_its_edge_winner_before_reporting(
+    tiny_policy, tmp_path
+):
+    spec = {**SPEC, "seeds": [0], "tune": {**SPEC["tune"], "extend_edges": 1}}
+    spec_path, out = tmp_path / "spec.yaml", tmp_path / "out"
+    spec_path.write_text(yaml.safe_dump(spec))
+    result = CliRunner().invoke(app, ["sweep", str(spec_path), "--out", str(out), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert "8 runs: 8 done, 0 failed, 0 skipped" in result.output  # 2 × (2 + 1 trials + 1 report)
+
+    found = results(out)
+    selection = json.loads((out / "selection.json").read_text())
+    assert selection["extend_edges"] == 1
+    # a two-value grid is a log scale: beyond the top, × the ratio; beyond the bottom, ÷ it
+    beyond = {
+        "reinforce": {1.0e-3: 3.33e-4, 3.0e-3: 9.0e-3},
+        "ppo": {1.0e-3: 5.0e-4, 2.0e-3: 4.0e-3},
+    }
+    for algo, entry in selection["tasks"]["summarization"].items():
+        grid, (extra,) = entry["trials"][:2], entry["trials"][2:]
+        assert [t["extension"] for t in entry["trials"]] == [0, 0, 1]
+        scores = [t["score"] for t in grid]
+        edge = grid[scores.index(max(scores))]["settings"]["lr"]  # two values: always an edge
+        assert extra["settings"] == {"lr": beyond[algo][edge]}
+        (run_dir,) = extra["run_dirs"]
+        assert found[out / run_dir]["role"] == "tune"
+        assert extra["score"] == found[out / run_dir]["eval_after"]["val"]["eval/reward"]
+        scores.append(extra["score"])
+        winner = entry["trials"][scores.index(max(scores))]["settings"]
+        assert entry["winner"] == winner
+        (report,) = [r for r in found.values() if r["algo"] == algo and r["role"] == "report"]
+        assert report["config"]["algo_config"]["lr"] == winner["lr"]
+    edges = [line for line in result.output.splitlines() if line.startswith("edge ")]
+    assert all("of its grid and 1 extra trial (the" in line for line in edges)
+
+    again = CliRunner().invoke(app, ["sweep", str(spec_path), "--out", str(out)])
+    assert again.exit_code == 0 and "8 runs: 0 done, 0 failed, 8 skipped" in again.output

@@ -199,7 +199,10 @@ def edge_lines(choices: list[Choice], extra_trials: int) -> list[str]:
         settings = choice.trials[choice.winner].settings
         for key, side in winner_edges([t.settings for t in choice.trials], settings).items():
             where, beyond = ("largest", "larger") if side == "top" else ("smallest", "smaller")
-            tried = "its grid" if not extra_trials else f"its grid and {extra_trials} extra trials"
+            plural = "s" if extra_trials != 1 else ""
+            tried = (
+                f"its grid and {extra_trials} extra trial{plural}" if extra_trials else "its grid"
+            )
             hint = "" if extra_trials else "; tune.extend_edges: N tries up to N values beyond it"
             lines.append(
                 f"edge         {choice.task} · {choice.algo}: {key}={settings[key]} is the "
