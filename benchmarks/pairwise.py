@@ -1,11 +1,11 @@
-"""Every pair of a report's rows compared by the leaderboard's own permutation test.
+"""Every pair of a report's rows compared by the leaderboard's own t tests, Holm-adjusted.
 
-The leaderboard tests each row against the best one only; reading a study needs more: which
-trained rows differ from each other, and from the baselines, in reward, KL and diversity. This
-prints, per task and metric, each pair's two means, their difference and the two-sided
-permutation p over seeds (`reports/significance.py`, exact for 5 vs 5 seeds: 252 splits,
-smallest p 0.008). No correction for multiple comparisons: with 15 pairs per metric about one
-in 20 null pairs would come out below 0.05, so read a lone p near 0.05 as weak evidence.
+The leaderboard tests each row against the best one, its start and each deterministic baseline;
+reading a study needs more: which trained rows differ from each other, and from the baselines,
+in reward, KL and diversity. This prints, per task and metric, each pair's two means, their
+difference, the test the pair gets (`reports/significance.py`: paired t where the rows share
+their seeds, Welch's where not, one-sample against a deterministic row), its p and the p
+Holm-adjusted over that metric's pairs (m = the number of pairs with a defined test).
 
     python benchmarks/pairwise.py reports/reference/runs
     python benchmarks/pairwise.py runs/reference-cpu --metric eval/reward --metric eval/kl_exact
@@ -16,11 +16,12 @@ import itertools
 import math
 from pathlib import Path
 
-from reports.aggregate import MATCHED_METRIC, runs_frame
+from harness.metrics.stats import holm
+from reports.aggregate import MATCHED_METRIC, metric_samples, runs_frame
 from reports.load import load_runs
 from reports.matched import matched_kl
 from reports.pooling import group_runs
-from reports.significance import permutation_pvalue
+from reports.significance import ALPHA, Sample, compare
 
 METRICS = (
     "eval/reward",
@@ -30,6 +31,23 @@ METRICS = (
     "eval/copy_rate",
     "eval/length",
 )
+
+
+def print_metric(task: str, metric: str, rows: list[Sample]) -> None:
+    """Every pair of `rows`: means, difference, test, p and Holm-adjusted p."""
+    split = "val" if metric == MATCHED_METRIC else "test"
+    pairs = list(itertools.combinations(rows, 2))
+    tested = [compare(a, b) for a, b in pairs]
+    adjusted = holm([p for _, p in tested])
+    defined = sum(math.isfinite(p) for _, p in tested)
+    print(f"\n{task} · {metric} ({split}): mean A, mean B, A − B, test, p, Holm p (m = {defined})")
+    for (a, b), (test, p), p_holm in zip(pairs, tested, adjusted, strict=True):
+        mean_a, mean_b = sum(a.values) / len(a.values), sum(b.values) / len(b.values)
+        mark = "*" if p_holm < ALPHA else " "
+        print(
+            f"  {a.label:>26} vs {b.label:<26} {mean_a:8.4f} {mean_b:8.4f} "
+            f"{mean_a - mean_b:+8.4f}  {test:<13} p={p:.3f}  Holm p={p_holm:.3f} {mark}"
+        )
 
 
 def main() -> None:
@@ -46,23 +64,7 @@ def main() -> None:
             if metric not in frame.columns:
                 print(f"{task}: no {metric} (metrics: {', '.join(sorted(frame.columns))})")
                 continue
-            split = "val" if metric == MATCHED_METRIC else "test"
-            print(f"\n{task} · {metric} ({split}): mean A, mean B, A − B, permutation p")
-            values = {
-                str(row): [v for v in part[metric].tolist() if not math.isnan(v)]
-                for row, part in frame.groupby("row", sort=False)
-            }
-            for a, b in itertools.combinations(values, 2):
-                if not values[a] or not values[b]:
-                    continue
-                mean_a = sum(values[a]) / len(values[a])
-                mean_b = sum(values[b]) / len(values[b])
-                p = permutation_pvalue(values[a], values[b])
-                mark = "*" if p < 0.05 else " "
-                print(
-                    f"  {a:>26} vs {b:<26} {mean_a:8.4f} {mean_b:8.4f} "
-                    f"{mean_a - mean_b:+8.4f}  p={p:.3f} {mark}"
-                )
+            print_metric(task, metric, metric_samples(groups, frame, metric))
 
 
 if __name__ == "__main__":

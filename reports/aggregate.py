@@ -150,16 +150,18 @@ def rank_rows(frame: pd.DataFrame) -> tuple[dict[str, int], str]:
     return {str(label): int(rank) for label, rank in ranks.items()}, best
 
 
-def reward_samples(groups: list[Group], frame: pd.DataFrame) -> list[Sample]:
-    """Each row's per-seed test rewards; a baseline other than start whose value does not vary
-    by seed (lead-n: no model, no sampling) is a constant."""
+def metric_samples(groups: list[Group], frame: pd.DataFrame, metric: str) -> list[Sample]:
+    """Each row's finite per-seed values of `metric` (rows without any are left out); a
+    baseline other than start whose value does not vary by seed (lead-n: no model, no
+    sampling) is a constant."""
     samples = []
     for group in groups:
-        part = frame[frame["row"] == group.label].dropna(subset=[RANK_METRIC])
-        values = tuple(part[RANK_METRIC].tolist())
+        part = frame[frame["row"] == group.label].dropna(subset=[metric])
+        values = tuple(part[metric].tolist())
         deterministic = baseline_row(group) and group.algo != "start" and not varies(values)
         seeds = tuple(int(seed) for seed in part["seed"])
-        samples.append(Sample(group.label, seeds, values, deterministic))
+        if values:
+            samples.append(Sample(group.label, seeds, values, deterministic))
     return samples
 
 
@@ -186,7 +188,7 @@ def build_table(task: str, groups: list[Group], ci: str = "t") -> Table:
     frame = runs_frame(groups, matched)
     summaries = summarize_rows(frame, ci)
     ranks, best = rank_rows(frame)
-    samples = reward_samples(groups, frame)
+    samples = metric_samples(groups, frame, RANK_METRIC)
     gains = {
         group.label: summaries[group.label][GAIN_METRIC].values
         for group in groups

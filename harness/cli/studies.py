@@ -143,8 +143,8 @@ def sweep_command(
             entries = plan_entries(plan)
             console.print(sweep_table(entries, console.width, f"plan of {spec}", states=False))
             console.print(
-                f"{len(entries)} runs: {len(plan.tuning)} tuning trials, "
-                f"{len(entries) - len(plan.tuning)} report runs · output {plan.spec.out} · "
+                f"{len(entries)} runs: {plan.tuning_rows()} tuning trials, "
+                f"{len(entries) - plan.tuning_rows()} report runs · output {plan.spec.out} · "
                 "dry run: nothing was run or written",
                 highlight=False,
             )
