@@ -53,10 +53,10 @@ def group_mean(returns: Tensor, samples_per_prompt: int) -> Tensor:
 
 
 def greedy_baseline(returns: Tensor, baselines: Tensor) -> Tensor:
-    """ReMax: A_i = R_i − r(greedy completion of the same prompt); baselines (P,), returns (B,).
+    """ReMax: A_i = R_i − R(greedy completion of the same prompt); baselines (P,), returns (B,).
 
-    Li et al. 2023, eq. 5: the greedy completion's reward is a baseline that depends on the
-    prompt only, so the estimate stays unbiased.
+    Li et al. 2023, eq. 5: the greedy completion's return is a baseline that depends on the
+    prompt only, so the estimate stays unbiased. `greedy_return` shapes it as R_i is shaped.
     """
     k = returns.shape[0] // baselines.shape[0]
     return returns - baselines.repeat_interleave(k).to(returns.dtype)
@@ -134,6 +134,17 @@ def token_rewards(rewards: Tensor, kl: Tensor, mask: Tensor, kl_coef: float) -> 
     return shaped.scatter_add(1, last[:, None], rewards[:, None].to(shaped.dtype))
 
 
+def greedy_return(reward: Tensor, kl: Tensor, mask: Tensor, kl_coef: float) -> Tensor:
+    """ReMax's baseline: the greedy completion's return r − β Σ_t kl_t, as the samples' (P,).
+
+    The same shaping as the samples' returns (`token_rewards` summed over the completion), with
+    the run's KL estimator on the greedy tokens, so that A = R(sample) − R(greedy) compares like
+    with like. reward (P,), kl and mask (P, T). kl_coef is the β in the reward: 0 when the
+    penalty sits in the loss or β = 0, and then the baseline is the task reward alone.
+    """
+    return (token_rewards(reward, kl, mask, kl_coef) * mask).sum(-1)
+
+
 def gae(
     rewards: Tensor, values: Tensor, mask: Tensor, gamma: float, lam: float
 ) -> tuple[Tensor, Tensor]:
@@ -166,7 +177,7 @@ ESTIMATORS: dict[Advantage, str] = {
     "group-mean": "R − group mean (Dr. GRPO)",
     "batch-whiten": "per-token returns-to-go whitened over the batch (REINFORCE++)",
     "group-batch-whiten": "group mean subtracted, then batch-whitened (REINFORCE++-baseline)",
-    "remax": "R − reward of the prompt's greedy completion (ReMax)",
+    "remax": "R − return of the prompt's greedy completion (ReMax)",
     "batch-mean": "the batch's mean return",
     "ema": "a running mean of past returns",
     "none": "no baseline",
@@ -198,7 +209,7 @@ class Estimator:
 
     @property
     def needs_greedy(self) -> bool:
-        """Whether this estimator needs the reward of each prompt's greedy completion (remax)."""
+        """Whether this estimator needs the return of each prompt's greedy completion (remax)."""
         return self.name == "remax"
 
     def __call__(
@@ -210,7 +221,8 @@ class Estimator:
     ) -> tuple[Tensor, Tensor | None]:
         """(advantages (B,) or (B, T), value targets (B, T) or None) from per-token rewards.
 
-        values (B, T): the value head's predictions (gae); greedy_rewards (P,): remax's baseline.
+        values (B, T): the value head's predictions (gae); greedy_rewards (P,): remax's baseline,
+        the greedy completions' returns (`greedy_return`).
         """
         if self.name == "gae":
             assert values is not None, "gae needs the value head's predictions"

@@ -17,7 +17,7 @@ from transformers import PreTrainedModel
 from harness.api.algorithm import UpdateContext
 from harness.api.batch import Batch
 from harness.api.task import Example, Reward, out_of_range
-from harness.rl.advantages import token_rewards
+from harness.rl.advantages import greedy_return, token_rewards
 from harness.rl.guards import check_finite
 from harness.rl.kl import estimate_kl, exact_kl
 from harness.rl.logprobs import completion_logits
@@ -72,15 +72,26 @@ def policy_shift(model: PreTrainedModel, probe: Probe, temperature: float) -> fl
 
 
 def greedy_baseline(setup: Setup, rollout: Rollout, timer: ScoringTime) -> tuple[Tensor, int]:
-    """ReMax's baseline: the task reward of each prompt's greedy completion (P,), and its tokens.
+    """ReMax's baseline: the return of each prompt's greedy completion (P,), and its tokens.
 
-    These completions are not training samples: they count in `tokens`, `baseline_samples` and
-    the compute column, never in `samples`.
+    The return is shaped as the samples' are (`greedy_return`: task reward − β Σ_t kl_t, the
+    run's estimator on the policy's and reference's log-probs of the greedy tokens). The policy's
+    come from the logits `generate` recorded, the reference's from one forward, counted in the
+    compute column like every forward; with no KL in the reward (β 0, or placement `loss`) the
+    term is 0 and that forward is skipped. These completions are not training samples: they
+    count in `tokens`, `baseline_samples` and the compute column, never in `samples`.
     """
-    greedy = sample_scored(setup, list(rollout.examples), timer, greedy=True)
-    device = rollout.completion_ids.device
-    tokens = int(greedy.rollout.completion_mask.sum().item())
-    return torch.tensor(greedy.rewards, dtype=torch.float32, device=device), tokens
+    cfg, coef = setup.config.rollout, setup.kl_control.reward_coef
+    scored = sample_scored(setup, list(rollout.examples), timer, greedy=True)
+    greedy, mask = scored.rollout, scored.rollout.completion_mask
+    rewards = torch.tensor(scored.rewards, dtype=torch.float32, device=mask.device)
+    kl = torch.zeros_like(mask)
+    if coef != 0.0:
+        logprobs, ref_logprobs, _ = reference_scores(
+            setup.reference, greedy, cfg.temperature, cfg.micro_batch_prompts
+        )
+        kl = estimate_kl(cfg.kl_estimator, logprobs, ref_logprobs)
+    return greedy_return(rewards, kl, mask, coef), int(mask.sum().item())
 
 
 def dynamic_stats(enabled: bool, kept: int, drawn: int) -> dict[str, float]:
