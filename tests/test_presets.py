@@ -1,5 +1,6 @@
-"""Presets of the REINFORCE family: each equals its decomposition; dynamic sampling and remax
-keep the budget exact; grpo and dapo learn the small task the baselines learn."""
+"""Presets of the REINFORCE family: each equals its decomposition; dapo's and reinforce++'s clip
+binds; dynamic sampling and remax keep the budget exact; grpo and dapo learn the small task the
+baselines learn."""
 
 import json
 
@@ -45,6 +46,22 @@ def test_a_replayed_config_keeps_its_values(bench_cache, tmp_path):
 def train_rows(run_dir) -> list[dict]:
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     return [row for row in rows if row["kind"] == "train"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("algo", "steps"), [("dapo", 16), ("reinforce++", 8)])
+def test_the_clip_binds_in_presets_with_several_steps_per_rollout(
+    bench_cache, tmp_path, algo, steps
+):
+    # The issue's check: `bench run summarization --algo dapo --policy tiny --samples 64
+    # -o lr=1e-3` logs a clip fraction > 0 (a clip that never binds is not that algorithm).
+    config = build_config(
+        "summarization", algo, policy="tiny", samples=64, seed=0, out=str(tmp_path),
+        overrides=["lr=1e-3", *SMALL],
+    )  # fmt: skip
+    rows = train_rows(run(config, Console(quiet=True)))
+    assert rows[0]["ppo/steps"] == steps  # 8 prompts: dapo 2 epochs × 8, reinforce++ 1 × 8
+    assert max(row["ppo/clipfrac"] for row in rows) > 0, [row["ppo/clipfrac"] for row in rows]
 
 
 @pytest.fixture
