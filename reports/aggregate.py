@@ -7,8 +7,20 @@ from typing import Any
 
 import pandas as pd
 
-from harness.api.schema import EVAL_METRICS, EVAL_ROW_METRICS, EXTRACTIVE_METRICS, GREEDY_PREFIX
-from harness.metrics.stats import Interval, detectable_difference, mean_interval, varies
+from harness.api.schema import (
+    EVAL_METRICS,
+    EVAL_ROW_METRICS,
+    EXTRACTIVE_METRICS,
+    GREEDY_PREFIX,
+    REPORT_SPLIT,
+)
+from harness.metrics.stats import (
+    Interval,
+    detectable_difference,
+    mean_interval,
+    t_interval,
+    varies,
+)
 from reports.flags import BASELINE_SAMPLES, baseline_row, beat_flags, row_flags
 from reports.load import Run
 from reports.matched import MatchedKL, matched_kl, run_reward_at
@@ -46,6 +58,11 @@ class Row:
     def baseline(self) -> bool:
         """True for a baseline row (`start`, `lead-n`): its runs were not trained."""
         return all(run.baseline for run in self.runs)
+
+    @property
+    def role(self) -> str:
+        """baseline, external (a checkpoint `bench eval` scored) or report (trained here)."""
+        return "baseline" if self.baseline else self.runs[0].role
 
     @property
     def baseline_samples(self) -> float | None:
@@ -103,11 +120,11 @@ def run_metrics(run: Run, matched: MatchedKL) -> dict[str, float]:
     """The numbers one run contributes: test metrics after training, gain, val reward at matched
     KL, budget and compute spent (the last three for trained runs only)."""
     metrics = dict(run.after)
-    if not run.baseline:
+    if not run.baseline and REPORT_SPLIT in run.eval_before:  # external: only with a reference
         metrics["start/reward"] = run.before["eval/reward"]
         metrics["gain/reward"] = run.after["eval/reward"] - run.before["eval/reward"]
     metrics[MATCHED_METRIC] = run_reward_at(run, matched)
-    if run.baseline:  # a baseline trains nothing: its cost cells are n/a, not 0
+    if not run.trained:  # a baseline or an outside checkpoint: its cost cells are n/a, not 0
         return metrics
     metrics.update({f"spent/{key}": value for key, value in run.spent.items()})
     passes = run.spent.get("forward_tokens", math.nan) + run.spent.get("backward_tokens", math.nan)
@@ -182,11 +199,26 @@ def prompt_noise(groups: list[Group]) -> float | None:
     return float(pd.Series(widths).median()) if widths else None
 
 
+def prompt_intervals(group: Group) -> dict[str, Interval]:
+    """A one-seed external row's reward and Δ intervals over its test prompts (evaluation noise
+    only: a single evaluation has no spread over seeds), where its result.json has them."""
+    (run, *more) = group.runs
+    if more or not run.external or len(run.prompt_rewards) < 2:
+        return {}
+    found = {RANK_METRIC: t_interval(run.prompt_rewards)}
+    gain = run.heldout_gain
+    if gain and {"mean", "low", "high", "n"} <= set(gain):
+        found[GAIN_METRIC] = Interval(gain["mean"], gain["low"], gain["high"], int(gain["n"]))
+    return found
+
+
 def build_table(task: str, groups: list[Group], ci: str = "t") -> Table:
     """Summarise each row, rank rows by test reward and run the table's family of tests."""
     matched = matched_kl([run for group in groups for run in group.runs])
     frame = runs_frame(groups, matched)
     summaries = summarize_rows(frame, ci)
+    for group in groups:
+        summaries[group.label] |= prompt_intervals(group)
     ranks, best = rank_rows(frame)
     samples = metric_samples(groups, frame, RANK_METRIC)
     gains = {
@@ -233,6 +265,18 @@ def build_table(task: str, groups: list[Group], ci: str = "t") -> Table:
     )
 
 
+def table_runs(runs: list[Run]) -> list[tuple[str, list[Run]]]:
+    """(table name, its runs), by task; external runs without a reference (no start to share,
+    no KL) form a table of their own, named `TASK (external, no reference)`."""
+    tables = []
+    for task in sorted({run.task for run in runs}):
+        alone = [run for run in runs if run.task == task and run.external and not run.reference]
+        others = [run for run in runs if run.task == task and run not in alone]
+        tables += [(task, others)] if others else []
+        tables += [(f"{task} (external, no reference)", alone)] if alone else []
+    return tables
+
+
 def build_tables(
     runs: list[Run], allow_mixed: bool, ci: str = "t"
 ) -> tuple[list[Table], list[str]]:
@@ -243,8 +287,8 @@ def build_tables(
     """
     runs = [run for run in runs if not run.tuning]
     tables, warnings = [], []
-    for task in sorted({run.task for run in runs}):
-        groups, notes = group_runs(task, [run for run in runs if run.task == task], allow_mixed)
+    for task, members in table_runs(runs):
+        groups, notes = group_runs(task, members, allow_mixed)
         warnings.extend(notes)
         table = build_table(task, groups, ci)
         tables.append(table)

@@ -1,6 +1,7 @@
 """`bench report`: read run directories, pool them honestly, write the four report files and
 each figure as a PNG beside them (`TASK-NAME.png`, for papers)."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -101,7 +102,7 @@ def report_texts(
         f" · {len(skipped)} skipped"
     )
     figures = {
-        f"{task}-{plot.name}.png": plot.png
+        f"{re.sub(r'[^A-Za-z0-9._-]+', '-', task).strip('-')}-{plot.name}.png": plot.png
         for task, task_plots in plots.items()
         for plot in task_plots
     }

@@ -40,16 +40,34 @@ def row_flags(group: Group) -> tuple[str, ...]:
     early = [
         f"seed {run.seed}: {run.stop_reason}"
         for run in group.runs
-        if not (run.stopped_by_budget or baseline)
+        if run.trained and not run.stopped_by_budget
     ]
     if early:
         flags.append(f"{len(early)}/{len(group.runs)} stopped early ({'; '.join(early)})")
+    flags += external_notes(group)
     if len(group.runs) < MIN_SEEDS:
         flags.append(f"{len(group.runs)} seed{'s' if len(group.runs) != 1 else ''} (< {MIN_SEEDS})")
     repeats = [seed for seed, n in Counter(run.seed for run in group.runs).items() if n > 1]
     if repeats:
         flags.append(f"seed {', '.join(map(str, sorted(repeats)))} repeated")
     return tuple(flags) + baseline_samples_flag(group)
+
+
+def external_notes(group: Group) -> list[str]:
+    """What an external row is: its checkpoint and reference; one seed: evaluation noise only."""
+    runs = [run for run in group.runs if run.external]
+    if not runs:
+        return []
+    checkpoint = runs[0].config.get("policy", "?")
+    reference = runs[0].reference
+    against = f"against {reference}" if reference else "no reference: KL and Δ n/a"
+    notes = [f"external checkpoint {checkpoint} (bench eval; {against})"]
+    if len(group.runs) == 1 and runs[0].prompt_rewards:
+        prompts = len(runs[0].prompt_rewards)
+        notes.append(
+            f"1 seed: its intervals are over the {prompts} test prompts (evaluation noise only)"
+        )
+    return notes
 
 
 def baseline_samples_flag(group: Group) -> tuple[str, ...]:

@@ -66,6 +66,8 @@ class Run:
     heldout_gain: dict[str, float] | None = None
     """the test reward's change over the run's own start, per prompt (result.json's
     `heldout_gain`: mean, low, high, n of a paired bootstrap over the test prompts)"""
+    prompt_rewards: tuple[float, ...] = ()
+    """an external run's mean test reward per prompt (sampled): its interval with one seed"""
 
     @property
     def stopped_by_budget(self) -> bool:
@@ -76,6 +78,21 @@ class Run:
     def baseline(self) -> bool:
         """True for a baseline run (`start` or a text baseline such as `lead-9`)."""
         return self.role == "baseline"
+
+    @property
+    def external(self) -> bool:
+        """True for a checkpoint trained elsewhere and scored by `bench eval`."""
+        return self.role == "external"
+
+    @property
+    def trained(self) -> bool:
+        """True for a run this tool trained as a leaderboard row (role report)."""
+        return self.role == "report"
+
+    @property
+    def reference(self) -> str | None:
+        """An external run's reference policy (None: no reference, no KL and no Δ)."""
+        return self.config.get("algo_config", {}).get("reference") if self.external else None
 
     @property
     def tuning(self) -> bool:
@@ -103,6 +120,9 @@ def find_run_dirs(paths: list[Path]) -> list[Path]:
             raise BenchError(f"'{path}' is not a directory; give run directories or their roots")
         for marker in MARKERS:
             found.update(hit.parent.resolve() for hit in path.rglob(marker))
+    # a folder inside a run directory is part of it (e.g. RUN_DIR/policy, a saved model whose
+    # config.json is not a run's), never a run of its own
+    found = {folder for folder in found if not any(p in found for p in folder.parents)}
     if not found:
         shown = ", ".join(f"'{p}'" for p in paths)
         raise BenchError(f"no run directories found under {shown} (none holds {MARKERS[0]})")
@@ -152,6 +172,8 @@ def read_run(directory: Path, name: str) -> Run:
     names = ("eval_before", "eval_after")
     if role == "tune":  # never a row, so it needs no test split (its failures show in Tuning)
         before, after = (splits(result[name]) for name in names)
+    elif role == "external" and not result["eval_before"]:  # no reference: nothing before
+        before, after = {}, reported_splits(result, "eval_after")
     else:
         before, after = (reported_splits(result, name) for name in names)
     curve = result["eval_curve"] if isinstance(result["eval_curve"], list) else []
@@ -173,7 +195,17 @@ def read_run(directory: Path, name: str) -> Run:
         curve=read_curve(directory / "metrics.jsonl", result.get("curve")),
         kl_gradient=str(result["kl_gradient"]),
         heldout_gain=numbers(result.get("heldout_gain")) or None,
+        prompt_rewards=prompt_rewards(result),
     )
+
+
+def prompt_rewards(result: dict[str, Any]) -> tuple[float, ...]:
+    """An external run's per-prompt test rewards (result.json `external`), else ()."""
+    external = result.get("external")
+    values = external.get("prompt_rewards") if isinstance(external, dict) else None
+    if not isinstance(values, list):
+        return ()
+    return tuple(float(v) for v in values if isinstance(v, int | float))
 
 
 def current_role(version: int, role: Any) -> str:

@@ -54,7 +54,7 @@ def matched_kl(runs: Sequence[Run]) -> MatchedKL:
     (the curve is continuous), so the common range is [max of the smallest, min of the largest].
     Its middle is a KL that no single run's extreme point sets.
     """
-    trained = [run for run in runs if not run.baseline]
+    trained = [run for run in runs if run.trained]
     if not trained:
         return MatchedKL(None, "no trained runs")
     ranges = []
@@ -92,8 +92,8 @@ def reward_at_kl(points: Sequence[Point], target: float) -> float:
 
 
 def run_reward_at(run: Run, matched: MatchedKL) -> float:
-    """A trained run's val reward at KL* (NaN for baselines or when KL* is not usable)."""
-    if run.baseline or not matched.usable or matched.kl is None:
+    """A trained run's val reward at KL* (NaN for other runs or when KL* is not usable)."""
+    if not run.trained or not matched.usable or matched.kl is None:
         return math.nan
     return reward_at_kl(curve_points(run, after_start=True), matched.kl)
 

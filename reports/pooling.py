@@ -65,8 +65,9 @@ def shared_settings(run: Run) -> dict[str, Any]:
 
 
 def algorithm_parts(run: Run) -> dict[str, Any]:
-    """The run's ALGORITHM_PARTS as dotted keys ({} for a baseline run: it trains nothing)."""
-    if run.baseline:
+    """The run's ALGORITHM_PARTS as dotted keys ({} for a baseline or external run: this tool
+    trained neither)."""
+    if not run.trained:
         return {}
     flat: dict[str, Any] = {}
     for section in dict.fromkeys(key.split(".")[0] for key in ALGORITHM_PARTS):
@@ -75,8 +76,12 @@ def algorithm_parts(run: Run) -> dict[str, Any]:
 
 
 def evaluation_settings(run: Run) -> dict[str, Any]:
-    """The shared settings that define how a run was evaluated (all a baseline is matched on)."""
-    return {key: value for key, value in shared_settings(run).items() if defines_evaluation(key)}
+    """The shared settings that define how a run was evaluated (all a baseline is matched on).
+
+    An external checkpoint is matched on its reference, the policy the table's rows start from.
+    """
+    found = {key: value for key, value in shared_settings(run).items() if defines_evaluation(key)}
+    return found | ({"policy": run.reference} if run.external else {})
 
 
 def defines_evaluation(key: str) -> bool:
@@ -123,18 +128,19 @@ def group_runs(task: str, runs: list[Run], allow_mixed: bool) -> tuple[list[Grou
     A varied key names the rows it tells apart.
     """
     assert not any(run.tuning for run in runs), "tuning runs are never rows"
-    varied = differing([shared_settings(run) for run in runs if not run.baseline])
+    varied = differing([shared_settings(run) for run in runs if run.trained])
     evaluated = differing([evaluation_settings(run) for run in runs])
     warnings = mixed_warnings(task, varied, evaluated, allow_mixed)
     own_keys = {
         "report": [*varied, *(key for key in evaluated if key not in varied)],
         "baseline": list(evaluated),
+        "external": list(evaluated),
     }
     buckets: dict[str, list[Run]] = {}
     for run in runs:
         flat = shared_settings(run)
         values = {key: show(flat.get(key, MISSING)) for key in own_keys[run.role]}
-        algo_config = {} if run.baseline else run.config.get("algo_config", {})
+        algo_config = run.config.get("algo_config", {}) if run.trained else {}
         parts = algorithm_parts(run)
         key = json.dumps([run.algo, run.role, algo_config, parts, values], sort_keys=True)
         buckets.setdefault(key, []).append(run)
@@ -170,7 +176,7 @@ def make_group(runs: list[Run], varied: list[str]) -> Group:
     first = shared_settings(runs[0])
     settings = {key: first.get(key, MISSING) for key in varied}
     ordered = tuple(sorted(runs, key=lambda run: (run.seed, str(run.path))))
-    algo_config = {} if runs[0].baseline else runs[0].config.get("algo_config", {})
+    algo_config = runs[0].config.get("algo_config", {}) if runs[0].trained else {}
     return Group(
         runs[0].algo, runs[0].algo, algo_config, algorithm_parts(runs[0]), settings, ordered
     )
@@ -203,7 +209,7 @@ def part_name(key: str) -> str:
 def common_settings(runs: list[Run]) -> dict[str, Any]:
     """The table's conditions: the trained runs' common shared settings (the baselines' when
     there are no trained runs), less any evaluation setting in which a baseline differs."""
-    trained = [run for run in runs if not run.baseline] or runs
+    trained = [run for run in runs if run.trained] or runs
     flats = [shared_settings(run) for run in trained]
     varied = {**differing(flats), **differing([evaluation_settings(run) for run in runs])}
     return {key: value for key, value in flats[0].items() if key not in varied}

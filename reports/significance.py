@@ -59,9 +59,10 @@ class Comparison:
         return self.p_holm < ALPHA
 
     def cell(self) -> str:
-        """`p=0.012 *`, `p=0.333 n.s.` (adjusted p), or `n/a (…)` when the test is undefined."""
+        """`p=0.012 *`, `p=0.333 n.s.` (adjusted p), or `n/a` when the test is undefined (too
+        few seeds, or no spread; CSV and JSON keep the test's name)."""
         if not math.isfinite(self.p):
-            return f"n/a ({self.test})"
+            return "n/a"
         return f"p={self.p_holm:.3f} " + ("*" if self.significant else "n.s.")
 
 

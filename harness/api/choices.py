@@ -27,7 +27,7 @@ LossAgg = Literal[
 KLPlacement = Literal["reward", "loss"]
 KLEstimator = Literal["k1", "k2", "k3"]
 Precision = Literal["fp32", "bf16"]  # forward passes (bf16: autocast, harness/policies/precision)
-RunRole = Literal["report", "tune"]  # a sweep's report run (a leaderboard row) or tuning trial
+RunRole = Literal["report", "tune", "external"]  # a leaderboard row, a tuning trial, `bench eval`
 
 SPLITS: tuple[Split, ...] = get_args(Split)
 

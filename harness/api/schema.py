@@ -10,7 +10,8 @@ from typing import Any, TypedDict
 SCHEMA_VERSION = 4  # 2: kl_gradient; 3: evals per split (sampled + greedy), role, eval_curve;
 # 4: role report | tune | baseline (3 wrote "trained" for what is now "report")
 BUDGET_REASONS = ("samples", "tokens", "updates", "seconds")
-STOP_REASONS = (*BUDGET_REASONS, "interrupted", "nonfinite", "baseline")  # baseline: role
+# baseline, evaluated: the stop reason of a baseline row and of an external checkpoint's row
+STOP_REASONS = (*BUDGET_REASONS, "interrupted", "nonfinite", "baseline", "evaluated")
 EVAL_METRICS = (  # every task's evaluation has these (prefixed `eval/`); tasks add their own
     "reward",
     "kl_exact",
@@ -34,8 +35,8 @@ GREEDY_PREFIX = "eval/greedy/"  # greedy-decoding counterparts of every `eval/` 
 FINAL_SPLITS = ("val", "test")  # evaluated at the start and the end; during training: val only
 REPORT_SPLIT = "test"  # the leaderboard's split; sweeps select on val
 # report: a leaderboard row; tune: a sweep's tuning trial (never a row); baseline: `start` (the
-# untrained policy) or a text baseline
-ROLES = ("report", "tune", "baseline")
+# untrained policy) or a text baseline; external: a checkpoint trained elsewhere (`bench eval`)
+ROLES = ("report", "tune", "baseline", "external")
 # Chunk sizes that bound memory but leave the results unchanged (up to float round-off).
 MEMORY_ONLY = ("rollout.micro_batch_prompts", "eval.batch_prompts")
 # An algorithm's parts: presets (grpo, dapo, ...) set them and `-o` may override them. Rows of a

@@ -33,15 +33,14 @@ from harness.config.run_config import RunConfig
 from harness.rl.value import policy_parameters
 from harness.run.budget import Spent
 from harness.run.evaluate import sample_rows, text_metrics
-from harness.run.evaluations import FullEval
+from harness.run.evaluations import Evaluated, FullEval
 from harness.run.result import run_result
 from harness.run.rundir import write_json, write_jsonl
-from harness.run.setup import Setup
 
 START_EVAL = "start_eval.json"  # in the start row: the whole start evaluation, samples included
 
 
-def write_baselines(setup: Setup, start: FullEval, console: Console) -> None:
+def write_baselines(setup: Evaluated, start: FullEval, console: Console) -> None:
     """Write the `start` row from the start evaluation and, for extractive tasks, `lead-n`."""
     samples = {}
     for split in FINAL_SPLITS:
@@ -67,7 +66,7 @@ def write_baselines(setup: Setup, start: FullEval, console: Console) -> None:
         console.print(f"baselines    {shown}")
 
 
-def shared_start(setup: Setup) -> tuple[FullEval, Path] | None:
+def shared_start(setup: Evaluated) -> tuple[FullEval, Path] | None:
     """The start evaluation kept by this seed's start row, for a report run, if there is one
     (and its folder). Only one made exactly as this run would make it is taken (made_by)."""
     if setup.config.role != "report":
@@ -82,7 +81,7 @@ def shared_start(setup: Setup) -> tuple[FullEval, Path] | None:
     return FullEval.from_json(data["evaluation"]), path
 
 
-def made_by(setup: Setup) -> dict[str, Any]:
+def made_by(setup: Evaluated) -> dict[str, Any]:
     """What an evaluation's numbers depend on beyond the start row's directory hash: the
     schema, torch and the kernels it picks (CPU capability, GPU model, thread count: they
     change the last bits of KL and entropy sums), and the start weights themselves (a policy
@@ -102,7 +101,7 @@ def made_by(setup: Setup) -> dict[str, Any]:
     }
 
 
-def start_config(setup: Setup) -> RunConfig:
+def start_config(setup: Evaluated) -> RunConfig:
     """The config a baseline row of this run's seed and evaluation is written under."""
     return replace(setup.config, task=setup.task.name, algo="start", algo_config={})
 
@@ -119,7 +118,7 @@ def lead(example: Example, n: int) -> str:
 
 
 def write_row(
-    setup: Setup,
+    setup: Evaluated,
     algo: str,
     metrics: dict[str, dict[str, float]],
     samples: dict[str, list[dict[str, Any]]],

@@ -51,7 +51,7 @@ class EvalResult:
 
 def evaluate(
     policy: Policy,
-    reference: Policy,
+    reference: Policy | None,
     task: Task,
     examples: list[Example],
     settings: EvalSettings,
@@ -62,6 +62,8 @@ def evaluate(
     Sampled completions come from per-row streams (see EvalSettings), so every evaluation of a
     run draws the same random numbers (common random numbers make before/after comparisons
     tighter) and the training RNG is left untouched. Greedy takes one completion per prompt.
+    Without a `reference` (an outside checkpoint evaluated on its own) there is no KL to report:
+    the KL metrics are left out rather than given a made-up value.
     """
     k = 1 if greedy else settings.samples_per_prompt
     texts: list[str] = []
@@ -86,36 +88,39 @@ def evaluate(
             settings.max_prompt_tokens,
             draw,
         )
-        logprobs, ref_logprobs, exact = reference_scores(
-            reference, rollout, settings.temperature, settings.micro_batch_prompts
-        )
         mask = rollout.completion_mask
-        sampled, exact = k1(logprobs, ref_logprobs) * mask, exact * mask
+        if reference is not None:
+            logprobs, ref_logprobs, exact = reference_scores(
+                reference, rollout, settings.temperature, settings.micro_batch_prompts
+            )
+            sampled, exact = k1(logprobs, ref_logprobs) * mask, exact * mask
+            kl_exact_sum += exact.sum().item()
+            k1_sum += sampled.sum().item()
+            kl_exact_seq += exact.sum(-1).tolist()
+            k1_seq += sampled.sum(-1).tolist()
         entropy = tempered_entropy(rollout.logits, settings.temperature) * mask
-        kl_exact_sum += exact.sum().item()
-        k1_sum += sampled.sum().item()
         entropy_sum += entropy.sum().item()
         tokens += mask.sum().item()
-        kl_exact_seq += exact.sum(-1).tolist()
-        k1_seq += sampled.sum(-1).tolist()
         ended += int(((rollout.completion_ids == eos) & (mask > 0)).any(-1).sum().item())
         texts += rollout.completions
     repeated = [e for e in examples for _ in range(k)]
     rewards, metrics, own = text_metrics(task, repeated, texts)
     per_token = max(tokens, 1.0)
+    if reference is not None:
+        metrics |= {
+            "kl_exact": kl_exact_sum / per_token,
+            "kl_exact_seq": mean(kl_exact_seq),
+            "kl_k1": k1_sum / per_token,
+            "kl_k1_seq": mean(k1_seq),
+        }
     metrics |= {
-        "kl_exact": kl_exact_sum / per_token,
-        "kl_exact_seq": mean(kl_exact_seq),
-        "kl_k1": k1_sum / per_token,
-        "kl_k1_seq": mean(k1_seq),
         "entropy": entropy_sum / per_token,
         "eos_share": ended / max(len(texts), 1),
         "tokens": tokens / max(len(texts), 1),
     }
-    samples = [
-        {**sample, "kl_exact_seq": kl}
-        for sample, kl in zip(sample_rows(repeated, texts, rewards), kl_exact_seq, strict=True)
-    ]
+    samples = sample_rows(repeated, texts, rewards)
+    if reference is not None:
+        samples = [{**s, "kl_exact_seq": kl} for s, kl in zip(samples, kl_exact_seq, strict=True)]
     return EvalResult(
         metrics={f"eval/{name}": float(value) for name, value in metrics.items()},
         prompt_rewards=[mean(rewards[i * k : (i + 1) * k]) for i in range(len(examples))],

@@ -9,20 +9,39 @@ also extends the run's (KL, reward) curve, from which the reporter reads reward 
 
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from rich.console import Console
 
 from harness.api.schema import EVAL_CURVE_KEYS, FINAL_SPLITS, GREEDY_PREFIX
+from harness.api.task import Example, Task
+from harness.config.run_config import RunConfig
+from harness.policies.policy import Policy
 from harness.run.budget import Spent
-from harness.run.evaluate import EvalResult, evaluate, heldout_gain
+from harness.run.evaluate import EvalResult, EvalSettings, evaluate, heldout_gain
 from harness.run.faults import kill_point
 from harness.run.report_lines import eval_line, gain_line
 from harness.run.rundir import write_jsonl
-from harness.run.setup import Setup
-from harness.run.trackers import samples_name
+from harness.run.trackers import RunLog, samples_name
 
 TRAINING_SPLIT = "val"
+
+
+class Evaluated(Protocol):
+    """What an evaluation reads of a run: a trained run's Setup (harness/run/setup.py) or an
+    outside checkpoint's (harness/run/external.py); one path scores both, so their rows can
+    share a table. `reference` is None when an outside checkpoint has none (no KL)."""
+
+    config: RunConfig
+    task: Task
+    policy: Policy
+    reference: Policy | None
+    run_dir: Path
+    heldout: dict[str, list[Example]]
+    eval_settings: EvalSettings
+    log: RunLog
+    eval_curve: list[dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -64,7 +83,7 @@ def merged(sampled: EvalResult, greedy: EvalResult) -> dict[str, float]:
 
 
 def run_full_eval(
-    setup: Setup, label: str, spent: Spent, console: Console, before: FullEval | None = None
+    setup: Evaluated, label: str, spent: Spent, console: Console, before: FullEval | None = None
 ) -> FullEval:
     """Evaluate every final split, sampled and greedy; log, save samples, print the test gain."""
     sampled, greedy = {}, {}
@@ -81,7 +100,7 @@ def final_splits(role: str) -> tuple[str, ...]:
 
 
 def record_full_eval(
-    setup: Setup, label: str, full: FullEval, spent: Spent, console: Console
+    setup: Evaluated, label: str, full: FullEval, spent: Spent, console: Console
 ) -> None:
     """Log, save and print an evaluation made elsewhere (a shared start evaluation) as
     run_full_eval would have, in the same order, with 0 s spent; then load the reward as that
@@ -95,7 +114,7 @@ def record_full_eval(
 
 
 def run_eval(
-    setup: Setup,
+    setup: Evaluated,
     label: str,
     split: str,
     spent: Spent,
@@ -114,7 +133,7 @@ def run_eval(
 
 
 def record_eval(
-    setup: Setup,
+    setup: Evaluated,
     label: str,
     split: str,
     spent: Spent,
@@ -151,7 +170,7 @@ def record_eval(
     setup.log.append(row)  # metrics.jsonl and the trackers
     setup.log.samples(row, result.samples)
     if split == TRAINING_SPLIT and not greedy:
-        setup.eval_curve.append({key: row[key] for key in EVAL_CURVE_KEYS})
+        setup.eval_curve.append({key: row[key] for key in EVAL_CURVE_KEYS if key in row})
     title = f"eval {label} {split}" + (" greedy" if greedy else "")
     console.print(eval_line(title, result, len(examples), seconds))
     if gain is not None and (label != "after" or split != "test"):
