@@ -2,7 +2,7 @@
 
 An AST walk over every module of the packages, function-level (lazy) imports included: a module
 may import its own layer and the layers below it, never one above, and the import graph has no
-cycle. README "Layout" explains the layers.
+cycle. docs/development.md "Layout" explains the layers.
 """
 
 import ast

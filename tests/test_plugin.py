@@ -61,10 +61,10 @@ def test_plugin_task_is_listed_and_runs(tmp_path, monkeypatch, bench_cache):
     sys.modules.pop("bench_plugin_demo", None)
 
 
-def readme_algorithm() -> str:
-    """The Python block of README "Add an algorithm" (the example users copy)."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("### Add an algorithm", 1)[1]
+def documented_algorithm() -> str:
+    """The Python block of docs/development.md "Add an algorithm" (the example users copy)."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "development.md").read_text()
+    section = page.split("## Add an algorithm", 1)[1]
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
@@ -74,13 +74,13 @@ def install_algorithm(root: Path, source: str) -> None:
     install_plugin(root, "bench_tis_demo", source, "bench.algorithms", entry)
 
 
-def test_readme_algorithm_plugin_runs_end_to_end_and_has_the_reinforce_gradient(
+def test_documented_algorithm_plugin_runs_end_to_end_and_has_the_reinforce_gradient(
     tmp_path, monkeypatch, bench_cache, tiny_policy
 ):
     import torch
     from test_algorithms import loss_gradient, on_policy_batch
 
-    install_algorithm(tmp_path / "site", readme_algorithm())
+    install_algorithm(tmp_path / "site", documented_algorithm())
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     args = ["run", "summarization", "--algo", "tis", "--policy", "tiny", "--samples", "16"]
     args += ["--out", str(tmp_path / "runs"), "-o", "prompts_per_update=2", "-o", "eval.prompts=2"]

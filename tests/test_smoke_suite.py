@@ -7,12 +7,13 @@ mean, CI and seed count, rank, p-value, flags, seeds, settings and stop reasons,
 and every tuning trial's scores and winner. Left out: wall seconds (`spent/seconds`, a timing)
 and what is not a result (run directory names, which hash the whole config; the method text).
 
-Named with a tolerance (README "Smoke suite"): the exact KL, sampled KL and entropy (sampled and
-greedy) and the reward at matched KL, which interpolates the val curve at a KL. They are float
-sums over the vocabulary whose last bits depend on the CPU kernels' reduction order: identical
-run to run here, but with torch's AVX2 kernels instead of AVX-512 (ATEN_CPU_CAPABILITY=avx2) they
-moved by up to 2.1e-4 relative (start-policy KLs, about 1e-8, by more); every reward, text metric
-and compute count stayed identical. Regenerate with the commands in suites/smoke.yaml.
+Named with a tolerance (docs/development.md "Smoke suite"): the exact KL, sampled KL and entropy
+(sampled and greedy) and the reward at matched KL, which interpolates the val curve at a KL. They
+are float sums over the vocabulary whose last bits depend on the CPU kernels' reduction order:
+identical run to run here, but with torch's AVX2 kernels instead of AVX-512
+(ATEN_CPU_CAPABILITY=avx2) they moved by up to 2.1e-4 relative (start-policy KLs, about 1e-8, by
+more); every reward, text metric and compute count stayed identical. Regenerate with the
+commands in suites/smoke.yaml.
 """
 
 import json
