@@ -21,7 +21,7 @@ class Config:
     lr: float = 2e-5
     """Adam learning rate. 2e-5 so that one update (4 epochs) moves smollm2-135m by the same order
     of exact KL(π_old‖π_new) per token as one REINFORCE step at 3e-5: measured train/kl_step
-    0.036 vs 0.097 (1e-5 gave 0.016); see the README on comparable step sizes"""
+    0.036 vs 0.097 (1e-5 gave 0.016); see docs/fairness.md on comparable step sizes"""
     clip_eps: float = 0.2
     """clip range ε of the probability ratio; 0.2, best in Schulman et al. 2017, Table 1"""
     clip_low: float | None = None

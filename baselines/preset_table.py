@@ -1,6 +1,6 @@
 """What each preset of the REINFORCE family pins, and its paper: torch-free, so `bench list` can
 show the decompositions without loading a model library. `baselines/presets.py` builds the
-registered algorithms from this table; the README's preset table and its list of what an
+registered algorithms from this table; the preset table of docs/algorithms.md and its list of what an
 ablation changes are generated from it (`python -m baselines.preset_table`).
 """
 
@@ -119,8 +119,8 @@ def parts_line(name: str) -> str:
     return " · ".join((f"{preset['base']} update", *parts))
 
 
-# The README's table and ablation list are generated from here (`python -m
-# baselines.preset_table`), and tests/test_preset_docs.py checks that the README says the same.
+# docs/algorithms.md's table and ablation list are generated from here (`python -m
+# baselines.preset_table`), and tests/test_preset_docs.py checks that the page says the same.
 BASE_LABELS = {  # a base's update as the table names it, and its paper
     "reinforce": ("REINFORCE", "Williams 1992"),
     "ppo": ("PPO clip", "Schulman et al. 2017"),
@@ -132,7 +132,7 @@ ABLATIONS = (
     ("grpo", "gspo"),
     ("grpo", "dapo"),
     ("rloo", "remax"),
-)  # the README's "what an ablation isolates", one line each
+)  # docs/algorithms.md's "what an ablation isolates", one line each
 
 
 def settings(name: str) -> dict[str, Any]:
@@ -153,13 +153,13 @@ def settings(name: str) -> dict[str, Any]:
 
 
 def number(value: float) -> str:
-    """A setting as the README writes it: 0.2, 0.04, 3e-4."""
+    """A setting as docs/algorithms.md writes it: 0.2, 0.04, 3e-4."""
     short = f"{value:.0e}".replace("e-0", "e-")
     return short if value < 1e-3 and float(short) == value else f"{value:g}"
 
 
 def cells(name: str) -> tuple[str, ...]:
-    """The README table's COLUMNS for a base or preset, computed from its settings."""
+    """docs/algorithms.md's table COLUMNS for a base or preset, computed from its settings."""
     values = settings(name)
     update = BASE_LABELS[values["base"]][0]
     if values["rollout.dynamic_sampling"]:
@@ -185,7 +185,7 @@ def cells(name: str) -> tuple[str, ...]:
 
 
 def table_row(name: str) -> str:
-    """A base's or preset's row of the README table, its paper's short citation last."""
+    """A base's or preset's row of docs/algorithms.md's table, its paper's short citation last."""
     paper = PRESETS[name]["paper"].split(",")[0] if name in PRESETS else BASE_LABELS[name][1]
     return "| " + " | ".join((f"`{name}`", *cells(name), paper)) + " |"
 
@@ -196,13 +196,13 @@ def differences(a: str, b: str) -> list[tuple[str, str, str]]:
 
 
 def ablation_line(a: str, b: str) -> str:
-    """What going from `a` to `b` changes, as the README's ablation list says it."""
+    """What going from `a` to `b` changes, as docs/algorithms.md's ablation list says it."""
     changes = "; ".join(f"{column} {x} → {y}" for column, x, y in differences(a, b))
     return f"`{a}` → `{b}`: {changes}."
 
 
 def markdown() -> str:
-    """The README's generated lines: table rows of the bases and presets, the ablation list."""
+    """docs/algorithms.md's generated lines: table rows of the bases and presets, the ablation list."""
     rows = [table_row(name) for name in (*BASE_LABELS, *PRESETS)]
     return "\n".join([*rows, "", *(f"- {ablation_line(a, b)}" for a, b in ABLATIONS)])
 

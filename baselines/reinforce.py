@@ -18,7 +18,7 @@ class Config:
     """REINFORCE settings."""
 
     lr: float = 3e-5
-    """Adam learning rate (tuned on smollm2-135m; see README "Default settings")"""
+    """Adam learning rate (tuned on smollm2-135m; see docs/getting-started.md "Why each default")"""
     max_grad_norm: float = 1.0
     """clip the global gradient norm to this (≤ 0 disables)"""
 

@@ -48,7 +48,7 @@ class Config:
     max_kl: float = 0.1
     """trust region δ on the mean per-token KL(π_old‖π_θ). Schulman et al. 2015's 0.01 (§8,
     MuJoCo) moved smollm2-135m by 0.004 nats/token per update against REINFORCE's 0.097; at
-    0.1 the measured train/kl_step is 0.079 (see the README on comparable step sizes)"""
+    0.1 the measured train/kl_step is 0.079 (see docs/fairness.md on comparable step sizes)"""
     cg_iters: int = 10
     """conjugate gradient iterations; 10 as in Schulman et al. 2015, App. C"""
     cg_damping: float = 0.1

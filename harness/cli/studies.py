@@ -125,7 +125,7 @@ def sweep_command(
         bool, typer.Option("--dry-run", help="check everything and print the plan; run nothing")
     ] = False,
 ) -> None:
-    """Tune each algorithm on val, then run the winners on the report seeds (see README Sweeps)."""
+    """Tune each algorithm on val, then run the winners on the report seeds (see docs/sweeps.md)."""
     try:
         from harness.sweep.executor import ExecutorOptions
         from harness.sweep.orchestration import check_options, run_sweep

@@ -3,7 +3,7 @@
 A task file names its version, data (a local jsonl/csv next to the file, or a hub id), a prompt
 and a reference template filled from each row's columns, a reward (a registered name, a name with
 arguments, or a composite of weighted names plus a length penalty) and the metrics to report.
-See README "Add a task" and tasks/files/*.yaml.
+See docs/tasks-and-rewards.md "Add a task" and tasks/files/*.yaml.
 """
 
 import inspect
