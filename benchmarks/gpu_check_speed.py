@@ -47,10 +47,10 @@ def random_policy(check: Check) -> tuple[Path, dict[str, Any]]:
     tokenizer.add_tokens([NEVER], special_tokens=True)
     tokenizer.eos_token = NEVER
     assert tokenizer.eos_token_id >= config.vocab_size, "the EOS must lie past the LM head"
-    config.eos_token_id = tokenizer.eos_token_id
+    config.eos_token_id = None  # an id past the vocabulary fails the config's own check
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.eos_token_id = None  # sampling passes the tokenizer's
     folder = check.work / "speed-policy"
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)

@@ -7,6 +7,7 @@ records are checked on their own below, since a healthy run never reaches them.
 
 import importlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -48,7 +49,10 @@ def quick_check(tiny_policy, tmp_path_factory) -> tuple[subprocess.CompletedProc
     command = [sys.executable, str(BENCHMARKS / "gpu_check.py"), "--device", "cpu", "--quick"]
     command += ["--out", str(out), "--wheelhouse", str(wheelhouse), "--site", str(folder / "site")]
     command += ["--budget", "1200"]  # the GPU's 5 minutes are no limit here: the phases' boxes are
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    # one torch thread: tiny's small matmuls gain nothing from a second, and on a busy machine
+    # a second thread's spin-waiting made the check several times slower
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     return done, json.loads(out.read_text())
 
 
