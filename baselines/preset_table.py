@@ -1,7 +1,7 @@
 """What each preset of the REINFORCE family pins, and its paper: torch-free, so `bench list` can
 show the decompositions without loading a model library. `baselines/presets.py` builds the
-registered algorithms from this table; the preset table of docs/algorithms.md and its list of what an
-ablation changes are generated from it (`python -m baselines.preset_table`).
+registered algorithms from this table; the preset table of docs/algorithms.md and its list of
+what an ablation changes are generated from it (`python -m baselines.preset_table`).
 """
 
 from typing import Any
@@ -202,7 +202,7 @@ def ablation_line(a: str, b: str) -> str:
 
 
 def markdown() -> str:
-    """docs/algorithms.md's generated lines: table rows of the bases and presets, the ablation list."""
+    """docs/algorithms.md's generated lines: the bases' and presets' rows, the ablation list."""
     rows = [table_row(name) for name in (*BASE_LABELS, *PRESETS)]
     return "\n".join([*rows, "", *(f"- {ablation_line(a, b)}" for a, b in ABLATIONS)])
 
