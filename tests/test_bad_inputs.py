@@ -40,6 +40,8 @@ FILES = {
     + "tune: {seeds: [100], grid: {reinforce: {rollout.kl_coef: [0.0, 0.1]}}}\n",
     "spec_value.yaml": SPEC + "overrides: {rollout.temperature: -1}\n",
     "spec_ok.yaml": SPEC,
+    "infinite.json": '{"task": "summarization", "algo": "reinforce", "policy": "tiny",'
+    ' "algo_config": {"lr": Infinity}}',
 }
 DIRS = ("emptydir", "notamodel")
 
@@ -56,6 +58,12 @@ CASES = [
     ([*RUN, "-o", "temperature=-1"], "rollout.temperature must be > 0"),
     (["run", "summarization", "--algo", "trpo", *TINY, "-o", "max_kl=-0.1"], "algo.max_kl"),
     ([*RUN, "-o", "nonsense=1"], "unknown option 'nonsense'"),
+    # non-finite numbers, in every spelling, never start a run
+    ([*RUN, "-o", "lr=inf"], "option 'lr' expects a finite number, got 'inf'"),
+    ([*RUN, "-o", "lr=-Infinity"], "expects a finite number, got '-Infinity'"),
+    ([*RUN, "-o", "temperature=1e999"], "expects a finite number, got '1e999'"),
+    ([*RUN, "-o", "kl_coef=NaN"], "expects a finite number, got 'NaN'"),
+    (["run", "--config", "infinite.json"], "algo_config.lr must be a finite number, got inf"),
     ([*RUN, "-o", "lr"], "override 'lr' must look like key=value"),
     ([*RUN, "-o", "=3"], "override '=3' must look like key=value"),
     ([*RUN, "-o", "lr=fast"], "option 'lr' expects float, got 'fast'"),

@@ -6,6 +6,7 @@ New options add their rule to the tables below.
 """
 
 import importlib
+import math
 import os
 import re
 from collections.abc import Callable
@@ -59,6 +60,7 @@ DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
 
 def validate(config: RunConfig, algo_config_type: type, task_factory: Callable[..., Any]) -> None:
     """Raise a one-line BenchError for the first bad value of a resolved run config."""
+    check_numbers_finite(config.to_dict())
     check_fields("", config, TOP_CHECKS)  # the sections' own fields come next
     check_fields("budget", config.budget, BUDGET_CHECKS)
     check_fields("rollout", config.rollout, ROLLOUT_CHECKS)
@@ -85,6 +87,17 @@ def validate(config: RunConfig, algo_config_type: type, task_factory: Callable[.
         task_factory(**config.task_options)  # a task checks its options when it is built
     except TypeError as err:
         raise BenchError(f"bad option for {config.algo} or {config.task}: {err}") from err
+
+
+def check_numbers_finite(values: dict[str, Any], prefix: str = "") -> None:
+    """Refuse NaN and ±infinity anywhere in a config (a `--config` JSON may spell them
+    `NaN`/`Infinity`; the command line's are refused when parsed): no run starts on one."""
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            check_numbers_finite(value, f"{name}.")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise BenchError(f"{name} must be a finite number, got {value}")
 
 
 def check_kl(placement: KLPlacement, estimator: KLEstimator) -> None:

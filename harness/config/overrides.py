@@ -6,6 +6,7 @@ task factory's keyword arguments (`task.`) are sections like the run config's ow
 
 import dataclasses
 import inspect
+import math
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -33,10 +34,14 @@ def coerce(text: str, annotation: Any, key: str) -> Any:
         if annotation is int:
             return int(text)
         if annotation is float:
-            return float(text)
+            number = float(text)
+            if math.isfinite(number):  # nan, inf, -inf, 1e999: no spelling of them starts a run
+                return number
     except ValueError as err:
         kind = getattr(annotation, "__name__", str(annotation))
         raise BenchError(f"option '{key}' expects {kind}, got '{text}'") from err
+    if annotation is float:
+        raise BenchError(f"option '{key}' expects a finite number, got '{text}'")
     return text
 
 

@@ -58,7 +58,8 @@ class RolloutConfig:
     kl_coef: float = 0.01
     """β of the KL penalty. 0.01 rather than TRL's 0.05: with a 0..1 lexical reward and ~30-token
     completions, β·Σ_t KL at 0.05 outweighed the reward gain within a few updates on smollm2-135m
-    (held-out gain stuck at +0.015 while the penalty was ~0.12; see docs/getting-started.md "Why each default")"""
+    (held-out gain stuck at +0.015 while the penalty was ~0.12; see docs/getting-started.md
+    "Why each default")"""
     kl_placement: KLPlacement = "reward"
     """where the KL penalty goes: reward (per token, Ziegler et al. 2019) | loss (β·KL term)"""
     kl_estimator: KLEstimator = "k1"
