@@ -1,52 +1,86 @@
-"""Does dialogue's reward model pay for echoing? Mean reward of three replies per val prompt.
+"""Can dialogue's reward models be won by echoing? The card's probe families, per model.
 
-For each of the first N val prompts of the dialogue task this scores, with the task's reward
-(and with the judge behind `judge_rm`): the real next turn, the context's last turn repeated
-(an echo, what a policy copying its prompt would write) and a turn of another val chat. A
-reward model that scores the echo above the real reply pays a policy for copying. It trains
-the recipes on first use (cached in BENCH_CACHE), so the first call takes a few minutes.
+For the first N val prompts of the dialogue task this scores, with each model, the real next
+turn and one probe per family (`tasks/rewards/probes.py`: the context's last turn repeated (an
+echo, what a policy copying its prompt would write), an earlier turn, a span of a turn (held out
+of every model's training), a far turn of the same chat, a generic reply, the real reply
+truncated or said twice, another chat's reply) and prints, per family, the share of prompts
+where the real reply scores strictly higher, and each family's mean score. The models are the
+task's reward model and judge (trained on first use, cached in BENCH_CACHE) and any saved
+folders given with --model (e.g. the task-version-4 folders, to compare before and after).
 
-    python benchmarks/dialogue_echo.py --prompts 100
+    python benchmarks/dialogue_echo.py --prompts 158
+    python benchmarks/dialogue_echo.py --model v4=$BENCH_CACHE/reward-models/dialogue-1e8a3f63559d
 """
 
 import argparse
+import json
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
 
 from harness.api.task import Example
-from tasks.dialogue import JUDGE_RECIPE, chat_context, dialogue
+from tasks.rewards.cards import figures, flat_rows
+from tasks.rewards.dialogue_pairs import JUDGE_RECIPE, REWARD_RECIPE, val_probes
 from tasks.rewards.learned import learned
 
 
-def last_turn(example: Example) -> str:
-    """The context's last turn, without its speaker label."""
-    return chat_context(example).rsplit("\n", 1)[-1].split(": ", 1)[-1]
+def scorer(path: str):
+    """(contexts, texts) → the model's reward, the context given as an example's prompt."""
+    recipe = {r.name: r for r in (REWARD_RECIPE, JUDGE_RECIPE)}.get(path)
+    model = learned(path=path, context="prompt", recipe=recipe)
+
+    def score(contexts: Sequence[str | None], texts: Sequence[str]) -> list[float]:
+        examples = [Example(str(i), c or "", ("-",)) for i, c in enumerate(contexts)]
+        return model(examples, list(texts))
+
+    return score
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prompts", type=int, default=100)
+    parser.add_argument("--prompts", type=int, default=158, help="val prompts (158 in all)")
+    parser.add_argument("--model", action="append", default=[], help="NAME=FOLDER, repeatable")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    task = dialogue()
-    examples = task.examples("val")[: args.prompts]
-    replies = {
-        "real reply": [e.references[0] for e in examples],
-        "echo of the last turn": [last_turn(e) for e in examples],
-        "another chat's reply": [e.references[0] for e in examples[1:] + examples[:1]],
-    }
-    judge = learned(path=JUDGE_RECIPE.name, context=chat_context, recipe=JUDGE_RECIPE)
-    table = Table(title=f"dialogue (task version {task.version}), {len(examples)} val prompts")
-    for column in ("reply", "reward (mean)", "judge_rm (mean)", "above the real reply"):
-        table.add_column(column)
-    real = task.reward(examples, replies["real reply"])
-    for name, texts in replies.items():
-        scores = task.reward(examples, texts)
-        judged = judge(examples, texts)
-        above = sum(s > r for s, r in zip(scores, real, strict=True)) / len(examples)
-        row = (f"{sum(scores) / len(scores):.3f}", f"{sum(judged) / len(judged):.3f}")
-        table.add_row(name, *row, "—" if name == "real reply" else f"{above:.0%}")
+    probes = val_probes()[: args.prompts]
+    models = {"reward model": REWARD_RECIPE.name, "judge": JUDGE_RECIPE.name}
+    models |= dict(item.split("=", 1) for item in args.model)
+    found = {}
+    for name, path in models.items():
+        scores = scorer(path)(*flat_rows(probes))
+        wins = figures(probes, scores, held_out=("partial_copy",))
+        means = family_means(probes, scores)
+        found[name] = {f: {**row, "mean": means[f]} for f, row in wins.items()}
+        found[name]["real"] = {"mean": means["real"]}
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return
+    table = Table(title=f"dialogue val prompts ({len(probes)}): real reply beats probe (mean)")
+    table.add_column("family")
+    for name in found:
+        table.add_column(name)
+    for family in found[next(iter(found))]:
+        cells = []
+        for rows in found.values():
+            row = rows[family]
+            share = "—" if family == "real" else f"{row['real_beats_probe']:.0%} "
+            cells.append(f"{share}({row['mean']:.3f})")
+        table.add_row(family, *cells)
     Console().print(table)
+
+
+def family_means(probes, scores: Sequence[float]) -> dict[str, float]:
+    """Mean score of the real replies and of each family's probes."""
+    sums: dict[str, list[float]] = {"real": []}
+    at = 0
+    for probe in probes:
+        sums["real"].append(scores[at])
+        for offset, (family, _) in enumerate(probe.probes, start=1):
+            sums.setdefault(family, []).append(scores[at + offset])
+        at += 1 + len(probe.probes)
+    return {family: sum(v) / len(v) for family, v in sums.items()}
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ MARKERS = ("result.json", "config.json", "metrics.jsonl")
 # The result.json versions this reporter reads, each with its roles and what they are called now.
 ROLE_NAMES: dict[int, dict[str, str]] = {
     3: {"trained": "report", "baseline": "baseline"},  # 3 called a leaderboard run "trained"
-    SCHEMA_VERSION: {role: role for role in ROLES},
+    4: {role: role for role in ROLES},
+    SCHEMA_VERSION: {role: role for role in ROLES},  # 5 added optional keys only
 }
 READABLE_VERSIONS = tuple(ROLE_NAMES)
 

@@ -1,20 +1,22 @@
 """Dialogue: write the next turn of a real human–human chat (chitchat-dataset, offline).
 
 Context = the last `context_turns` turns, reference = the real next turn. The reward is a
-learned reward model trained to tell the real next turn from a turn of another chat (built from
-this task's training split; see `tasks/rewards/learned.py` for how it is trained on first use).
-Evaluations also report `judge_rm`, a second reward model trained the same way (the
-`dialogue-judge` recipe) on turns the task's reward model never read and with another seed,
-and `reference_reward`, the task's reward model's score of the real replies (its ceiling).
+learned reward model trained to tell the real next turn from a turn of another chat and from
+hard negatives (`tasks/rewards/probes.py`: an echo of the last turn, an earlier turn, a far turn
+of the same chat, a generic reply, the real reply truncated or said twice), built from this
+task's training split and trained on first use (`tasks/rewards/learned.py`). Evaluations also
+report `judge_rm`, a second reward model (the `dialogue-judge` recipe) with its own features,
+its own mix of negatives, another seed and turns the task's reward model never read, and
+`reference_reward`, the task's reward model's mean score of the real replies (not a ceiling: a
+text can score above the real reply). Both models' cards (`bench reward card dialogue`) say how
+often the real reply beats each probe family on val prompts, partial copies held out of both.
 A hub alternative is DailyDialog (`-o task.source=li2017dailydialog/daily_dialog`, rows with a
 `dialog` list of turns), or a local jsonl file with the same `dialog` column.
 """
 
 import hashlib
 import json
-import random
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -28,17 +30,16 @@ from tasks.rewards.composite import composite
 from tasks.rewards.judges import judged
 from tasks.rewards.learned import learned
 from tasks.rewards.lexical import BleuReward, rouge_f
-from tasks.rewards.training import Recipe, Record, RewardTrainConfig, load_data
 
-# 4: the RM reads the first 1,500 of its 2,500 pairs (first use under 3 minutes; the judge is
-# unchanged); 3: pairs reward models score σ(s − held-out mean) (version 2's RM read σ ≈ 1e-8 for
-# every reply); 2: RM a head on a frozen encoder, judge a bf16 fine-tune, tiny 400 steps
-VERSION = "4"
-RESERVED_PAIRS = 2500  # the RM's pairs up to version 3: the judge reads none of their turns
+# 5: hard negatives (probes.py families) for both models, the RM a copy-feature MLP head, the
+# judge another frozen-encoder head (its own features and mix); 4: the RM reads the first 1,500
+# of its 2,500 pairs (first use under 3 minutes; the judge is unchanged); 3: pairs reward
+# models score σ(s − held-out mean) (version 2's RM read σ ≈ 1e-8 for every reply);
+# 2: RM a head on a frozen encoder, judge a bf16 fine-tune, tiny 400 steps
+VERSION = "5"
 SHARES = {"train": (0, 90), "val": (90, 95), "test": (95, 100)}  # percent buckets of a chat hash
 INSTRUCTION = "Write the next reply in this chat."
 MAX_TURN_WORDS = 40
-Turn = tuple[str, int]  # (chat id, turn index): where a text the reward models read comes from
 
 
 def dialogue(
@@ -62,6 +63,8 @@ def dialogue(
     """
     if context_turns < 1:
         raise BenchError(f"context_turns must be ≥ 1 (got {context_turns})")
+    from tasks.rewards.dialogue_pairs import JUDGE_RECIPE, REWARD_RECIPE  # it imports this module
+
     model = learned(path=reward_model, context=chat_context, recipe=REWARD_RECIPE)
     judge = learned(path=judge_model, context=chat_context, recipe=JUDGE_RECIPE)
     reward: Reward = model
@@ -176,105 +179,3 @@ def dialogue_metrics(examples: Sequence[Example], completions: Sequence[str]) ->
         "sentence_bleu": sum(bleu) / max(len(bleu), 1),
         "rougeL": sum(rouge_l) / max(len(rouge_l), 1),
     }
-
-
-def train_chats() -> list[tuple[str, tuple[str, ...]]]:
-    """The training chats the reward models read: those with a 3-turn context and a reply."""
-    return [chat for chat in chitchat_split("train") if len(chat[1]) >= 4]
-
-
-def pair_record(turns: Sequence[str], t: int, other: str) -> Record:
-    """(the 3 turns before turn t, turn t, another chat's turn) as a reward-model pair."""
-    context = chat_of(render_prompt([clip(turn) for turn in turns[t - 3 : t]]))
-    return Record(context, clip(turns[t]), other=clip(other))
-
-
-def window(chat_id: str, t: int) -> set[Turn]:
-    """The turns of its own chat a pair with reply turn t reads: the 3-turn context and t."""
-    return {(chat_id, s) for s in range(t - 3, t + 1)}
-
-
-def reward_pairs(seed: int) -> list[tuple[Record, frozenset[Turn]]]:
-    """The reward model's candidate pairs, one per training chat, with the turns each reads."""
-    chats = train_chats()
-    order = random.Random(seed)
-    pairs = []
-    for i, (chat_id, turns) in enumerate(chats):
-        t = order.randrange(3, len(turns))
-        other_id, other = chats[(i + order.randrange(1, len(chats))) % len(chats)]
-        k = order.choice(range(len(other)))  # the draw order.choice(other) makes
-        read = frozenset(window(chat_id, t) | {(other_id, k)})
-        pairs.append((pair_record(turns, t, other[k]), read))
-    return pairs
-
-
-def reward_records(seed: int) -> list[Record]:
-    """Reward-model pairs from the training chats: (context, real reply, another chat's reply)."""
-    return [record for record, _ in reward_pairs(seed)]
-
-
-def reward_model_turns() -> set[Turn]:
-    """Every turn the reward model's reserved pairs read (trained on or held out).
-
-    The reserve is the RM's data up to task version 3 (`RESERVED_PAIRS`); since version 4 the RM
-    reads its first 1,500 (a prefix: `random.sample` with one seed), so the judge's data, and
-    with it the cached judge, stay what they were.
-    """
-    reserved = replace(REWARD_RECIPE.config, max_examples=RESERVED_PAIRS)
-    data = set(load_data(reserved, REWARD_RECIPE.records))
-    pairs = reward_pairs(REWARD_RECIPE.config.seed)
-    return set().union(*(read for record, read in pairs if record in data))
-
-
-def judge_pairs(seed: int) -> list[tuple[Record, frozenset[Turn]]]:
-    """Pairs that read no turn of the reward model's data: one per training chat that has a
-    free 4-turn window, against a free turn of another chat.
-
-    The reward model's reserve holds 2,500 of the 2,911 chats long enough and its negatives touch
-    most of the rest, so whole chats cannot be set apart without retraining it (and changing
-    published numbers); but a pair reads only 5 turns and most chats (median 25 turns) keep a
-    window it never read, so the two models share no turn.
-    """
-    used = reward_model_turns()
-    chats = train_chats()
-    turns_of = dict(chats)
-    spare = [(c, k) for c, turns in chats for k in range(len(turns)) if (c, k) not in used]
-    order = random.Random(seed)
-    pairs = []
-    for chat_id, turns in chats:
-        free = [t for t in range(3, len(turns)) if used.isdisjoint(window(chat_id, t))]
-        if not free:
-            continue
-        t = order.choice(free)
-        other_id, k = order.choice(spare)
-        while other_id == chat_id:
-            other_id, k = order.choice(spare)
-        read = frozenset(window(chat_id, t) | {(other_id, k)})
-        pairs.append((pair_record(turns, t, turns_of[other_id][k]), read))
-    return pairs
-
-
-def judge_records(seed: int) -> list[Record]:
-    """The judge's pairs: (context, real reply, another chat's reply), disjoint from the RM's."""
-    return [record for record, _ in judge_pairs(seed)]
-
-
-REWARD_RECIPE = Recipe(  # a head on frozen MiniLM: 0.820 held out on 1,500 pairs (0.842 on 2,500;
-    name="dialogue",  # the fine-tuned one of version 1: 0.744)
-    config=RewardTrainConfig(
-        kind="pairs", data="chitchat", max_examples=1500, max_length=128, encoder="frozen"
-    ),
-    records=reward_records,
-)
-JUDGE_RECIPE = Recipe(  # other turns, another seed and another kind of model: a fine-tuned
-    name="dialogue-judge",  # cross-encoder, so it does not share the reward model's blind spots
-    config=replace(
-        REWARD_RECIPE.config,
-        data="chitchat-judge",
-        seed=1,
-        max_examples=1000,
-        encoder="finetune",
-        precision="bf16",
-    ),
-    records=judge_records,
-)

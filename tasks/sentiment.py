@@ -6,10 +6,13 @@ trained on other IMDB reviews (the `sentiment` recipe, trained on first use and 
 Reviews are split by a hash of their text: half for the reward model, the rest for the task.
 Evaluations also report `judge_vader`, a lexicon judge the policy never trained on, and
 `reference_reward`, the reward model's score of the real continuations (see rewards/judges.py).
+The reward model's card (`bench reward card sentiment`) compares the real continuations of
+positive val reviews with probes a policy could write instead (`PROBE_FAMILIES`).
 """
 
 import csv
 import hashlib
+import random
 import re
 import sys
 from collections.abc import Sequence
@@ -21,6 +24,7 @@ from harness.api.errors import BenchError
 from harness.api.task import Example, Generation, TaskSpec
 from harness.data.splits import share_of
 from harness.metrics.diversity import distinct_n, mean_words
+from tasks.rewards.cards import Probe
 from tasks.rewards.judges import judged, vader_judge
 from tasks.rewards.learned import learned
 from tasks.rewards.training import Recipe, Record, RewardTrainConfig
@@ -107,12 +111,47 @@ def reward_records(seed: int) -> list[Record]:
     return [Record(None, text, label=label) for text, label in rows]
 
 
-REWARD_RECIPE = Recipe(
+PROBE_PROMPTS = 200  # positive val reviews a card reads
+PROBE_FAMILIES = ("repeated_word", "unrelated_positive", "prompt_copy", "empty")
+POSITIVE_WORDS = ("great", "wonderful", "amazing", "excellent", "perfect")
+UNRELATED_POSITIVE = (  # positive, and about anything but the film
+    "What a lovely sunny morning, I feel wonderful today.",
+    "The cake was delicious and the party was a lot of fun.",
+    "My new running shoes are comfortable and I love them.",
+    "The hotel staff were friendly and the room was spotless.",
+)
+
+
+def review_probes() -> list[Probe]:
+    """The card's probes: the first PROBE_PROMPTS positive val reviews' real continuations
+    against a positive word said eight times, an unrelated positive sentence, the prompt
+    copied and an empty completion (each prompt draws from its own stream, by its id)."""
+    rows = [
+        (key, text) for key, text, label in imdb_rows() if label == 1 and bucket_of(key) == "val"
+    ]
+    found = []
+    for key, text in rows[:PROBE_PROMPTS]:
+        example = review_example(key, text, prefix_words=16)
+        rng = random.Random(key)
+        candidates = (
+            " ".join([rng.choice(POSITIVE_WORDS)] * 8),
+            rng.choice(UNRELATED_POSITIVE),
+            example.prompt,
+            "",
+        )
+        found.append(
+            Probe(None, example.references[0], tuple(zip(PROBE_FAMILIES, candidates, strict=True)))
+        )
+    return found
+
+
+REWARD_RECIPE = Recipe(  # probes and the families its data holds (none) only change its card
     name="sentiment",
     config=RewardTrainConfig(
         kind="labels", data="imdb", max_examples=2000, max_length=128, precision="bf16"
     ),
     records=reward_records,
+    probes=review_probes,
 )
 
 

@@ -14,20 +14,26 @@ from harness.api.errors import BenchError
 from harness.api.task import Example
 from harness.cli import app
 from tasks.dialogue import (
-    JUDGE_RECIPE,
-    REWARD_RECIPE,
     chat_context,
     chat_of,
     chitchat_split,
     dialogue,
     dialogue_metrics,
-    judge_pairs,
     next_turn_examples,
     render_prompt,
+)
+from tasks.rewards.dialogue_pairs import (
+    HARD,
+    JUDGE_RECIPE,
+    REWARD_RECIPE,
+    far_turns,
+    judge_pairs,
     reward_pairs,
     reward_records,
+    val_probes,
 )
 from tasks.rewards.learned import learned
+from tasks.rewards.probes import FAMILIES
 from tasks.rewards.training import (
     load_data,
     load_recipe,
@@ -36,15 +42,17 @@ from tasks.rewards.training import (
 )
 
 CHAT = ("hi", "hello there", "how are you?", "good thanks, and you?", "fine")
-# sha256 of the reward model's reserved pairs (seed 0, 2,500: its data up to task version 3) and
-# of the judge's pairs: the judge must not change what the reward model reads, nor the cut of the
-# reward model's data to 1,500 pairs in version 4 the judge's (a cached judge stays valid)
-RESERVED_DATA_SHA = "0d76824bc1d27aaba623a262a28f6f90fe6cbc45df2f637ae70b5526eed3c851"
-JUDGE_DATA_SHA = "5503e599a976c5783045180b17001789d1fc5ec75969d1a22825499f0289d5ae"
+# sha256 of the reward model's reserved pairs without their hard negatives: version 4's pairs
+# (its held-out ordinary pairs are the ones version 4's 0.820 was measured on), then with them
+# (task version 5), and of the judge's pairs (version 5)
+ORDINARY_DATA_SHA = "0d76824bc1d27aaba623a262a28f6f90fe6cbc45df2f637ae70b5526eed3c851"
+RESERVED_DATA_SHA = "d0a47382b2e3724591784276db190a9e56933c2cd08334f38d0eac0361f3994e"
+JUDGE_DATA_SHA = "909155dfc021c0dc65547381129698dc664c93a0e65419ae30611824d93b6b71"
 
 
-def sha(records: list) -> str:
-    return hashlib.sha256(json.dumps([asdict(r) for r in records]).encode()).hexdigest()
+def sha(records: list, drop: tuple[str, ...] = ()) -> str:
+    rows = [{k: v for k, v in asdict(r).items() if k not in drop} for r in records]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +60,11 @@ def small_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(reward model, judge) folders: the two recipes trained on 40 pairs each."""
     root = tmp_path_factory.mktemp("dialogue-rm")
     config = replace(REWARD_RECIPE.config, max_examples=40, max_length=64)
-    train_reward_model("dialogue-small", config, root / "rm", progress=False, source=reward_records)
+    recipe = replace(REWARD_RECIPE, probes=lambda: val_probes()[:4])
+    train_reward_model("dialogue-small", config, root / "rm", progress=False, recipe=recipe)
     judge = replace(JUDGE_RECIPE.config, max_examples=40, max_length=64)
-    train_reward_model(
-        "judge-small", judge, root / "judge", progress=False, source=JUDGE_RECIPE.records
-    )
+    recipe = replace(JUDGE_RECIPE, probes=lambda: val_probes()[:4])
+    train_reward_model("judge-small", judge, root / "judge", progress=False, recipe=recipe)
     return root / "rm", root / "judge"
 
 
@@ -99,10 +107,10 @@ def test_metrics_by_hand():
 def test_the_judge_reads_no_turn_of_the_reward_model_data():
     main = load_data(REWARD_RECIPE.config, REWARD_RECIPE.records)
     reserved = load_data(replace(REWARD_RECIPE.config, max_examples=2500), REWARD_RECIPE.records)
+    assert sha(reserved, drop=("negatives",)) == ORDINARY_DATA_SHA  # version 4's pairs
     assert sha(reserved) == RESERVED_DATA_SHA and main == reserved[:1500]
-    # version 4's 1,500 pairs: a new recipe folder; the judge's folder and data are unchanged
-    assert recipe_folder(REWARD_RECIPE).name == "dialogue-1e8a3f63559d"
-    assert recipe_folder(JUDGE_RECIPE).name == "dialogue-judge-9c97f7bcdfaa"
+    assert recipe_folder(REWARD_RECIPE).name == "dialogue-2a4f3f399916"
+    assert recipe_folder(JUDGE_RECIPE).name == "dialogue-judge-9db8b8b2090a"
     judge = load_data(JUDGE_RECIPE.config, JUDGE_RECIPE.records)
     assert sha(judge) == JUDGE_DATA_SHA
     assert len(main) == 1500 and len(judge) == 1000  # from > 2,000 candidate pairs
@@ -111,13 +119,34 @@ def test_the_judge_reads_no_turn_of_the_reward_model_data():
     main_turns = set().union(*(read for record, read in reward_pairs(0) if record in set(reserved)))
     judge_turns = set().union(*(read for _, read in judge_pairs(JUDGE_RECIPE.config.seed)))
     assert main_turns.isdisjoint(judge_turns) and len(judge_turns) > 10_000
-    # other data, seed and kind of model (a fine-tuned cross-encoder); a recipe of its own
+    # other data, seed, mix of negatives and features (both heads on the frozen encoder)
     judge_config, main_config = asdict(JUDGE_RECIPE.config), asdict(REWARD_RECIPE.config)
     changed = {key for key in main_config if judge_config[key] != main_config[key]}
-    assert changed == {"data", "seed", "max_examples", "encoder", "precision"}
-    assert (main_config["encoder"], judge_config["encoder"]) == ("frozen", "finetune")
+    assert changed == {"data", "seed", "max_examples", "features"}
     assert load_recipe("dialogue-judge") is JUDGE_RECIPE
     assert recipe_folder(JUDGE_RECIPE) != recipe_folder(REWARD_RECIPE)
+
+
+def test_hard_negatives_by_family():
+    records = reward_records(0)
+    assert all(
+        tuple(f for f, _ in r.negatives) == tuple(f for f in HARD if f in dict(r.negatives))
+        for r in records[:200]
+    )
+    every = [dict(r.negatives) for r in records]
+    assert all(set(n) <= set(HARD) for n in every)
+    assert sum("echo" in n for n in every) == len(every)  # every chat has a last turn
+    for record, negatives in zip(records[:50], every[:50], strict=True):
+        turns = record.context.split("\n")
+        assert negatives["echo"] == turns[-1].split(": ", 1)[1]
+        assert negatives["earlier_turn"] in {line.split(": ", 1)[1] for line in turns[:-1]}
+        assert negatives["truncated"] != record.text
+    judge = [dict(r.negatives) for r in load_data(JUDGE_RECIPE.config, JUDGE_RECIPE.records)]
+    assert all(len(n) <= 3 for n in judge) and sum(len(n) == 3 for n in judge) > 700
+    assert far_turns(8, 4) == [0, 6, 7]  # ≥ 2 from turn 4, not its context (1, 2, 3)
+    probes = val_probes()
+    assert len(probes) == 158 and {f for p in probes for f, _ in p.probes} == set(FAMILIES)
+    assert not any(f == "partial_copy" for r in records for f, _ in r.negatives)
 
 
 def test_judge_rm_and_reference_reward_use_their_own_models(small_models):
@@ -148,7 +177,13 @@ def test_dialogue_runs_end_to_end_with_tiny_and_small_reward_models(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     run_dir = Path(result.output.split("run dir")[1].split()[0])
-    after = json.loads((run_dir / "result.json").read_text())["eval_after"]["test"]
+    result = json.loads((run_dir / "result.json").read_text())
+    after = result["eval_after"]["test"]
+    # the judge joins the val curve and has a held-out gain like the reward's (schema 5)
+    assert [set(point) >= {"eval/reward", "eval/judge_rm"} for point in result["eval_curve"]]
+    assert all("eval/judge_rm" in point for point in result["eval_curve"])
+    judge_gain = result["heldout_gain"]["judges"]["eval/judge_rm"]
+    assert set(judge_gain) == {"mean", "low", "high", "n"} and judge_gain["n"] == 2
     for key in (
         "eval/reward",
         "eval/reward_learned",

@@ -13,10 +13,19 @@ from sentence_transformers import SentenceTransformer
 from harness.api.errors import BenchError
 from harness.api.task import Example
 from harness.policies import tiny
-from tasks.dialogue import REWARD_RECIPE, reward_records
-from tasks.rewards.frozen_encoder import HEAD, embed, features, pair_features
+from tasks.rewards.dialogue_pairs import REWARD_RECIPE, reward_records
+from tasks.rewards.frozen_encoder import (
+    HEAD,
+    LINEAR,
+    embed,
+    embed_all,
+    features,
+    needed,
+    rows_features,
+)
 from tasks.rewards.learned import learned
 from tasks.rewards.objective import score_center
+from tasks.rewards.overlap import overlap_features
 from tasks.rewards.training import (
     RewardTrainConfig,
     backbone_folder,
@@ -59,10 +68,31 @@ def test_features_by_hand_and_each_context_embedded_once(minilm):
     assert features(u, v).tolist() == [[0.5, -0.1875, 0.5, 1.0, 1.0, 0.75]]
     assert features(None, v) is v
     contexts = [TEXTS[1], TEXTS[1], TEXTS[2]]
-    got = pair_features(encoder, tokenizer, contexts, TEXTS[:3], 128)
+    assert needed(LINEAR, contexts, TEXTS[:3]) == TEXTS[:3]  # the contexts are texts already
+    vectors = embed_all(encoder, tokenizer, needed(LINEAR, contexts, TEXTS[:3]), 128)
+    got = rows_features(LINEAR, contexts, TEXTS[:3], vectors)
     each = embed(encoder, tokenizer, contexts, 128)
     expected = features(each, embed(encoder, tokenizer, TEXTS[:3], 128))
     torch.testing.assert_close(got, expected, atol=2e-5, rtol=0)
+
+
+def test_copy_features_by_hand():
+    context = "A: hi there\nB: do you like hiking in the mountains?"
+    # the context's last turn, each context line's words once; cosines from made-up vectors
+    vectors = {
+        context: torch.tensor([1.0, 0.0]),
+        "hi there": torch.tensor([0.0, 1.0]),
+        "do you like hiking in the mountains?": torch.tensor([0.6, 0.8]),
+        "yes I love hiking": torch.tensor([0.8, 0.6]),
+    }
+    (row,) = rows_features("copy+context", [context], ["yes I love hiking"], vectors).tolist()
+    # cos(u, v) = 0.8, cos(last, v) = 0.48 + 0.48, max over the two turns = 0.96
+    assert row[:3] == pytest.approx([0.8, 0.96, 0.96], abs=1e-6)
+    assert row[3:] == pytest.approx(overlap_features(context, "yes I love hiking"), abs=1e-6)
+    (turns,) = rows_features("copy+turns", [context], ["yes I love hiking"], vectors).tolist()
+    mean = torch.nn.functional.normalize(torch.tensor([0.6, 1.8]), dim=0)
+    expected = [float(mean @ torch.tensor([0.8, 0.6])), 0.96, 0.6, 0.0, 0.96]
+    assert turns[:5] == pytest.approx(expected, abs=1e-6)
 
 
 def test_score_center_by_hand():
@@ -76,7 +106,8 @@ def dialogue_head(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict,
     """The dialogue recipe (a head on frozen MiniLM) trained on 300 real chitchat pairs."""
     config = replace(REWARD_RECIPE.config, max_examples=300)
     folder = tmp_path_factory.mktemp("frozen") / "dialogue-300"
-    card = train_reward_model("dialogue-300", config, folder, progress=False, source=reward_records)
+    recipe = replace(REWARD_RECIPE, probes=None)  # the card's probes: test_reward_cards.py
+    card = train_reward_model("dialogue-300", config, folder, progress=False, recipe=recipe)
     return folder, card, config
 
 

@@ -1,5 +1,6 @@
 """Sentiment: IMDB prefixes, disjoint buckets for the reward model and the task, metrics."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,14 @@ from tasks.rewards.judges import vader_positivity
 from tasks.rewards.learned import learned
 from tasks.rewards.training import RewardTrainConfig, train_reward_model
 from tasks.sentiment import (
+    PROBE_FAMILIES,
+    REWARD_RECIPE,
     bucket_of,
     clean,
     continuation_metrics,
     imdb_rows,
     review_example,
+    review_probes,
     reward_records,
     sentiment,
 )
@@ -25,7 +29,8 @@ def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sentiment recipe's data, 40 reviews cut to 32 tokens: a small stand-in classifier."""
     config = RewardTrainConfig(kind="labels", data="imdb", max_examples=40, max_length=32)
     folder = tmp_path_factory.mktemp("sentiment-rm") / "rm"
-    train_reward_model("sentiment-small", config, folder, progress=False, source=reward_records)
+    recipe = replace(REWARD_RECIPE, probes=None)
+    train_reward_model("sentiment-small", config, folder, progress=False, recipe=recipe)
     return folder
 
 
@@ -71,3 +76,19 @@ def test_judge_vader_and_reference_reward(small_model):
     ceiling = learned(str(small_model))(examples, [e.references[0] for e in examples])
     assert metrics["reference_reward"] == pytest.approx(sum(ceiling) / 4, abs=1e-6)
     assert {"distinct_1", "distinct_2", "length_words"} <= set(metrics)
+
+
+def test_the_cards_probes_are_positive_val_reviews_against_four_families():
+    probes = review_probes()
+    assert len(probes) == 200 and all(p.context is None for p in probes)
+    assert all(tuple(f for f, _ in p.probes) == PROBE_FAMILIES for p in probes)
+    first = dict(probes[0].probes)
+    assert first["empty"] == "" and len(first["repeated_word"].split()) == 8
+    assert len(set(first["repeated_word"].split())) == 1
+    positive = {key for key, _, label in imdb_rows() if label == 1 and bucket_of(key) == "val"}
+    reviews = {
+        review_example(key, text, 16).references[0]
+        for key, text, _ in imdb_rows()
+        if key in positive
+    }
+    assert all(p.real in reviews for p in probes)

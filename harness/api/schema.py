@@ -5,10 +5,11 @@ Torch-free, so `bench report` can import it. The writer (harness/run/result.py) 
 Bump SCHEMA_VERSION whenever a key changes meaning or disappears.
 """
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
-SCHEMA_VERSION = 4  # 2: kl_gradient; 3: evals per split (sampled + greedy), role, eval_curve;
-# 4: role report | tune | baseline (3 wrote "trained" for what is now "report")
+SCHEMA_VERSION = 5  # 2: kl_gradient; 3: evals per split (sampled + greedy), role, eval_curve;
+# 4: role report | tune | baseline (3 wrote "trained" for what is now "report"); 5: optional
+# judge keys in eval_curve and heldout_gain["judges"], optional reward_cards
 BUDGET_REASONS = ("samples", "tokens", "updates", "seconds")
 # baseline, evaluated: the stop reason of a baseline row and of an external checkpoint's row
 STOP_REASONS = (*BUDGET_REASONS, "interrupted", "nonfinite", "baseline", "evaluated")
@@ -64,6 +65,10 @@ EVALUATION_ROLLOUT = ("rollout.temperature", "rollout.max_new_tokens", "rollout.
 EVAL_ROW_METRICS = ("seconds",)  # also in each evaluation's metrics.jsonl row
 CURVE_KEYS = ("samples_seen", "train/reward", "train/kl_exact", "forward_tokens", "backward_tokens")
 EVAL_CURVE_KEYS = ("update", "samples_seen", "eval/reward", "eval/kl_exact")  # val, sampled
+# A judge is a task metric scoring the same completions with a model the policy never trained on
+# (`eval/judge_rm`, `eval/judge_vader`): from version 5 it joins eval_curve and has a held-out
+# gain like the reward's (heldout_gain["judges"]), so a report can set reward against judge.
+JUDGE_PREFIX = "eval/judge_"
 
 
 class RunResult(TypedDict):
@@ -82,15 +87,20 @@ class RunResult(TypedDict):
     eval_before: dict[str, dict[str, float]]  # split → `eval/<metric>` and `eval/greedy/<metric>`
     eval_after: dict[str, dict[str, float]] | None  # the same; None when the run was interrupted
     eval_curve: list[dict[str, float]]  # EVAL_CURVE_KEYS of every val evaluation, in order
-    heldout_gain: dict[str, Any] | None  # paired-bootstrap CI of the test reward change
+    heldout_gain: dict[str, Any] | None  # paired-bootstrap CI of the test reward change (5: and
+    # "judges": {"eval/judge_<name>": the same CI for that judge's mean score}, when it has one)
     kl_gradient: str  # what the KL term's gradient is (choices.KL_GRADIENTS)
     curve: list[dict[str, float]]  # CURVE_KEYS per update (supervised: no train/reward)
     peak_rss_mb: float
     config: dict[str, Any]  # the resolved RunConfig
     env: dict[str, Any]  # provenance: versions, device, torch threads, git commit
+    # version 5, optional: the reward and judge models a run read, by role ("reward", then the
+    # judge metric's name): name, fingerprint (sha256 of the weights), held-out accuracy and, per
+    # probe family, {real_beats_probe, n, held_out} (tasks/rewards/cards.py)
+    reward_cards: NotRequired[dict[str, dict[str, Any]]]
 
 
-REQUIRED_KEYS = tuple(RunResult.__annotations__)
+REQUIRED_KEYS = tuple(k for k in RunResult.__annotations__ if k in RunResult.__required_keys__)
 
 
 def version_problem(

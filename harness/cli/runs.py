@@ -1,9 +1,12 @@
-"""`bench list`, `run`, `export`, `validate` and `reward train`: one run and what it is made of."""
+"""`bench list`, `run`, `export`, `validate` and `reward train|card`: one run and what it is
+made of."""
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from harness.api import registry
 from harness.api.errors import BenchError
@@ -170,3 +173,34 @@ def reward_train_command(
         )
     except BenchError as error:
         fail(error)
+
+
+@reward_app.command("card")
+def reward_card_command(
+    target: Annotated[
+        str, typer.Argument(help="a recipe (dialogue, dialogue-judge, sentiment) or a folder")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help='print {"accuracy", "families"} as JSON')
+    ] = False,
+) -> None:
+    """A reward model's card: held-out accuracy and, per probe family, how often the real text
+    outscores the probe (trains a recipe's model first if it is not cached)."""
+    try:
+        from tasks.rewards.cards import summary
+        from tasks.rewards.training_cli import card_from_cli
+
+        card = card_from_cli(target)
+    except BenchError as error:
+        fail(error)
+    found = summary(card)
+    if as_json:
+        print(json.dumps(found, indent=2))
+        return
+    table = Table(title=f"{card['name']}: held-out accuracy {found['accuracy']:.3f}")
+    for column in ("probe family", "real beats probe", "prompts", "in training"):
+        table.add_column(column)
+    for family, row in found["families"].items():
+        seen = "no (held out)" if row["held_out"] else "yes"
+        table.add_row(family, f"{row['real_beats_probe']:.1%}", str(row["n"]), seen)
+    console.print(table)

@@ -1,9 +1,11 @@
 """Baseline rows the tool writes beside trained runs, as run directories of their own.
 
 `start` is the policy before training (its start evaluation), once per seed rather than once
-per algorithm. For extractive tasks, `lead-n` outputs the first n source words, with n the mean
-reference length (in words) of the train split; a trained row that does not beat it has learned
-less than copying would give. Both are scored by the same code as trained runs.
+per algorithm. Text baselines copy their prompt: for extractive tasks, `lead-n` outputs the first
+n source words, with n the mean reference length (in words) of the train split; for chat tasks
+(`echo = True`), `echo` outputs the source's last turn as the reply. A trained row that does not
+beat one has learned less than copying would give. All are scored by the same code as trained
+runs, once per seed.
 
 The start row also keeps the whole start evaluation (START_EVAL), and a later report run of the
 same seed and evaluation takes it instead of evaluating the same start policy again: every
@@ -13,6 +15,7 @@ start evaluation per seed. Its directory hash covers everything that defines the
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -32,12 +35,13 @@ from harness.api.task import Example
 from harness.config.run_config import RunConfig
 from harness.rl.value import policy_parameters
 from harness.run.budget import Spent
-from harness.run.evaluate import sample_rows, text_metrics
+from harness.run.evaluate import reward_cards, sample_rows, text_metrics
 from harness.run.evaluations import Evaluated, FullEval
 from harness.run.result import run_result
 from harness.run.rundir import write_json, write_jsonl
 
 START_EVAL = "start_eval.json"  # in the start row: the whole start evaluation, samples included
+SPEAKER = re.compile(r"^[^:\n]{1,20}:(?: |$)")  # a chat line's label ("A: "), as tasks write it
 
 
 def write_baselines(setup: Evaluated, start: FullEval, console: Console) -> None:
@@ -51,16 +55,15 @@ def write_baselines(setup: Evaluated, start: FullEval, console: Console) -> None
         return {START_EVAL: {**made_by(setup), "evaluation": start.to_json()}}
 
     written = [write_row(setup, "start", start.metrics(), samples, kept)]
-    if getattr(setup.task, "extractive", False):
-        n = lead_length(setup.task.examples("train"))
+    for name, output in text_baselines(setup.task):
         metrics, samples = {}, {}
         for split in FINAL_SPLITS:
             examples = setup.heldout[split]
-            texts = [lead(example, n) for example in examples]
+            texts = [output(example) for example in examples]
             rewards, found, _ = text_metrics(setup.task, examples, texts)
             metrics[split] = {f"eval/{key}": float(value) for key, value in found.items()}
             samples[f"eval_after_{split}"] = sample_rows(examples, texts, rewards)
-        written.append(write_row(setup, f"lead-{n}", metrics, samples))
+        written.append(write_row(setup, name, metrics, samples))
     shown = ", ".join(f"{algo} → {path}" for algo, path in written if path is not None)
     if shown:
         console.print(f"baselines    {shown}")
@@ -106,6 +109,24 @@ def start_config(setup: Evaluated) -> RunConfig:
     return replace(setup.config, task=setup.task.name, algo="start", algo_config={})
 
 
+def text_baselines(task: Any) -> list[tuple[str, Callable[[Example], str]]]:
+    """(row name, output of an example) of each text baseline the task declares: `lead-n` for
+    an extractive task, `echo` for a chat task (`echo = True`)."""
+    rows: list[tuple[str, Callable[[Example], str]]] = []
+    if getattr(task, "extractive", False):
+        n = lead_length(task.examples("train"))
+        rows.append((f"lead-{n}", lambda example: lead(example, n)))
+    if getattr(task, "echo", False):
+        rows.append(("echo", echo))
+    return rows
+
+
+def echo(example: Example) -> str:
+    """The last turn of the example's source (a chat, one turn a line), without its label."""
+    lines = [SPEAKER.sub("", line.strip(), count=1) for line in example.source_text.splitlines()]
+    return next((line for line in reversed(lines) if line), "")
+
+
 def lead_length(train: list[Example]) -> int:
     """n of lead-n: the mean length in words of the train split's first references (≥ 1)."""
     lengths = [len(example.references[0].split()) for example in train if example.references]
@@ -138,7 +159,12 @@ def write_row(
     for name, data in (files() if files else {}).items():
         write_json(path / name, data)
     result = run_result(
-        config, setup.task.version, (Spent(), "baseline"), (metrics, metrics), role="baseline"
+        config,
+        setup.task.version,
+        (Spent(), "baseline"),
+        (metrics, metrics),
+        role="baseline",
+        reward_cards=reward_cards(setup.task),
     )
     write_json(path / "result.json", result)
     return algo, path

@@ -5,7 +5,7 @@ greedy completions and a text baseline's outputs (e.g. lead-n) are scored the sa
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.api.task import Example, Task, score_with_parts
@@ -17,6 +17,8 @@ from harness.policies.sampling import row_seed
 from harness.rl.kl import k1
 from harness.rl.logprobs import tempered_entropy
 from harness.run.rollout import Draw, reference_scores, sample_rollout
+
+INTERVAL_KEYS = ("mean", "low", "high", "n")  # of a paired-bootstrap interval, in a gain
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,16 @@ class EvalSettings:
 class EvalResult:
     """Metrics keyed `eval/...`, the mean reward of each prompt (for paired CIs), and samples.
 
-    task_metrics names the task's own metrics among `metrics` (without the `eval/` prefix).
+    task_metrics names the task's own metrics among `metrics` (without the `eval/` prefix);
+    prompt_judges: each judge's (`eval/judge_<name>`) mean score of each prompt, as
+    prompt_rewards, for a task that reports judges.
     """
 
     metrics: dict[str, float]
     prompt_rewards: list[float]
     samples: list[dict[str, Any]]
     task_metrics: tuple[str, ...] = ()
+    prompt_judges: dict[str, list[float]] = field(default_factory=dict)
 
 
 def evaluate(
@@ -104,7 +109,8 @@ def evaluate(
         ended += int(((rollout.completion_ids == eos) & (mask > 0)).any(-1).sum().item())
         texts += rollout.completions
     repeated = [e for e in examples for _ in range(k)]
-    rewards, metrics, own = text_metrics(task, repeated, texts)
+    judged: dict[str, list[float]] = {}
+    rewards, metrics, own = text_metrics(task, repeated, texts, judged)
     per_token = max(tokens, 1.0)
     if reference is not None:
         metrics |= {
@@ -123,23 +129,35 @@ def evaluate(
         samples = [{**s, "kl_exact_seq": kl} for s, kl in zip(samples, kl_exact_seq, strict=True)]
     return EvalResult(
         metrics={f"eval/{name}": float(value) for name, value in metrics.items()},
-        prompt_rewards=[mean(rewards[i * k : (i + 1) * k]) for i in range(len(examples))],
+        prompt_rewards=per_prompt(rewards, k),
         samples=samples,
         task_metrics=own,
+        prompt_judges={f"eval/{name}": per_prompt(values, k) for name, values in judged.items()},
     )
 
 
+def per_prompt(values: Sequence[float], k: int) -> list[float]:
+    """The mean of each prompt's k consecutive values."""
+    return [mean(values[i : i + k]) for i in range(0, len(values), k)]
+
+
 def text_metrics(
-    task: Task, examples: Sequence[Example], texts: Sequence[str]
+    task: Task,
+    examples: Sequence[Example],
+    texts: Sequence[str],
+    judged: dict[str, list[float]] | None = None,
 ) -> tuple[list[float], dict[str, float], tuple[str, ...]]:
     """(reward of each text, metrics of the set, the names of the task's own metrics).
 
     The metrics: reward and its parts, the task's own metrics, diversity, length and the
-    copying/repetition signals, keyed without the `eval/` prefix.
+    copying/repetition signals, keyed without the `eval/` prefix. judged: filled with each
+    judge's score of every text (`judge_<name>` → values) when the task's metrics report them.
     """
     rewards, parts = score_with_parts(task.reward, examples, texts)
     sources = [e.source_text for e in examples]
-    own = task.metrics(examples, texts)
+    own, values = task_scores(task, examples, texts)
+    if judged is not None:
+        judged |= {name: v for name, v in values.items() if name.startswith("judge_")}
     metrics = {
         "reward": mean(rewards),
         **{f"reward_{name}": mean(values) for name, values in parts.items()},
@@ -148,6 +166,24 @@ def text_metrics(
         **hacking_metrics(sources, texts, extractive=getattr(task, "extractive", False)),
     }
     return rewards, metrics, tuple(own)
+
+
+def task_scores(
+    task: Task, examples: Sequence[Example], texts: Sequence[str]
+) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """(the task's metrics, judge name → each text's score): the second from one and the same
+    call when the task's metrics have `scores` (tasks/rewards/judges.py `Judged`), else empty."""
+    scores = getattr(getattr(task, "score_metrics", None), "scores", None)
+    if not callable(scores):
+        return task.metrics(examples, texts), {}
+    return scores(examples, texts)
+
+
+def reward_cards(task: Task) -> dict[str, dict[str, Any]]:
+    """The cards of the learned models a task's metrics name (reward, judges), by role: what
+    result.json records as `reward_cards`; empty for a task without learned models."""
+    cards = getattr(getattr(task, "score_metrics", None), "cards", None)
+    return cards() if callable(cards) else {}
 
 
 def sample_rows(
@@ -167,14 +203,24 @@ def sample_rows(
 
 
 def heldout_gain(before: EvalResult, after: EvalResult, seed: int) -> dict[str, Any]:
-    """Mean change of the held-out reward per prompt with its 95% paired-bootstrap CI."""
+    """Mean change of the held-out reward per prompt with its 95% paired-bootstrap CI; with
+    judges (schema 5), `judges` holds each judge's change and CI, computed the same way."""
     interval = paired_bootstrap(before.prompt_rewards, after.prompt_rewards, seed=seed)
-    return {
-        **{key: getattr(interval, key) for key in ("mean", "low", "high", "n")},
+    gain: dict[str, Any] = {
+        **{key: getattr(interval, key) for key in INTERVAL_KEYS},
         "metric": "eval/reward",
         "confidence": 0.95,
         "method": "paired bootstrap over held-out prompts (10,000 resamples)",
     }
+    shared = [name for name in after.prompt_judges if name in before.prompt_judges]
+    if shared:
+        judges = {}
+        for name in shared:
+            pair = before.prompt_judges[name], after.prompt_judges[name]
+            found = paired_bootstrap(*pair, seed=seed)
+            judges[name] = {key: getattr(found, key) for key in INTERVAL_KEYS}
+        gain["judges"] = judges
+    return gain
 
 
 def mean(values: Sequence[float]) -> float:

@@ -4,7 +4,8 @@ During training: `val`, sampled only (what a sweep may select on). At the start 
 `val` and `test`, each sampled (training temperature, eval.samples_per_prompt) and greedy;
 the leaderboard reports `test`. A sweep's tuning trial is evaluated on `val` alone: it is
 selected on val and never a row, so its test scores would never be read. Every val evaluation
-also extends the run's (KL, reward) curve, from which the reporter reads reward at matched KL.
+also extends the run's (KL, reward) curve, from which the reporter reads reward at matched KL;
+a task's judges (`eval/judge_*`) join it, so a report can draw judge against KL.
 """
 
 import time
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 
 from rich.console import Console
 
-from harness.api.schema import EVAL_CURVE_KEYS, FINAL_SPLITS, GREEDY_PREFIX
+from harness.api.schema import EVAL_CURVE_KEYS, FINAL_SPLITS, GREEDY_PREFIX, JUDGE_PREFIX
 from harness.api.task import Example, Task
 from harness.config.run_config import RunConfig
 from harness.policies.policy import Policy
@@ -169,8 +170,9 @@ def record_eval(
         }
     setup.log.append(row)  # metrics.jsonl and the trackers
     setup.log.samples(row, result.samples)
-    if split == TRAINING_SPLIT and not greedy:
-        setup.eval_curve.append({key: row[key] for key in EVAL_CURVE_KEYS if key in row})
+    if split == TRAINING_SPLIT and not greedy:  # the judges too (schema 5): judge against KL
+        judges = {key: value for key, value in row.items() if key.startswith(JUDGE_PREFIX)}
+        setup.eval_curve.append({key: row[key] for key in EVAL_CURVE_KEYS if key in row} | judges)
     title = f"eval {label} {split}" + (" greedy" if greedy else "")
     console.print(eval_line(title, result, len(examples), seconds))
     if gain is not None and (label != "after" or split != "test"):

@@ -4,10 +4,13 @@ A task that trains and evaluates with one reward model cannot show reward hackin
 may learn that model's blind spots and the score still rises. So the learned-reward tasks also
 report, as task metrics, the mean score of a second judge (a lexicon scorer, or a reward model
 trained on other data with another seed) and `reference_reward`, the task's reward model's mean
-score of the references (the ceiling it sees: human text scored by the same model).
+score of the references (human text scored by the same model; not a ceiling: dialogue's
+version-4 model scored an echo of the prompt above it). Each judge's mean joins the run's
+eval_curve and gets a held-out gain, as the reward does (harness/run/evaluate.py).
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -72,19 +75,44 @@ def reference_scorer(reward: Reward) -> Callable[[Sequence[Example]], float]:
     return mean_score
 
 
-def judged(metrics: Metrics, reward: Reward, judges: dict[str, Judge]) -> Metrics:
-    """`metrics` plus each judge's mean score of the completions and `reference_reward`.
+@dataclass(frozen=True)
+class Judged:
+    """A task's metrics plus each judge's mean score of the completions and `reference_reward`.
 
     reward: the task's learned reward model itself (not a composite around it), so
     `reference_reward` is on the scale of `eval/reward` (`eval/reward_learned` with a penalty).
+    `scores` also returns each judge's score of every completion, from the same single call,
+    which the evaluation pairs per prompt for a judge's held-out gain.
     """
-    reference = reference_scorer(reward)
 
-    def score(examples: Sequence[Example], completions: Sequence[str]) -> dict[str, float]:
-        means = {}
-        for name, judge in judges.items():
-            values = judge(examples, completions)
-            means[name] = sum(values) / max(len(values), 1)
-        return {**metrics(examples, completions), **means, "reference_reward": reference(examples)}
+    metrics: Metrics
+    reward: Reward
+    judges: dict[str, Judge]
+    reference: Callable[[Sequence[Example]], float]  # reference_scorer(reward)
 
-    return score
+    def scores(
+        self, examples: Sequence[Example], completions: Sequence[str]
+    ) -> tuple[dict[str, float], dict[str, list[float]]]:
+        """(the metrics, judge name → its score of each completion)."""
+        values = {name: list(judge(examples, completions)) for name, judge in self.judges.items()}
+        means = {name: sum(v) / max(len(v), 1) for name, v in values.items()}
+        found = {**self.metrics(examples, completions), **means}
+        return found | {"reference_reward": self.reference(examples)}, values
+
+    def __call__(self, examples: Sequence[Example], completions: Sequence[str]) -> dict[str, float]:
+        return self.scores(examples, completions)[0]
+
+    def cards(self) -> dict[str, dict[str, Any]]:
+        """The card records (`cards.run_record`) of the reward and of each judge that is a
+        learned model, by role: "reward", then the judge's metric name."""
+        models = {"reward": self.reward, **self.judges}
+        return {
+            role: model.card()
+            for role, model in models.items()
+            if callable(getattr(model, "card", None))
+        }
+
+
+def judged(metrics: Metrics, reward: Reward, judges: dict[str, Judge]) -> Judged:
+    """`metrics` plus each judge's mean score and `reference_reward` (see `Judged`)."""
+    return Judged(metrics, reward, judges, reference_scorer(reward))

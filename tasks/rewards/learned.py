@@ -4,9 +4,10 @@
 and `dialogue-judge`, the second model behind dialogue's `judge_rm` metric) are trained on first
 use into $BENCH_CACHE/reward-models/<recipe>-<hash> with a progress bar (about a minute each on
 2 CPU cores) and reused afterwards; `bench reward train dialogue` does the same ahead of time.
-The reward is P(real reply) = σ(score) for pair models and P(label 1) for label models; the score
-comes from a fine-tuned classifier or, for recipes with `encoder="frozen"`, from a linear head on
-a frozen encoder's embeddings (`frozen_encoder.py`).
+The reward is P(real reply) = σ(score − center) for pair models and P(label 1) for label models
+(`scoring.py`, also what a card's probe figures are computed with); the score comes from a
+fine-tuned classifier or, for recipes with `encoder="frozen"`, from a head on a frozen encoder's
+embeddings and copy features (`frozen_encoder.py`). `card()` is what a run records of the model.
 """
 
 import json
@@ -20,8 +21,9 @@ from harness.api.errors import BenchError
 from harness.api.task import Example
 from harness.policies.cache import build_once
 from harness.policies.quiet import quiet_transformers
-from tasks.rewards.frozen_encoder import load_head, pair_features
-from tasks.rewards.pair_tokens import pair_tokens
+from tasks.rewards.cards import run_record
+from tasks.rewards.frozen_encoder import load_head
+from tasks.rewards.scoring import is_frozen, rewards
 from tasks.rewards.training import (
     CARD,
     RECIPES,
@@ -54,12 +56,7 @@ def resolve_model(path: str, recipe: Recipe | None) -> Path:
 def train_recipe(recipe: Recipe, folder: Path) -> None:
     """Train a recipe's model into its cache folder, saying so (it takes minutes, once)."""
     print(f"training the '{recipe.name}' reward model once into {folder} (cached afterwards)")
-    train_reward_model(recipe.name, recipe.config, folder, source=recipe.records)
-
-
-def is_frozen(card: dict[str, Any]) -> bool:
-    """A head on a frozen encoder (`head.safetensors`), not a fine-tuned classifier."""
-    return card["config"].get("encoder", "finetune") == "frozen"
+    train_reward_model(recipe.name, recipe.config, folder, recipe=recipe)
 
 
 @cache
@@ -106,56 +103,22 @@ class LearnedReward:
         return None if self.context == "none" else example.prompt
 
     def __call__(self, examples: Sequence[Example], completions: Sequence[str]) -> list[float]:
-        import torch
-
         model, tokenizer, card = load_model(resolve_model(self.path, self.recipe))
-        center = card.get("score_center", 0.0)  # 0 in folders saved before it was recorded
-        scores: list[float] = []
-        with torch.no_grad():
-            for start in range(0, len(completions), self.batch_size):
-                chunk = slice(start, start + self.batch_size)
-                logits = self.logits(model, tokenizer, card, examples[chunk], completions[chunk])
-                if card["kind"] == "pairs":  # σ(s − center): objective.score_center
-                    scores += torch.sigmoid(logits[:, 0] - center).tolist()
-                else:
-                    scores += torch.softmax(logits, -1)[:, 1].tolist()
-        return scores
+        contexts = [self.context_of(e) for e in examples]
+        paired = card.get("input") == "pair"  # trained on (context, text)
+        if paired == any(c is None for c in contexts):
+            read = "a context and a text" if paired else "a text alone"
+            setting = self.context if isinstance(self.context, str) else "task"
+            raise BenchError(
+                f"reward model '{self.path}' reads {read}; its context setting '{setting}' does"
+                " not match"
+            )
+        return rewards(model, tokenizer, card, (contexts, completions), self.batch_size)
 
-    def logits(
-        self,
-        model: Any,
-        tokenizer: Any,
-        card: dict[str, Any],
-        examples: Sequence[Example],
-        completions: Sequence[str],
-    ) -> Any:
-        """(n, 1) scores of a pair model or (n, 2) logits of a label model, in float32."""
-        if is_frozen(card):
-            encoder, head = model
-            contexts = [self.context_of(e) for e in examples]
-            paired = head.in_features != encoder.config.hidden_size  # trained on (context, text)
-            if paired == any(c is None for c in contexts):
-                read = "a context and a text" if paired else "a text alone"
-                raise BenchError(
-                    f"reward model '{self.path}' reads {read}; its context setting "
-                    f"'{self.context if isinstance(self.context, str) else 'task'}' does not match"
-                )
-            length = card["config"]["max_length"]
-            return head(pair_features(encoder, tokenizer, contexts, completions, length))
-        batch = encode(tokenizer, examples, completions, self, card)
-        return model(**batch.to(model.device)).logits.float()
-
-
-def encode(
-    tokenizer: Any,
-    examples: Sequence[Example],
-    completions: Sequence[str],
-    reward: LearnedReward,
-    card: dict[str, Any],
-) -> Any:
-    """Token batch of (context, completion) pairs, or of completions alone."""
-    contexts = [reward.context_of(e) for e in examples]
-    return pair_tokens(tokenizer, contexts, completions, card["config"]["max_length"])
+    def card(self) -> dict[str, Any]:
+        """What a run records of this model: name, weights' fingerprint, accuracy, probes."""
+        folder = resolve_model(self.path, self.recipe)
+        return run_record(folder, load_model(folder)[2])
 
 
 def learned(

@@ -2,10 +2,13 @@
 
 `pairs`: one score per text, Bradley–Terry loss −log σ(s(chosen) − s(rejected)) (Bradley & Terry
 1952; Ouyang et al. 2022, eq. 1). `labels`: two-class cross-entropy. `encoder`: `finetune` trains
-the whole classifier (optionally under bf16 autocast, `precision`); `frozen` fits a linear head on
-the frozen encoder's embeddings (`frozen_encoder.py`), minutes faster on CPU. The result is a
-plain HF folder (safetensors, config, tokenizer; `head.safetensors` too when frozen) plus
-`reward_card.json` (data, held-out accuracy, seed, the whole config).
+the whole classifier (optionally under bf16 autocast, `precision`); `frozen` fits a head on the
+frozen encoder's embeddings and copy features (`frozen_encoder.py`), minutes faster on CPU. A pair
+record may carry hard `negatives` besides its ordinary `other` (probes.py's families): the model
+trains on the chosen text against each, and its held-out accuracy reads the ordinary pairs. The
+result is a plain HF folder (safetensors, config, tokenizer; `head.safetensors` too when frozen)
+plus `reward_card.json` (data, held-out accuracy, seed, the whole config and, for a recipe with
+probes, how often the real text beats each probe family: `cards.py`).
 Data comes from a task's recipe (the task supplies its records) or a local jsonl/csv file;
 nothing is ever unpickled. The engine never imports this module: tasks do.
 """
@@ -15,7 +18,7 @@ import hashlib
 import json
 import random
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -24,9 +27,12 @@ from harness.api.errors import BenchError
 from harness.policies.cache import cache_root, write_folder_atomically
 from harness.policies.quiet import quiet_transformers
 from harness.rl.memory import reuse_freed_memory
-from tasks.rewards.frozen_encoder import HEAD_SETTINGS, fit_frozen, save_head
+from tasks.rewards.cards import Probe, probe_figures
+from tasks.rewards.frozen_encoder import FEATURE_SETS, LINEAR, fit_frozen, head_settings, save_head
 from tasks.rewards.objective import correct, loss, score_center
 from tasks.rewards.pair_tokens import pair_tokens
+from tasks.rewards.probes import FAMILIES
+from tasks.rewards.scoring import rewards
 
 KINDS = ("pairs", "labels")
 ENCODERS = ("finetune", "frozen")
@@ -34,8 +40,8 @@ PRECISIONS = ("fp32", "bf16")
 CARD = "reward_card.json"
 PAIRS_SCORE = "sigmoid(s - score_center)"  # in a pairs recipe's cache key (it was σ(s))
 RECIPES = {  # recipe name → the task attribute that holds it, imported only when asked for
-    "dialogue": "tasks.dialogue:REWARD_RECIPE",
-    "dialogue-judge": "tasks.dialogue:JUDGE_RECIPE",  # dialogue's judge_rm: other turns and seed
+    "dialogue": "tasks.rewards.dialogue_pairs:REWARD_RECIPE",
+    "dialogue-judge": "tasks.rewards.dialogue_pairs:JUDGE_RECIPE",  # dialogue's judge_rm
     "sentiment": "tasks.sentiment:REWARD_RECIPE",
 }
 
@@ -55,25 +61,31 @@ class RewardTrainConfig:
     seed: int = 0
     encoder: str = "finetune"  # finetune: the whole classifier; frozen: a head on embeddings
     precision: str = "fp32"  # bf16 autocast: 2× faster in a probe on this CPU (AVX512-BF16)
+    features: str = LINEAR  # a frozen encoder's feature set (frozen_encoder.FEATURE_SETS)
 
 
 @dataclass(frozen=True)
 class Record:
-    """One training item: (context, chosen, rejected) for pairs, (context, text, label) else."""
+    """One training item: (context, chosen, rejected) for pairs, (context, text, label) else;
+    a pair may add (family, rejected text) hard negatives (trained on, never in the accuracy)."""
 
     context: str | None
     text: str
     other: str | None = None
     label: int = 0
+    negatives: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """A task's reward model: how to train it and the task's own training records (by seed)."""
+    """A task's reward model: how to train it, the task's own training records (by seed) and
+    the card's probes (prompts no model trains on) with the probe families its data holds."""
 
     name: str
     config: RewardTrainConfig
     records: Callable[[int], list[Record]]
+    probes: Callable[[], list[Probe]] | None = None
+    trained_families: tuple[str, ...] = ()
 
 
 def load_recipe(name: str) -> Recipe:
@@ -86,8 +98,10 @@ def load_recipe(name: str) -> Recipe:
 def recipe_folder(recipe: Recipe) -> Path:
     """The cache folder of a recipe's model (the hash covers the recipe, so edits retrain)."""
     defining: dict = asdict(recipe.config)
+    if defining["features"] == LINEAR:  # the default stays out: folders keep their names
+        del defining["features"]
     if recipe.config.encoder == "frozen":
-        defining["head"] = HEAD_SETTINGS
+        defining["head"] = head_settings(recipe.config.features)
     if recipe.config.kind == "pairs":
         defining["score"] = PAIRS_SCORE
     digest = hashlib.sha256(json.dumps(defining).encode()).hexdigest()[:12]
@@ -123,6 +137,9 @@ def load_data(
     if config.precision not in PRECISIONS:
         choices = ", ".join(PRECISIONS)
         raise BenchError(f"unknown precision '{config.precision}' (precisions: {choices})")
+    if config.features not in FEATURE_SETS:
+        choices = ", ".join(FEATURE_SETS)
+        raise BenchError(f"unknown feature set '{config.features}' (feature sets: {choices})")
     if source is not None:
         records = source(config.seed)
     else:
@@ -159,18 +176,19 @@ def train_reward_model(
     config: RewardTrainConfig,
     out: Path,
     progress: bool = True,
-    source: Callable[[int], list[Record]] | None = None,
+    recipe: Recipe | None = None,
 ) -> dict:
     """Train, evaluate on the held-out 20 % and save the folder with its card; returns the card.
 
-    source: a recipe's records by seed; None reads the .jsonl/.csv file named by config.data.
+    recipe: the records (by config.seed) and the card's probes; None reads the .jsonl/.csv file
+    named by config.data (no probes).
     """
     import torch
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
     quiet_transformers()
     reuse_freed_memory()  # same weights, fewer page faults (harness/rl/memory.py)
-    records = load_data(config, source)
+    records = load_data(config, recipe.records if recipe is not None else None)
     cut = int(len(records) * 0.8)
     train, heldout = records[:cut], records[cut:]
     folder = backbone_folder(config.backbone)
@@ -184,7 +202,7 @@ def train_reward_model(
         else:
             labels = 1 if config.kind == "pairs" else 2
             model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=labels)
-            fit(model, tokenizer, train, config, progress)
+            fit(model, tokenizer, with_negatives(train), config, progress)
             outputs = heldout_outputs(model, tokenizer, heldout, config)
     card = {
         "name": name,
@@ -204,9 +222,31 @@ def train_reward_model(
         },
     }
     if head is not None:
-        card["head"] = HEAD_SETTINGS
+        card["head"] = head_settings(config.features)
+    if recipe is not None and recipe.probes is not None:
+        card |= probe_card(recipe, (model, head) if head is not None else model, tokenizer, card)
     save(model, tokenizer, card, out, head)
     return card
+
+
+def probe_card(recipe: Recipe, model, tokenizer, card: dict) -> dict:
+    """The card's probe part: the families the model trained on and, per family, how often the
+    real text outscores the probe under the model's own reward (`cards.figures`)."""
+    trained = recipe.trained_families
+    held_out = [family for family in FAMILIES if family not in trained]
+
+    def score(contexts, texts) -> list[float]:
+        return rewards(model, tokenizer, card, (contexts, texts))
+
+    probes = recipe.probes()
+    held_out += sorted({f for p in probes for f, _ in p.probes} - set(FAMILIES) - set(trained))
+    return {"trained_families": list(trained), "probes": probe_figures(probes, score, held_out)}
+
+
+def with_negatives(train: list[Record]) -> list[Record]:
+    """A fine-tuned model's pairs: each record, then one (text, negative) pair per negative."""
+    extra = [replace(r, other=text, negatives=()) for r in train for _, text in r.negatives]
+    return train + extra
 
 
 def encode(tokenizer, records: list[Record], texts: list[str], max_length: int):

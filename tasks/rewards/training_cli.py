@@ -1,15 +1,21 @@
-"""`bench reward train`: the options of the command turned into a training config and a folder."""
+"""`bench reward train` and `bench reward card`: the commands' options turned into a training
+config and a folder, or into a model's card."""
 
+import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
 from harness.api.errors import BenchError
 from harness.policies.cache import cache_root
+from tasks.rewards.cards import read_card
 from tasks.rewards.training import (
+    CARD,
     KINDS,
     RECIPES,
     RewardTrainConfig,
     load_recipe,
+    probe_card,
     recipe_folder,
     recipe_for_data,
     train_reward_model,
@@ -49,5 +55,22 @@ def train_from_cli(
     if out is None and data is None and config == recipe.config:
         out = recipe_folder(recipe)  # exactly the model the tasks would train on first use
     folder = out or cache_root() / "reward-models" / name
-    source = recipe.records if recipe is not None else None
-    return train_reward_model(name, config, folder, source=source), folder
+    return train_reward_model(name, config, folder, recipe=recipe), folder
+
+
+def card_from_cli(target: str) -> dict:
+    """`bench reward card`: the card of a recipe's model (trained first if it is not cached) or
+    of a saved folder. A recipe's cached model whose card predates probes gets them now, scored
+    once and written into its card (the weights, and so the folder's name, are unchanged)."""
+    from tasks.rewards.learned import load_model, resolve_model
+
+    recipe = load_recipe(target) if target in RECIPES else None
+    folder = resolve_model(target, recipe)
+    card = read_card(folder)
+    if recipe is not None and recipe.probes is not None and "probes" not in card:
+        model, tokenizer, _ = load_model(folder)
+        card |= probe_card(recipe, model, tokenizer, card)
+        staging = folder / f".{CARD}.{os.getpid()}"
+        staging.write_text(json.dumps(card, indent=2) + "\n")
+        os.replace(staging, folder / CARD)  # atomic: a reader sees the old card or the new one
+    return card
