@@ -121,6 +121,8 @@ CASES = [
     (["sweep", "spec_ok.yaml", "--executor", "slurm"], "slurm"),
     (["sweep", "spec_ok.yaml", "--workers", "0"], "workers"),
     (["run", "summarization", "--algo", "reinforce", *TINY, "--log", "mlflow"], "mlflow"),
+    # an output folder that cannot be created (a virtual filesystem): one line, not a traceback
+    ([*RUN, "--out", "/proc/bench-runs"], "cannot use '/proc/bench-runs'"),
     # bench export, ls, show
     (["export", "nowhere"], "cannot read config file"),
     (["ls", "emptydir", "--sort", "bogus"], "bogus"),

@@ -4,11 +4,11 @@ from typing import Annotated
 
 import typer
 
-from harness.api.errors import BenchError
-from harness.cli.app import app, console, errors, fail
+from harness.cli.app import app, console, one_line_errors
 
 
 @app.command("eval")
+@one_line_errors
 def eval_command(
     task: Annotated[str, typer.Argument(help="task name (see `bench list`)")],
     policy: Annotated[
@@ -49,24 +49,18 @@ def eval_command(
     ] = None,
 ) -> None:
     """Evaluate a checkpoint trained elsewhere on val and test, as `bench run` evaluates its own."""
-    try:
-        from harness.run.external import evaluate_external
-        from harness.run.external_config import ExternalRequest, external_configs
+    from harness.run.external import evaluate_external
+    from harness.run.external_config import ExternalRequest, external_configs
 
-        request = ExternalRequest(
-            task=task,
-            policy=policy,
-            reference=reference,
-            name=name,
-            seeds=tuple(seed or [0]),
-            out=out,
-            device=device,
-            precision=precision,
-            overrides=tuple(override or []),
-        )
-        evaluate_external(request, external_configs(request), console)
-    except BenchError as error:
-        fail(error)
-    except KeyboardInterrupt:
-        errors.print("interrupted")
-        raise typer.Exit(code=130) from None
+    request = ExternalRequest(
+        task=task,
+        policy=policy,
+        reference=reference,
+        name=name,
+        seeds=tuple(seed or [0]),
+        out=out,
+        device=device,
+        precision=precision,
+        overrides=tuple(override or []),
+    )
+    evaluate_external(request, external_configs(request), console)

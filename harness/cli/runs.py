@@ -9,13 +9,13 @@ import typer
 from rich.table import Table
 
 from harness.api import registry
-from harness.api.errors import BenchError
-from harness.cli.app import app, console, errors, fail
+from harness.cli.app import app, console, one_line_errors
 from harness.data.task_files import task_entries
 from harness.launch import build_config
 
 
 @app.command("list")
+@one_line_errors
 def list_command() -> None:
     """List tasks, rewards, algorithms and policies."""
     for kind in registry.KINDS:
@@ -40,6 +40,7 @@ def preset_parts(name: str) -> str | None:
 
 
 @app.command("run")
+@one_line_errors
 def run_command(
     task: Annotated[str | None, typer.Argument(help="task name (see `bench list`)")] = None,
     algo: Annotated[str | None, typer.Option("--algo", help="algorithm name")] = None,
@@ -83,34 +84,29 @@ def run_command(
     ] = None,
 ) -> None:
     """Train one algorithm on one task under a budget, evaluate before and after."""
-    try:
-        run_config = build_config(
-            task,
-            algo,
-            policy=policy,
-            samples=samples,
-            seed=seed,
-            out=out,
-            device=device,
-            overrides=[
-                *([f"precision={precision}"] if precision else []),
-                *(override or []),
-                *(["checkpoint.keep=true"] if keep_checkpoints else []),
-                *([f"log={','.join(log)}"] if log else []),
-            ],
-            config_file=config,
-        )
-        from harness.run.runner import execute
+    run_config = build_config(
+        task,
+        algo,
+        policy=policy,
+        samples=samples,
+        seed=seed,
+        out=out,
+        device=device,
+        overrides=[
+            *([f"precision={precision}"] if precision else []),
+            *(override or []),
+            *(["checkpoint.keep=true"] if keep_checkpoints else []),
+            *([f"log={','.join(log)}"] if log else []),
+        ],
+        config_file=config,
+    )
+    from harness.run.runner import execute
 
-        execute(run_config, console, resume, save_policy)  # build_config resolved and checked it
-    except BenchError as error:
-        fail(error)
-    except KeyboardInterrupt:
-        errors.print("interrupted")
-        raise typer.Exit(code=130) from None
+    execute(run_config, console, resume, save_policy)  # build_config resolved and checked it
 
 
 @app.command("export")
+@one_line_errors
 def export_command(
     run_dir: Annotated[Path, typer.Argument(help="a run directory with a kept checkpoint")],
     out: Annotated[
@@ -118,27 +114,22 @@ def export_command(
     ] = None,
 ) -> None:
     """Write a run's checkpoint as a Hugging Face policy folder (`--policy PATH` loads it)."""
-    try:
-        from harness.run.export_run import export_checkpoint
+    from harness.run.export_run import export_checkpoint
 
-        console.print(f"policy       {export_checkpoint(run_dir, out)}", highlight=False)
-    except BenchError as error:
-        fail(error)
+    console.print(f"policy       {export_checkpoint(run_dir, out)}", highlight=False)
 
 
 @app.command("validate")
+@one_line_errors
 def validate_command(
     target: Annotated[str, typer.Argument(help="a task file (.yaml) or a task name")],
     count: Annotated[int, typer.Option("--count", help="examples to render")] = 3,
 ) -> None:
     """Check a task and render a few prompts and references, each scored against itself."""
-    try:
-        from harness.data.task_files import validate
+    from harness.data.task_files import validate
 
-        for line in validate(target, count):
-            console.print(line, highlight=False, markup=False)
-    except BenchError as error:
-        fail(error)
+    for line in validate(target, count):
+        console.print(line, highlight=False, markup=False)
 
 
 reward_app = typer.Typer(help="Learned reward models.", no_args_is_help=True)
@@ -146,6 +137,7 @@ app.add_typer(reward_app, name="reward")
 
 
 @reward_app.command("train")
+@one_line_errors
 def reward_train_command(
     name: Annotated[str, typer.Argument(help="model name; 'dialogue'/'sentiment' = the recipes")],
     data: Annotated[
@@ -162,20 +154,18 @@ def reward_train_command(
     seed: Annotated[int | None, typer.Option("--seed", help="default 0")] = None,
 ) -> None:
     """Train a reward model, a recipe or from a file (Bradley–Terry on pairs, CE on labels)."""
-    try:
-        from tasks.rewards.training_cli import train_from_cli
+    from tasks.rewards.training_cli import train_from_cli
 
-        card, folder = train_from_cli(name, data, kind, out, max_examples, epochs, seed)
-        console.print(
-            f"held-out accuracy {card['heldout_accuracy']:.3f} "
-            f"({card['examples']['heldout']} held out) · saved {folder}",
-            highlight=False,
-        )
-    except BenchError as error:
-        fail(error)
+    card, folder = train_from_cli(name, data, kind, out, max_examples, epochs, seed)
+    console.print(
+        f"held-out accuracy {card['heldout_accuracy']:.3f} "
+        f"({card['examples']['heldout']} held out) · saved {folder}",
+        highlight=False,
+    )
 
 
 @reward_app.command("card")
+@one_line_errors
 def reward_card_command(
     target: Annotated[
         str, typer.Argument(help="a recipe (dialogue, dialogue-judge, sentiment) or a folder")
@@ -186,13 +176,10 @@ def reward_card_command(
 ) -> None:
     """A reward model's card: held-out accuracy and, per probe family, how often the real text
     outscores the probe (trains a recipe's model first if it is not cached)."""
-    try:
-        from tasks.rewards.cards import summary
-        from tasks.rewards.training_cli import card_from_cli
+    from tasks.rewards.cards import summary
+    from tasks.rewards.training_cli import card_from_cli
 
-        card = card_from_cli(target)
-    except BenchError as error:
-        fail(error)
+    card = card_from_cli(target)
     found = summary(card)
     if as_json:
         print(json.dumps(found, indent=2))

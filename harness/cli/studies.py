@@ -8,10 +8,11 @@ import typer
 from rich.markup import escape
 
 from harness.api.errors import BenchError
-from harness.cli.app import app, console, errors, fail
+from harness.cli.app import app, console, one_line_errors
 
 
 @app.command("report")
+@one_line_errors
 def report_command(
     paths: Annotated[list[Path], typer.Argument(help="run directories or roots holding them")],
     out: Annotated[Path, typer.Option("--out", help="folder for the report files")] = Path(
@@ -43,18 +44,16 @@ def report_command(
     ] = "t",
 ) -> None:
     """Build leaderboards (Markdown, CSV, JSON, HTML, PNGs) from run directories; no torch."""
-    try:
-        from harness.metrics.stats import CI_METHODS
-        from reports.build import build_report
+    from harness.metrics.stats import CI_METHODS
+    from reports.build import build_report
 
-        if ci not in CI_METHODS:
-            raise BenchError(f"unknown --ci {ci!r}; choose one of {', '.join(CI_METHODS)}")
-        build_report(paths, out, allow_mixed, console, copy=copy_results, ci=ci)
-    except BenchError as error:
-        fail(error)
+    if ci not in CI_METHODS:
+        raise BenchError(f"unknown --ci {ci!r}; choose one of {', '.join(CI_METHODS)}")
+    build_report(paths, out, allow_mixed, console, copy=copy_results, ci=ci)
 
 
 @app.command("ls")
+@one_line_errors
 def ls_command(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="run directories or roots (default: runs)")
@@ -66,23 +65,21 @@ def ls_command(
     algo: Annotated[str | None, typer.Option("--algo", help="only this algorithm's runs")] = None,
 ) -> None:
     """List run directories: status, samples, test reward change with its CI, KL, time; no torch."""
-    try:
-        from reports.browse import scan
-        from reports.listing import check_sort, ls_table, select, sort_entries, summary_line
+    from reports.browse import scan
+    from reports.listing import check_sort, ls_table, select, sort_entries, summary_line
 
-        check_sort(sort)
-        entries, warnings = scan(paths or [Path("runs")])
-        shown = sort_entries(select(entries, task, algo), sort)
-        if shown:
-            console.print(ls_table(shown, console.width))
-        for line in warnings:
-            console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
-        console.print(summary_line(shown, warnings), highlight=False)
-    except BenchError as error:
-        fail(error)
+    check_sort(sort)
+    entries, warnings = scan(paths or [Path("runs")])
+    shown = sort_entries(select(entries, task, algo), sort)
+    if shown:
+        console.print(ls_table(shown, console.width))
+    for line in warnings:
+        console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+    console.print(summary_line(shown, warnings), highlight=False)
 
 
 @app.command("show")
+@one_line_errors
 def show_command(
     run_dir: Annotated[Path, typer.Argument(help="one run directory")],
     examples: Annotated[
@@ -90,16 +87,14 @@ def show_command(
     ] = 2,
 ) -> None:
     """Show one run: settings that differ from the defaults, reward curve, test change, samples."""
-    try:
-        from reports.show import show_lines
+    from reports.show import show_lines
 
-        for line in show_lines(run_dir, examples):
-            console.print(line, highlight=False, markup=False)
-    except BenchError as error:
-        fail(error)
+    for line in show_lines(run_dir, examples):
+        console.print(line, highlight=False, markup=False)
 
 
 @app.command("sweep")
+@one_line_errors
 def sweep_command(
     spec: Annotated[Path, typer.Argument(help="sweep spec (YAML): tasks, algos, seeds, tune, ...")],
     out: Annotated[
@@ -126,34 +121,28 @@ def sweep_command(
     ] = False,
 ) -> None:
     """Tune each algorithm on val, then run the winners on the report seeds (see docs/sweeps.md)."""
-    try:
-        from harness.sweep.executor import ExecutorOptions
-        from harness.sweep.orchestration import check_options, run_sweep
-        from harness.sweep.plan import plan_sweep
-        from harness.sweep.spec import read_spec
-        from harness.sweep.table import plan_entries, sweep_table
+    from harness.sweep.executor import ExecutorOptions
+    from harness.sweep.orchestration import check_options, run_sweep
+    from harness.sweep.plan import plan_sweep
+    from harness.sweep.spec import read_spec
+    from harness.sweep.table import plan_entries, sweep_table
 
-        options = ExecutorOptions(executor, workers, threads, address)  # type: ignore[arg-type]
-        check_options(options)
-        sweep_spec = read_spec(spec, out)
-        plan = plan_sweep(sweep_spec if device is None else replace(sweep_spec, device=device))
-        if threads is None:  # the spec may pin it; --threads overrides
-            options = replace(options, threads=plan.spec.threads)
-        if dry_run:
-            entries = plan_entries(plan)
-            console.print(sweep_table(entries, console.width, f"plan of {spec}", states=False))
-            console.print(
-                f"{len(entries)} runs: {plan.tuning_rows()} tuning trials, "
-                f"{len(entries) - plan.tuning_rows()} report runs · output {plan.spec.out} · "
-                "dry run: nothing was run or written",
-                highlight=False,
-            )
-            return
-        result = run_sweep(plan, options, console)
-    except BenchError as error:
-        fail(error)
-    except KeyboardInterrupt:
-        errors.print("interrupted")
-        raise typer.Exit(code=130) from None
+    options = ExecutorOptions(executor, workers, threads, address)  # type: ignore[arg-type]
+    check_options(options)
+    sweep_spec = read_spec(spec, out)
+    plan = plan_sweep(sweep_spec if device is None else replace(sweep_spec, device=device))
+    if threads is None:  # the spec may pin it; --threads overrides
+        options = replace(options, threads=plan.spec.threads)
+    if dry_run:
+        entries = plan_entries(plan)
+        console.print(sweep_table(entries, console.width, f"plan of {spec}", states=False))
+        console.print(
+            f"{len(entries)} runs: {plan.tuning_rows()} tuning trials, "
+            f"{len(entries) - plan.tuning_rows()} report runs · output {plan.spec.out} · "
+            "dry run: nothing was run or written",
+            highlight=False,
+        )
+        return
+    result = run_sweep(plan, options, console)
     if result.failed:
         raise typer.Exit(code=1)
