@@ -61,7 +61,11 @@ def compared(leaderboard: dict[str, Any]) -> dict[str, Any]:
             for metric, interval in row["metrics"].items():
                 if metric not in TIMINGS:
                     for field, value in interval.items():
-                        values[f"{task} / {row['row']} / {metric} / {field}"] = value
+                        # per-seed values one by one, so a NOISY metric's get its tolerance
+                        items = enumerate(value) if isinstance(value, list) else [(None, value)]
+                        for index, item in items:
+                            name = field if index is None else f"{field}[{index}]"
+                            values[f"{task} / {row['row']} / {metric} / {name}"] = item
     for selection in leaderboard["tuning"]["selections"]:
         for task, algos in selection["tasks"].items():
             for algo, entry in algos.items():
