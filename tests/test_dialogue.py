@@ -109,8 +109,8 @@ def test_the_judge_reads_no_turn_of_the_reward_model_data():
     reserved = load_data(replace(REWARD_RECIPE.config, max_examples=2500), REWARD_RECIPE.records)
     assert sha(reserved, drop=("negatives",)) == ORDINARY_DATA_SHA  # version 4's pairs
     assert sha(reserved) == RESERVED_DATA_SHA and main == reserved[:1500]
-    assert recipe_folder(REWARD_RECIPE).name == "dialogue-2a4f3f399916"
-    assert recipe_folder(JUDGE_RECIPE).name == "dialogue-judge-9db8b8b2090a"
+    assert recipe_folder(REWARD_RECIPE).name == "dialogue-eacba58b14e0"
+    assert recipe_folder(JUDGE_RECIPE).name == "dialogue-judge-2b0e7ea405f8"
     judge = load_data(JUDGE_RECIPE.config, JUDGE_RECIPE.records)
     assert sha(judge) == JUDGE_DATA_SHA
     assert len(main) == 1500 and len(judge) == 1000  # from > 2,000 candidate pairs

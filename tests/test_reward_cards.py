@@ -77,15 +77,15 @@ def test_probe_families_on_a_chat():
 def test_overlap_features_by_hand():
     context = "A: do you like dogs?\nB: I like dogs a lot"
     echo_row = overlap_features(context, "I like dogs a lot")
-    assert echo_row[:8] == [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    assert echo_row[:6] == [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     reply = overlap_features(context, "cats are better cats are better")
     # words: cats are better cats are better; none in the last turn, none in any turn
     assert reply[:4] == [0.0, 0.0, 0.0, 0.0]
     # bigrams: (cats are) (are better) (better cats) (cats are) (are better): 2 of 5 again
-    assert reply[10] == pytest.approx(2 / 5, abs=1e-12) and reply[11] == 0.0
+    assert reply[8] == pytest.approx(2 / 5, abs=1e-12) and reply[9] == 0.0
     half = overlap_features(context, "I like cats")  # i, like in the last turn; cats not
     assert half[0] == pytest.approx(2 / 3, abs=1e-12) and half[2] == pytest.approx(1 / 2)
-    assert overlap_features(context, "")[11] == 1.0
+    assert overlap_features(context, "")[9] == 1.0
 
 
 def test_echo_baseline_is_the_last_turn_without_its_label():

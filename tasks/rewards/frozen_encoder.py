@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.rewards.objective import loss
+from tasks.rewards.overlap import NAMES as OVERLAP_NAMES
 from tasks.rewards.overlap import overlap_features
 from tasks.rewards.probes import context_turns
 
@@ -45,8 +46,10 @@ Vectors = dict[str, Any]  # text → its (d,) embedding
 
 
 def head_settings(features: str) -> dict[str, Any]:
-    """The head of a feature set, with the set's name (what a card records as `head`)."""
-    return {**HEADS[features], "features": features}
+    """The head of a feature set, with the set's name and, for a copy set, the overlap features
+    it reads (what a card records as `head`, and part of a recipe's cache key)."""
+    overlap = {} if features == LINEAR else {"overlap": list(OVERLAP_NAMES)}
+    return {**HEADS[features], "features": features, **overlap}
 
 
 def embed(

@@ -3,10 +3,13 @@
 An embedding says how close a reply is to its context; it cannot say whether the reply answers
 the context or repeats it (an echo is the closest text of all). These features can: the share of
 the reply's words and bigrams found in the context's last turn and in any of its turns, the
-longest span copied from one turn, an exact-copy flag, lengths, and how much the reply repeats
-itself. Word tokens are `harness.metrics.hacking.words` (lower-cased \\w+), the units of the
-evaluation's copy_rate. No feature tests for a span of a turn as such: the held-out
-`partial_copy` probe family measures whether the model generalises from whole-turn copies.
+longest span copied from one turn, lengths, and how much the reply repeats itself. There is no
+exact-copy flag: with one, the judge's head learned "identical = bad" and a span of a turn (the
+held-out `partial_copy` probes) beat the real reply on 43 % of val prompts; without it, "copied
+words = bad" generalised to them. Word tokens are `harness.metrics.hacking.words` (lower-cased
+\\w+), the units of the evaluation's copy_rate. No feature tests for a span of a turn as such:
+the held-out `partial_copy` probe family measures whether the model generalises from whole-turn
+copies.
 """
 
 import math
@@ -22,8 +25,6 @@ NAMES = (
     "bigram_share_any",
     "copy_rate_last",
     "copy_rate_any",
-    "exact_last",
-    "exact_any",
     "log_words",
     "log_words_vs_last",
     "self_repeat",
@@ -71,8 +72,6 @@ def overlap_features(context: str, reply: str) -> list[float]:
         share(pairs, any_pairs),
         copied[-1],
         max(copied),
-        float(bool(mine) and mine == last),
-        float(bool(mine) and any(mine == tokens for tokens in turn_words)),
         size,
         size - math.log1p(len(last)) / LOG_SCALE,
         self_repeat(pairs),
