@@ -74,12 +74,10 @@ def policy_shift(model: PreTrainedModel, probe: Probe, temperature: float) -> fl
 def greedy_baseline(setup: Setup, rollout: Rollout, timer: ScoringTime) -> tuple[Tensor, int]:
     """ReMax's baseline: the return of each prompt's greedy completion (P,), and its tokens.
 
-    The return is shaped as the samples' are (`greedy_return`: task reward − β Σ_t kl_t, the
-    run's estimator on the policy's and reference's log-probs of the greedy tokens). The policy's
-    come from the logits `generate` recorded, the reference's from one forward, counted in the
-    compute column like every forward; with no KL in the reward (β 0, or placement `loss`) the
-    term is 0 and that forward is skipped. These completions are not training samples: they
-    count in `tokens`, `baseline_samples` and the compute column, never in `samples`.
+    Shaped as the samples' returns are (`greedy_return`: reward − β Σ_t kl_t, the run's
+    estimator; the policy's log-probs from generate's logits, the reference's from one counted
+    forward, skipped with no KL in the reward). Not training samples: they count in `tokens`,
+    `baseline_samples` and the compute column, never in `samples`.
     """
     cfg, coef = setup.config.rollout, setup.kl_control.reward_coef
     scored = sample_scored(setup, list(rollout.examples), timer, greedy=True)
