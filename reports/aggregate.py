@@ -12,6 +12,7 @@ from harness.api.schema import (
     EVAL_ROW_METRICS,
     EXTRACTIVE_METRICS,
     GREEDY_PREFIX,
+    JUDGE_PREFIX,
     REPORT_SPLIT,
 )
 from harness.metrics.stats import (
@@ -21,10 +22,10 @@ from harness.metrics.stats import (
     t_interval,
     varies,
 )
-from reports.flags import BASELINE_SAMPLES, baseline_row, beat_flags, row_flags
+from reports.flags import BASELINE_SAMPLES, baseline_row, beat_flags, judge_flags, row_flags
 from reports.load import Run
 from reports.matched import MatchedKL, matched_kl, run_reward_at
-from reports.pooling import Group, common_settings, group_runs
+from reports.pooling import Group, common_settings, group_runs, table_runs
 from reports.significance import ALPHA, BEST, Comparison, Sample, family
 
 RANK_METRIC = "eval/reward"
@@ -123,6 +124,11 @@ def run_metrics(run: Run, matched: MatchedKL) -> dict[str, float]:
     if not run.baseline and REPORT_SPLIT in run.eval_before:  # external: only with a reference
         metrics["start/reward"] = run.before["eval/reward"]
         metrics["gain/reward"] = run.after["eval/reward"] - run.before["eval/reward"]
+        metrics |= {  # a judge's held-out change, beside the reward's (schema 5)
+            f"gain/{key.removeprefix('eval/')}": run.after[key] - run.before[key]
+            for key in run.after
+            if key.startswith(JUDGE_PREFIX) and key in run.before
+        }
     metrics[MATCHED_METRIC] = run_reward_at(run, matched)
     if not run.trained:  # a baseline or an outside checkpoint: its cost cells are n/a, not 0
         return metrics
@@ -239,7 +245,9 @@ def build_table(task: str, groups: list[Group], ci: str = "t") -> Table:
             runs=group.runs,
             metrics=summaries[group.label],
             tests=tuple(test for test in tests if test.row == group.label),
-            flags=row_flags(group) + beat_flags(group, groups, means),
+            flags=row_flags(group)
+            + beat_flags(group, groups, means)
+            + judge_flags(group.label, summaries[group.label], tests),
         )
         for group in groups
     ]
@@ -263,18 +271,6 @@ def build_table(task: str, groups: list[Group], ci: str = "t") -> Table:
         spread=pooled_spread(samples),
         prompt_noise=prompt_noise(groups),
     )
-
-
-def table_runs(runs: list[Run]) -> list[tuple[str, list[Run]]]:
-    """(table name, its runs), by task; external runs without a reference (no start to share,
-    no KL) form a table of their own, named `TASK (external, no reference)`."""
-    tables = []
-    for task in sorted({run.task for run in runs}):
-        alone = [run for run in runs if run.task == task and run.external and not run.reference]
-        others = [run for run in runs if run.task == task and run not in alone]
-        tables += [(task, others)] if others else []
-        tables += [(f"{task} (external, no reference)", alone)] if alone else []
-    return tables
 
 
 def build_tables(

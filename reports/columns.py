@@ -64,7 +64,9 @@ NO_PARTS = "—"  # a baseline row trains nothing, so it has no algorithm parts
 def columns(table: Table) -> list[Column]:
     """A table's metric columns: rewards, task metrics, KL and diversity, hacking signals, cost."""
     own = [Column(key, key.removeprefix("eval/"), 3, "↑") for key in table.task_metrics]
-    every = [*HEAD, *own, *DIVERSITY, *HACKING, *COST]
+    judges = sorted({key for row in table.rows for key in row.metrics if key.startswith("gain/j")})
+    gains = [Column(key, f"Δ {key.removeprefix('gain/')}", 3, "↑", signed=True) for key in judges]
+    every = [*HEAD[:3], *gains, *HEAD[3:], *own, *DIVERSITY, *HACKING, *COST]
     present = {key for row in table.rows for key in row.metrics}
     return [column for column in every if column.always or column.key in present]
 

@@ -5,7 +5,9 @@ beat."""
 import re
 from collections import Counter
 
+from harness.metrics.stats import Interval, one_sample_pvalue
 from reports.pooling import Group
+from reports.significance import ALPHA, START, Comparison
 
 MIN_SEEDS = 3
 BASELINE_SAMPLES = "baseline_samples"  # spent: completions made only as a baseline (ReMax)
@@ -83,3 +85,23 @@ def baseline_samples_flag(group: Group) -> tuple[str, ...]:
 def baseline_row(group: Group) -> bool:
     """True when none of the group's runs was trained."""
     return all(run.baseline for run in group.runs)
+
+
+def judge_flags(
+    label: str, metrics: dict[str, Interval], tests: list[Comparison]
+) -> tuple[str, ...]:
+    """A row whose reward rises significantly (Holm) while a judge's gain does not (one-sample
+    t on its per-seed gains, unadjusted: the lenient reading for the judge) is flagged: the
+    reward may be won in a way the judge does not see."""
+    start = next((t for t in tests if t.row == label and t.against == START), None)
+    if start is None or not start.significant or metrics["gain/reward"].mean <= 0:
+        return ()
+    flags = []
+    for key in sorted(k for k in metrics if k.startswith("gain/judge_")):
+        p = one_sample_pvalue(metrics[key].values, 0.0)
+        if not (p < ALPHA and metrics[key].mean > 0):
+            flags.append(
+                f"reward rises significantly (Holm p={start.p_holm:.3f}) but "
+                f"{key.removeprefix('gain/')} does not (Δ {metrics[key].mean:+.3f}, p={p:.3f})"
+            )
+    return tuple(flags)

@@ -213,3 +213,15 @@ def common_settings(runs: list[Run]) -> dict[str, Any]:
     flats = [shared_settings(run) for run in trained]
     varied = {**differing(flats), **differing([evaluation_settings(run) for run in runs])}
     return {key: value for key, value in flats[0].items() if key not in varied}
+
+
+def table_runs(runs: list[Run]) -> list[tuple[str, list[Run]]]:
+    """(table name, its runs), by task; external runs without a reference (no start to share,
+    no KL) form a table of their own, named `TASK (external, no reference)`."""
+    tables = []
+    for task in sorted({run.task for run in runs}):
+        alone = [run for run in runs if run.task == task and run.external and not run.reference]
+        others = [run for run in runs if run.task == task and run not in alone]
+        tables += [(task, others)] if others else []
+        tables += [(f"{task} (external, no reference)", alone)] if alone else []
+    return tables

@@ -87,7 +87,7 @@ def test_scan_reads_every_kind_of_run_directory(root: Path) -> None:
         "corrupt: result.json is not valid JSON",
         "not a run directory",
         "unfinished: no result.json",
-        "unreadable: result.json has schema_version 99; this reporter reads 3, 4",
+        "unreadable: result.json has schema_version 99; this reporter reads 3, 4, 5",
     ]
 
 

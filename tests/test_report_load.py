@@ -65,10 +65,10 @@ def test_a_result_without_a_test_split_or_with_an_old_schema_is_skipped(tmp_path
         "no finite eval/reward in eval_after[test] (stop_reason=samples)"
     )
     assert reasons[shown(old, tmp_path)] == (
-        "result.json has schema_version 2; this reporter reads 3, 4"
+        "result.json has schema_version 2; this reporter reads 3, 4, 5"
     )
     assert reasons[shown(odd_role, tmp_path)] == (
-        "role 'teacher' is not one of report, tune, baseline (schema 4)"
+        "role 'teacher' is not one of report, tune, baseline, external (schema 5)"
     )
 
 
