@@ -30,6 +30,7 @@ from tasks.rewards.composite import composite
 from tasks.rewards.judges import judged
 from tasks.rewards.learned import learned
 from tasks.rewards.lexical import BleuReward, rouge_f
+from tasks.rewards.training import load_recipe
 
 # 5: hard negatives (probes.py families) for both models, the RM a copy-feature MLP head, the
 # judge another frozen-encoder head (its own features and mix); 4: the RM reads the first 1,500
@@ -63,10 +64,9 @@ def dialogue(
     """
     if context_turns < 1:
         raise BenchError(f"context_turns must be ≥ 1 (got {context_turns})")
-    from tasks.rewards.dialogue_pairs import JUDGE_RECIPE, REWARD_RECIPE  # it imports this module
-
-    model = learned(path=reward_model, context=chat_context, recipe=REWARD_RECIPE)
-    judge = learned(path=judge_model, context=chat_context, recipe=JUDGE_RECIPE)
+    # by name: the recipes' module (tasks/rewards/dialogue_pairs.py) imports this one
+    model = learned(path=reward_model, context=chat_context, recipe=load_recipe("dialogue"))
+    judge = learned(path=judge_model, context=chat_context, recipe=load_recipe("dialogue-judge"))
     reward: Reward = model
     if length_penalty > 0:
         reward = composite({"learned": (1.0, model)}, length_penalty, max_reply_words)
