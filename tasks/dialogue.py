@@ -86,6 +86,7 @@ def dialogue(
         score_metrics=judged(dialogue_metrics, model, {"judge_rm": judge}),
         generation=Generation(max_new_tokens=max_new_tokens),
         train_size=train_size,
+        echo=True,
     )
 
 

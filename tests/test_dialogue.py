@@ -182,6 +182,13 @@ def test_dialogue_runs_end_to_end_with_tiny_and_small_reward_models(
     # the judge joins the val curve and has a held-out gain like the reward's (schema 5)
     assert [set(point) >= {"eval/reward", "eval/judge_rm"} for point in result["eval_curve"]]
     assert all("eval/judge_rm" in point for point in result["eval_curve"])
+    cards = result["reward_cards"]
+    assert set(cards) == {"reward", "judge_rm"} and len(cards["reward"]["fingerprint"]) == 16
+    assert set(cards["reward"]["families"]) == set(FAMILIES)
+    echo_rows = list((tmp_path / "runs" / "dialogue" / "echo").glob("seed0-*/result.json"))
+    assert len(echo_rows) == 1
+    echo_result = json.loads(echo_rows[0].read_text())
+    assert echo_result["algo"] == "echo" and "eval/judge_rm" in echo_result["eval_after"]["test"]
     judge_gain = result["heldout_gain"]["judges"]["eval/judge_rm"]
     assert set(judge_gain) == {"mean", "low", "high", "n"} and judge_gain["n"] == 2
     for key in (

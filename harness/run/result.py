@@ -56,6 +56,7 @@ def run_result(
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         config=config.to_dict(),
         env=environment(config.device),
+        **({"reward_cards": rest["reward_cards"]} if rest.get("reward_cards") else {}),
     )
 
 
@@ -67,6 +68,7 @@ def finish(
     evals: tuple[FullEval, FullEval | None],
     eval_curve: list[dict[str, float]],
     console: Console,
+    reward_cards: dict[str, dict[str, Any]] | None = None,
 ) -> RunResult:
     """Write result.json and print the summary: curve, test change with its CI, run dir.
 
@@ -85,6 +87,7 @@ def finish(
         (before.metrics(), after.metrics() if after else None),
         eval_curve=eval_curve,
         heldout_gain=gain,
+        reward_cards=reward_cards,
         curve=[{key: row[key] for key in CURVE_KEYS if key in row} for row in curve],
     )
     write_json(run_dir / "result.json", result)

@@ -31,6 +31,7 @@ from harness.run.checkpoint import (
     restore,
     save_checkpoint,
 )
+from harness.run.evaluate import reward_cards
 from harness.run.evaluations import TRAINING_SPLIT, record_full_eval, run_eval, run_full_eval
 from harness.run.interrupt import deferred_interrupt
 from harness.run.lock import hold
@@ -107,6 +108,7 @@ def run_in(run_dir: Path, config: RunConfig, console: Console, resume: bool, exp
             (loop.before, after),
             setup.eval_curve,
             console,
+            reward_cards(setup.task),
         )
         if export:
             folder = save_policy(setup.policy, run_dir / POLICY_FOLDER, dict(result))
