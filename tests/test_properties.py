@@ -42,12 +42,18 @@ def test_an_item_without_equals_sign_is_one_line_error(item):
         parse_override(item)
 
 
-@given(number=st.floats(allow_nan=False), whole=st.integers(), flag=st.booleans())
+@given(number=st.floats(allow_nan=False, allow_infinity=False), whole=st.integers(), flag=st.booleans())
 def test_typed_values_survive_their_text(number, whole, flag):
     assert coerce(repr(number), float, "x") == number
     assert coerce(str(whole), int, "x") == whole
     assert coerce(str(flag), bool, "x") is flag
     assert coerce("none", int | None, "x") is None
+
+
+@given(text=st.sampled_from(["inf", "-inf", "nan", "NaN", "1e999", "-1e999", "Infinity"]))
+def test_a_non_finite_number_is_refused_in_one_line(text):
+    with pytest.raises(BenchError, match="expects a finite number"):
+        coerce(text, float, "x")
 
 
 @settings(max_examples=150, deadline=None)
