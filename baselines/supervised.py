@@ -6,7 +6,7 @@ a reward. One training example is one (prompt, reference) pair and counts as one
 budget, so `--samples N` trains on exactly N examples: each update takes
 `rollout.prompts_per_update × rollout.samples_per_prompt` distinct prompts of the same training
 prompt stream the RL runs draw from, each with its first reference tokenized as the completion
-(harness.run.rollout.reference_rollout). Nothing is sampled; the shared evaluation is unchanged.
+(harness.loop.rollout.reference_rollout). Nothing is sampled; the shared evaluation is unchanged.
 
 Temperature: the cross-entropy is taken at T = 1, not at the sampling temperature. This is the
 usual maximum-likelihood fine-tuning GRUE reports (the start policy was itself trained at T = 1:

@@ -31,7 +31,7 @@ from harness.api.checks import (
 from harness.rl.guards import check_finite
 from harness.rl.logprobs import completion_outputs, gather_tokens, tempered_log_softmax
 from harness.rl.losses import aggregate, batch_share, kl_penalty, token_advantages
-from harness.rl.memory import mapped_large_blocks, release_free_heap
+from harness.policies.memory import mapped_large_blocks, release_free_heap
 from harness.rl.natural_gradient import (
     conjugate_gradient,
     fisher_product,
@@ -234,7 +234,7 @@ def update(
     params = policy_parameters(model)
     release_free_heap()  # what the rollout's phases left in the heap: not under TRPO's peak
     # glibc's own allocation here: TRPO's peak is its few 0.5 GB vectors, and heap reuse
-    # (harness/rl/memory.py) left freed gaps between them resident (+0.35 GB) for no speed
+    # (harness/policies/memory.py) left freed gaps between them resident (+0.35 GB) for no speed
     with mapped_large_blocks(), flat_parameters(params):  # tangents then need no copies
         return trust_region_step(model, params, batch, config, context)
 

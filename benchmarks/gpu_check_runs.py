@@ -26,7 +26,7 @@ from harness.api import registry
 from harness.config.run_config import RunConfig
 from harness.launch import build_config, run
 from harness.run.checkpoint import CHECKPOINT
-from harness.run.rundir import run_dir_for
+from harness.rundir.layout import run_dir_for
 
 PRECISIONS = ("fp32", "bf16")
 QUIET = Console(quiet=True)

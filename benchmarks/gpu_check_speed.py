@@ -27,7 +27,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 from harness.data.task_files import task_factory
 from harness.launch import build_config
 from harness.policies.policy import policy_folder
-from harness.run import groups, step
+from harness.loop import dynamic_sampling as groups, step
 
 ALGORITHMS = ("reinforce", "ppo", "trpo")
 PROMPT_SCALES = (1, 4)  # the default prompts per update, and 4× as many
@@ -72,7 +72,7 @@ def tiny_folder() -> Path:
 
 @contextmanager
 def synchronized_timers(device: str) -> Iterator[None]:
-    """On CUDA, make the train step's timers (harness/run/step.py, groups.py) wait for the GPU.
+    """On CUDA, make the train step's timers (harness/loop/step.py, groups.py) wait for the GPU.
 
     The step reads `time.perf_counter()` between its phases; this swaps the `time` those two
     modules see for one whose clock synchronizes first, for the duration only.

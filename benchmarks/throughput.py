@@ -36,11 +36,11 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.launch import build_config
-from harness.run.budget import Spent
-from harness.run.rundir import create_run_dir
+from harness.loop.budget import Spent
+from harness.rundir.layout import create_run_dir
 from harness.run.runner import prompt_stream
-from harness.run.setup import prepare
-from harness.run.step import train_step
+from harness.loop.setup import prepare
+from harness.loop.step import train_step
 
 PHASES = ("time/generate", "time/reward", "time/logprobs", "time/update")
 

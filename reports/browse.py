@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.api.schema import REPORT_SPLIT
 from harness.metrics.stats import Interval
-from harness.run.lock import is_stale, lock_path, parse_holder
+from harness.rundir.lock import is_stale, lock_path, parse_holder
 from reports.load import (
     READABLE_VERSIONS,
     SkippedRun,

@@ -269,7 +269,7 @@ def make_baseline(
     fields = {
         "task_version": "1",
         "role": "baseline",
-        "stop_reason": "baseline",  # as harness/run/baselines.py writes it: not a budget reason
+        "stop_reason": "baseline",  # as harness/run/anchors.py writes it: not a budget reason
         "completed": False,
         "spent": dict.fromkeys(SPENT_KEYS, 0),
         "eval_before": metrics,

@@ -23,7 +23,7 @@ RL_ALGORITHMS = [  # supervised trains on references: no advantages, no gradient
 
 def on_policy_batch(policy, token_level: bool) -> Batch:
     """A rollout batch whose old log-probs are the current policy's (θ = θ_old)."""
-    from harness.run.rollout import reference_scores, sample_rollout
+    from harness.loop.rollout import reference_scores, sample_rollout
     from tasks.summarization import summarization
 
     torch.manual_seed(3)

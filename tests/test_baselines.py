@@ -6,7 +6,7 @@ from rich.console import Console
 
 from harness.api.task import Example
 from harness.launch import build_config, run
-from harness.run.baselines import lead, lead_length
+from harness.run.anchors import lead, lead_length
 
 FAST = [
     "prompts_per_update=2",
@@ -56,7 +56,7 @@ def test_start_and_lead_rows_are_written_once_per_seed(bench_cache, tmp_path):
 
 def run_counting_evaluations(monkeypatch, algo: str, out, counts: list[int]):
     """Run `algo` (tiny, FAST) into `out`, appending how many evaluations it made to `counts`."""
-    import harness.run.evaluations as evaluations
+    import harness.run.eval_schedule as evaluations
 
     calls = []
     real = evaluations.evaluate

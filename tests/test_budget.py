@@ -1,7 +1,7 @@
 """Budget accounting: exact sample budgets, other limits, invalid budgets."""
 
 from harness.config.run_config import BudgetConfig
-from harness.run.budget import Spent, prompts_for_update, stop_reason
+from harness.loop.budget import Spent, prompts_for_update, stop_reason
 
 
 def test_sample_budget_is_never_overshot():

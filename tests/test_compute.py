@@ -2,8 +2,8 @@
 
 import torch
 
-from harness.run.budget import Spent
-from harness.run.compute import counting_passes
+from harness.loop.budget import Spent
+from harness.loop.compute import counting_passes
 
 
 def test_forward_and_backward_token_passes_are_counted(tiny_policy):

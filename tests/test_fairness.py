@@ -12,8 +12,8 @@ from harness.api.task import Example
 from harness.launch import build_config, run
 from harness.policies.policy import load_policy, policy_folder
 from harness.policies.sampling import SeededGumbel, row_seed
-from harness.run.evaluate import EvalSettings, evaluate
-from harness.run.rollout import encode_prompts
+from harness.loop.heldout import EvalSettings, evaluate
+from harness.loop.rollout import encode_prompts
 
 FAST = [
     "prompts_per_update=2",

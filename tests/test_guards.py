@@ -51,7 +51,7 @@ def assert_weights_of_the_last_good_update(run_dir) -> None:
 
 
 def test_a_nan_reward_stops_the_run_before_the_update(bench_cache, tmp_path, monkeypatch, capsys):
-    from harness.run import groups
+    from harness.loop import dynamic_sampling as groups
 
     real, calls = groups.score_with_parts, []
 
@@ -94,7 +94,7 @@ def test_a_nan_loss_stops_the_run_before_the_step(
 def test_rewards_outside_the_declared_range_are_counted_and_reported_once(
     bench_cache, tmp_path, monkeypatch, capsys
 ):
-    from harness.run import groups
+    from harness.loop import dynamic_sampling as groups
 
     real = groups.score_with_parts
 

@@ -13,9 +13,11 @@ PACKAGES = ("harness", "tasks", "baselines", "reports")
 LAYERS = (  # lowest first; a module may import from its own layer or from a lower one
     ("harness.api",),
     ("harness.metrics",),
-    ("harness.rl",),
     ("harness.data", "harness.policies"),
+    ("harness.rl",),
     ("harness.config",),
+    ("harness.rundir",),
+    ("harness.loop",),
     ("harness.run",),
     ("harness.launch",),
     ("harness.sweep",),

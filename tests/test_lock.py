@@ -10,19 +10,19 @@ import time
 import pytest
 
 from harness.api.errors import BenchError
-from harness.run import lock
-from harness.run.lock import LOCK_FILE, LockHeld, hold, read_holder
+from harness.rundir import lock
+from harness.rundir.lock import LOCK_FILE, LockHeld, hold, read_holder
 
 HOLD_UNTIL_STDIN_CLOSES = """
 import sys
-from harness.run.lock import hold
+from harness.rundir.lock import hold
 with hold(sys.argv[1]):
     print("held", flush=True)
     sys.stdin.read()
 """
 TAKE_OVER = """
 import sys, time
-from harness.run.lock import LockHeld, hold
+from harness.rundir.lock import LockHeld, hold
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # start together
 try:
     with hold(sys.argv[1]):

@@ -3,7 +3,7 @@
 import torch
 
 from harness.rl.logprobs import completion_logits, gather_logprobs
-from harness.run.rollout import completion_mask, reference_scores, sample_rollout
+from harness.loop.rollout import completion_mask, reference_scores, sample_rollout
 
 
 def shared_prompt_logprobs(model, rollout):

@@ -17,7 +17,7 @@ from harness.rl.value import attach_value_head
 @pytest.fixture
 def gae_setup(tiny_policy):
     """A model with a random value head and a 4-prompt batch with unequal completion lengths."""
-    from harness.run.rollout import reference_scores, sample_rollout
+    from harness.loop.rollout import reference_scores, sample_rollout
     from tasks.summarization import summarization
 
     model = copy.deepcopy(tiny_policy.model).double()  # fp64: no summation-order noise

@@ -1,4 +1,4 @@
-"""The heap settings of harness/rl/memory.py (glibc only): where a large tensor's memory comes
+"""The heap settings of harness/policies/memory.py (glibc only): where a large tensor's memory comes
 from, read from glibc's own accounting (mallinfo2: bytes in the heap, bytes mapped apart)."""
 
 import ctypes
@@ -7,7 +7,7 @@ import ctypes.util
 import pytest
 import torch
 
-from harness.rl.memory import mapped_large_blocks, release_free_heap, reuse_freed_memory
+from harness.policies.memory import mapped_large_blocks, release_free_heap, reuse_freed_memory
 
 BLOCK = 64 * 2**20  # bytes: above glibc's largest mmap threshold (32 MB), mapped by default
 

@@ -18,8 +18,8 @@ from harness.launch import build_config
 from harness.policies.policy import Policy, frozen_copy
 from harness.policies.precision import autocast_forward
 from harness.rl.logprobs import completion_logits, gather_logprobs
-from harness.run.rollout import sample_rollout
-from harness.run.rundir import run_dir_for
+from harness.loop.rollout import sample_rollout
+from harness.rundir.layout import run_dir_for
 from reports.aggregate import build_tables
 from reports.load import load_runs
 
@@ -103,7 +103,7 @@ def test_one_autocast_region_per_generate_changes_no_token(tiny_policy, summariz
     examples = summarization_task.examples("train")[:2]
     torch.manual_seed(1)
     once = sample_rollout(policy, examples, 2, 8, 0.7, 64)
-    with patch("harness.run.rollout.autocast_region", lambda model: nullcontext()):
+    with patch("harness.loop.rollout.autocast_region", lambda model: nullcontext()):
         torch.manual_seed(1)
         per_call = sample_rollout(policy, examples, 2, 8, 0.7, 64)
     assert torch.equal(once.completion_ids, per_call.completion_ids)

@@ -31,7 +31,7 @@ def test_advantages_are_not_differentiated():
 
 
 def make_batch(policy) -> Batch:
-    from harness.run.rollout import reference_scores, sample_rollout
+    from harness.loop.rollout import reference_scores, sample_rollout
     from tasks.summarization import summarization
 
     torch.manual_seed(3)

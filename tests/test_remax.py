@@ -7,13 +7,13 @@ from rich.console import Console
 from harness.launch import build_config
 from harness.rl.advantages import Estimator, greedy_return, token_rewards
 from harness.rl.logprobs import completion_logits, gather_logprobs
-from harness.run.budget import Spent
-from harness.run.compute import counting_passes
-from harness.run.groups import ScoringTime, sample_scored
-from harness.run.rollout import sample_rollout
-from harness.run.rundir import create_run_dir
-from harness.run.setup import prepare
-from harness.run.step import greedy_baseline
+from harness.loop.budget import Spent
+from harness.loop.compute import counting_passes
+from harness.loop.dynamic_sampling import ScoringTime, sample_scored
+from harness.loop.rollout import sample_rollout
+from harness.rundir.layout import create_run_dir
+from harness.loop.setup import prepare
+from harness.loop.step import greedy_baseline
 
 SMALL = ["eval.prompts=2", "eval.every=0", "task.max_source_words=30", "task.max_new_tokens=8"]
 # Two greedy completions: per-token KL estimates (the last one of row 1 is past its end).

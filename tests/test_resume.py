@@ -15,7 +15,7 @@ import pytest
 
 from harness.launch import build_config, run
 from harness.run.checkpoint import CHECKPOINT
-from harness.run.rundir import run_dir_for
+from harness.rundir.layout import run_dir_for
 
 ARGS = [
     "summarization",

@@ -4,7 +4,7 @@ import os
 import stat
 from pathlib import Path
 
-from harness.run.rundir import write_json
+from harness.rundir.layout import write_json
 
 
 def test_atomic_writes_get_the_mode_of_an_ordinary_new_file(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from harness.cli import app
 from harness.policies.policy import frozen_copy, load_policy
 from harness.policies.tiny import TinyRecipe, train_tokenizer
 from harness.rl.logprobs import completion_logits
-from harness.run.rollout import sample_rollout
+from harness.loop.rollout import sample_rollout
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,7 @@ def test_loss_is_the_mean_negative_log_softmax_at_the_reference_tokens():
 
 def reference_batch(policy, examples, max_new_tokens: int = 12):
     """The batch and rollout an update would get for these examples' references."""
-    from harness.run.rollout import reference_rollout
+    from harness.loop.rollout import reference_rollout
 
     rollout = reference_rollout(policy, examples, max_new_tokens, 256, 4)
     zeros = torch.zeros(len(examples))

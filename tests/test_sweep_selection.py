@@ -15,7 +15,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.run.rundir import run_dir_for, write_json
+from harness.rundir.layout import run_dir_for, write_json
 from harness.sweep import orchestration
 from harness.sweep.executor import ExecutorOptions
 from harness.sweep.plan import plan_sweep

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.launch import build_config
-from harness.run.rundir import run_dir_for
+from harness.rundir.layout import run_dir_for
 
 pytest.importorskip("tensorboard")  # in the `test` extra: skipped only outside CI
 

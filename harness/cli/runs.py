@@ -114,7 +114,7 @@ def export_command(
     ] = None,
 ) -> None:
     """Write a run's checkpoint as a Hugging Face policy folder (`--policy PATH` loads it)."""
-    from harness.run.export_run import export_checkpoint
+    from harness.run.export import export_checkpoint
 
     console.print(f"policy       {export_checkpoint(run_dir, out)}", highlight=False)
 

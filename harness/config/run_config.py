@@ -134,7 +134,7 @@ class RunConfig:
     """report (a leaderboard row) | tune (a sweep's tuning trial, never a row)"""
     log: str = ""
     """experiment trackers that also get every metrics.jsonl row, comma-separated:
-    tensorboard | wandb (harness/run/trackers.py); never changes results"""
+    tensorboard | wandb (harness/rundir/trackers.py); never changes results"""
     task_options: dict[str, Any] = field(default_factory=dict)
     algo_config: dict[str, Any] = field(default_factory=dict)
 

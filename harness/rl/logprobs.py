@@ -10,8 +10,8 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
-from harness.rl.kv_cache import returned_cache, with_cache
-from harness.rl.seq2seq import is_seq2seq, seq2seq_outputs
+from harness.policies.kv_cache import returned_cache, with_cache
+from harness.policies.seq2seq import is_seq2seq, seq2seq_outputs
 
 
 def prompt_positions(prompt_mask: Tensor) -> Tensor:

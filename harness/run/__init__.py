@@ -1,1 +1,2 @@
-"""One run end to end: rollout, evaluation, budget, the training loop and the run directory."""
+"""One run end to end: the runner, its schedule of evaluations, checkpoints, result.json, the
+anchor rows (start, lead-n, echo), export, and `bench eval` for outside checkpoints."""

@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from harness.api.errors import BenchError
-from harness.run.budget import Spent
-from harness.run.evaluations import FullEval
-from harness.run.faults import kill_point
-from harness.run.setup import Setup
+from harness.loop.budget import Spent
+from harness.run.eval_schedule import FullEval
+from harness.rundir.faults import kill_point
+from harness.loop.setup import Setup
 
 CHECKPOINT = "checkpoint.pt"
 FORMAT = 1

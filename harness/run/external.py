@@ -23,11 +23,11 @@ from harness.api.task import Example, Task
 from harness.config.run_config import RunConfig
 from harness.data.task_files import task_factory
 from harness.policies.policy import Policy, frozen_copy, load_policy
-from harness.rl.memory import reuse_freed_memory
-from harness.run.baselines import shared_start, write_baselines
-from harness.run.budget import Spent
-from harness.run.evaluate import EvalSettings, heldout_gain
-from harness.run.evaluations import (
+from harness.policies.memory import reuse_freed_memory
+from harness.run.anchors import shared_start, write_baselines
+from harness.loop.budget import Spent
+from harness.loop.heldout import EvalSettings, heldout_gain
+from harness.run.eval_schedule import (
     TRAINING_SPLIT,
     FullEval,
     record_full_eval,
@@ -35,11 +35,11 @@ from harness.run.evaluations import (
     run_full_eval,
 )
 from harness.run.external_config import ExternalRequest, checkpoint_series
-from harness.run.lock import hold
-from harness.run.provenance import seed_everything
+from harness.rundir.lock import hold
+from harness.rundir.provenance import seed_everything
 from harness.run.result import run_result
-from harness.run.rundir import is_finished, run_dir_for, write_json
-from harness.run.trackers import RunLog
+from harness.rundir.layout import is_finished, run_dir_for, write_json
+from harness.rundir.trackers import RunLog
 
 EVALUATED = "evaluated"  # the stop reason of an external row: it trains nothing
 

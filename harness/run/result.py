@@ -18,12 +18,12 @@ from harness.api.schema import (
 )
 from harness.config.run_config import RunConfig
 from harness.metrics.series import sparkline
-from harness.run.budget import Spent
-from harness.run.evaluate import heldout_gain
-from harness.run.evaluations import FullEval
-from harness.run.provenance import environment
-from harness.run.report_lines import gain_line
-from harness.run.rundir import write_json
+from harness.loop.budget import Spent
+from harness.loop.heldout import heldout_gain
+from harness.run.eval_schedule import FullEval
+from harness.rundir.provenance import environment
+from harness.loop.report_lines import gain_line
+from harness.rundir.layout import write_json
 
 
 def run_result(

@@ -20,10 +20,10 @@ from harness.api.errors import BenchError
 from harness.api.schema import BUDGET_REASONS
 from harness.api.task import Example
 from harness.config.run_config import RunConfig
-from harness.policies.export import POLICY_FOLDER, save_policy
+from harness.run.export import POLICY_FOLDER, save_policy
 from harness.rl.guards import NonFinite
-from harness.run.baselines import shared_start, write_baselines
-from harness.run.budget import Spent, stop_reason
+from harness.run.anchors import shared_start, write_baselines
+from harness.loop.budget import Spent, stop_reason
 from harness.run.checkpoint import (
     Loop,
     load_checkpoint,
@@ -31,14 +31,14 @@ from harness.run.checkpoint import (
     restore,
     save_checkpoint,
 )
-from harness.run.evaluate import reward_cards
-from harness.run.evaluations import TRAINING_SPLIT, record_full_eval, run_eval, run_full_eval
-from harness.run.interrupt import deferred_interrupt
-from harness.run.lock import hold
+from harness.loop.heldout import reward_cards
+from harness.run.eval_schedule import TRAINING_SPLIT, record_full_eval, run_eval, run_full_eval
+from harness.rundir.interrupt import deferred_interrupt
+from harness.rundir.lock import hold
 from harness.run.result import finish
-from harness.run.rundir import create_run_dir, is_finished, run_dir_for
-from harness.run.setup import Setup, prepare
-from harness.run.step import train_step
+from harness.rundir.layout import create_run_dir, is_finished, run_dir_for
+from harness.loop.setup import Setup, prepare
+from harness.loop.step import train_step
 
 
 def execute(
@@ -52,7 +52,7 @@ def execute(
     checkpoint (or starts again there if it has none). The start evaluation of a report run
     also becomes the `start` baseline row (and, for extractive tasks, `lead-n`), written once
     per seed beside the run. export: also write the trained policy to `RUN_DIR/policy` as a
-    Hugging Face folder (harness.policies.export).
+    Hugging Face folder (harness.run.export).
     """
     own = run_dir_for(config)
     existed = resume and own.exists()

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.live import Live
 
 from harness.api.errors import BenchError, unknown_choice
-from harness.run.rundir import is_finished, run_dir_for
+from harness.rundir.layout import is_finished, run_dir_for
 from harness.sweep.executor import EXECUTORS, Executor, ExecutorOptions
 from harness.sweep.gate import ReportGate
 from harness.sweep.plan import Plan

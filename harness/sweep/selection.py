@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.api.schema import BUDGET_REASONS
 from harness.data.task_files import task_name
-from harness.run.rundir import run_dir_for, write_json
+from harness.rundir.layout import run_dir_for, write_json
 from harness.sweep.plan import ExtraTrial, Plan, PlannedRun
 
 SELECTION_FILE = "selection.json"

@@ -6,7 +6,7 @@ report, as task metrics, the mean score of a second judge (a lexicon scorer, or 
 trained on other data with another seed) and `reference_reward`, the task's reward model's mean
 score of the references (human text scored by the same model; not a ceiling: dialogue's
 version-4 model scored an echo of the prompt above it). Each judge's mean joins the run's
-eval_curve and gets a held-out gain, as the reward does (harness/run/evaluate.py).
+eval_curve and gets a held-out gain, as the reward does (harness/loop/heldout.py).
 """
 
 from collections.abc import Callable, Sequence

@@ -26,7 +26,7 @@ from harness.api import registry
 from harness.api.errors import BenchError
 from harness.policies.cache import cache_root, write_folder_atomically
 from harness.policies.quiet import quiet_transformers
-from harness.rl.memory import reuse_freed_memory
+from harness.policies.memory import reuse_freed_memory
 from tasks.rewards.cards import Probe, probe_figures
 from tasks.rewards.frozen_encoder import FEATURE_SETS, LINEAR, fit_frozen, head_settings, save_head
 from tasks.rewards.objective import correct, loss, score_center
@@ -187,7 +187,7 @@ def train_reward_model(
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
     quiet_transformers()
-    reuse_freed_memory()  # same weights, fewer page faults (harness/rl/memory.py)
+    reuse_freed_memory()  # same weights, fewer page faults (harness/policies/memory.py)
     records = load_data(config, recipe.records if recipe is not None else None)
     cut = int(len(records) * 0.8)
     train, heldout = records[:cut], records[cut:]

@@ -34,11 +34,11 @@ from harness.api.schema import (
 from harness.api.task import Example
 from harness.config.run_config import RunConfig
 from harness.rl.value import policy_parameters
-from harness.run.budget import Spent
-from harness.run.evaluate import reward_cards, sample_rows, text_metrics
-from harness.run.evaluations import Evaluated, FullEval
+from harness.loop.budget import Spent
+from harness.loop.heldout import reward_cards, sample_rows, text_metrics
+from harness.run.eval_schedule import Evaluated, FullEval
 from harness.run.result import run_result
-from harness.run.rundir import write_json, write_jsonl
+from harness.rundir.layout import write_json, write_jsonl
 
 START_EVAL = "start_eval.json"  # in the start row: the whole start evaluation, samples included
 SPEAKER = re.compile(r"^[^:\n]{1,20}:(?: |$)")  # a chat line's label ("A: "), as tasks write it

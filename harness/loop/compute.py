@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from torch import Tensor, nn
 
-from harness.run.budget import Spent
+from harness.loop.budget import Spent
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from harness.policies.policy import Policy
 from harness.policies.sampling import row_seed
 from harness.rl.kl import k1
 from harness.rl.logprobs import tempered_entropy
-from harness.run.rollout import Draw, reference_scores, sample_rollout
+from harness.loop.rollout import Draw, reference_scores, sample_rollout
 
 INTERVAL_KEYS = ("mean", "low", "high", "n")  # of a paired-bootstrap interval, in a gain
 

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from harness.config.run_config import RunConfig, tracker_names
-from harness.run.rundir import append_jsonl
+from harness.rundir.layout import append_jsonl
 
 Row = dict[str, Any]
 TENSORBOARD_FOLDER = "tensorboard"

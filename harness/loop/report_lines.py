@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.config.run_config import RunConfig
-from harness.run.evaluate import EvalResult
+from harness.loop.heldout import EvalResult
 
 TAIL_METRICS = (("kl_exact", "KL", 4), ("distinct_2", "distinct-2", 2), ("length", "len", 1))
 

@@ -16,8 +16,8 @@ import torch
 
 from harness.api.task import Example, score_with_parts
 from harness.policies.policy import Policy
-from harness.run.rollout import Rollout, encode_prompts, sample_rollout
-from harness.run.setup import Setup
+from harness.loop.rollout import Rollout, encode_prompts, sample_rollout
+from harness.loop.setup import Setup
 
 MAX_ROUNDS = 8
 

@@ -16,13 +16,13 @@ from harness.data.task_files import task_factory
 from harness.policies.policy import Policy, frozen_copy, load_policy
 from harness.rl.advantages import Estimator
 from harness.rl.kl import KLControl
-from harness.rl.memory import reuse_freed_memory
+from harness.policies.memory import reuse_freed_memory
 from harness.rl.value import attach_value_head
-from harness.run.evaluate import EvalSettings
-from harness.run.provenance import seed_everything
-from harness.run.report_lines import policy_lines
-from harness.run.rundir import write_json
-from harness.run.trackers import RunLog, open_trackers
+from harness.loop.heldout import EvalSettings
+from harness.rundir.provenance import seed_everything
+from harness.loop.report_lines import policy_lines
+from harness.rundir.layout import write_json
+from harness.rundir.trackers import RunLog, open_trackers
 
 
 @dataclass

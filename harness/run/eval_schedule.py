@@ -19,18 +19,18 @@ from harness.api.schema import EVAL_CURVE_KEYS, FINAL_SPLITS, GREEDY_PREFIX, JUD
 from harness.api.task import Example, Task
 from harness.config.run_config import RunConfig
 from harness.policies.policy import Policy
-from harness.run.budget import Spent
-from harness.run.evaluate import EvalResult, EvalSettings, evaluate, heldout_gain
-from harness.run.faults import kill_point
-from harness.run.report_lines import eval_line, gain_line
-from harness.run.rundir import write_jsonl
-from harness.run.trackers import RunLog, samples_name
+from harness.loop.budget import Spent
+from harness.loop.heldout import EvalResult, EvalSettings, evaluate, heldout_gain
+from harness.rundir.faults import kill_point
+from harness.loop.report_lines import eval_line, gain_line
+from harness.rundir.layout import write_jsonl
+from harness.rundir.trackers import RunLog, samples_name
 
 TRAINING_SPLIT = "val"
 
 
 class Evaluated(Protocol):
-    """What an evaluation reads of a run: a trained run's Setup (harness/run/setup.py) or an
+    """What an evaluation reads of a run: a trained run's Setup (harness/loop/setup.py) or an
     outside checkpoint's (harness/run/external.py); one path scores both, so their rows can
     share a table. `reference` is None when an outside checkpoint has none (no KL)."""
 
