@@ -28,10 +28,10 @@ from harness.api.checks import (
     POSITIVE,
     check_fields,
 )
+from harness.policies.memory import mapped_large_blocks, release_free_heap
 from harness.rl.guards import check_finite
 from harness.rl.logprobs import completion_outputs, gather_tokens, tempered_log_softmax
 from harness.rl.losses import aggregate, batch_share, kl_penalty, token_advantages
-from harness.policies.memory import mapped_large_blocks, release_free_heap
 from harness.rl.natural_gradient import (
     conjugate_gradient,
     fisher_product,

@@ -26,8 +26,9 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
 from harness.data.task_files import task_factory
 from harness.launch import build_config
+from harness.loop import dynamic_sampling as groups
+from harness.loop import step
 from harness.policies.policy import policy_folder
-from harness.loop import dynamic_sampling as groups, step
 
 ALGORITHMS = ("reinforce", "ppo", "trpo")
 PROMPT_SCALES = (1, 4)  # the default prompts per update, and 4× as many

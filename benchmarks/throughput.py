@@ -37,10 +37,10 @@ from rich.table import Table
 
 from harness.launch import build_config
 from harness.loop.budget import Spent
-from harness.rundir.layout import create_run_dir
-from harness.run.runner import prompt_stream
 from harness.loop.setup import prepare
 from harness.loop.step import train_step
+from harness.run.runner import prompt_stream
+from harness.rundir.layout import create_run_dir
 
 PHASES = ("time/generate", "time/reward", "time/logprobs", "time/update")
 

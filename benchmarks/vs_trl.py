@@ -117,9 +117,9 @@ def ours(conn: Connection, work: Work) -> None:
     """Our pipeline as benchmarks/throughput.py runs it: one `train_step` per "go"."""
     from harness.launch import build_config
     from harness.loop.budget import Spent
-    from harness.rundir.layout import create_run_dir
     from harness.loop.setup import prepare
     from harness.loop.step import train_step
+    from harness.rundir.layout import create_run_dir
 
     quiet()
     with tempfile.TemporaryDirectory() as out:

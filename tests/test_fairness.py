@@ -10,10 +10,10 @@ from transformers import GenerationConfig
 
 from harness.api.task import Example
 from harness.launch import build_config, run
-from harness.policies.policy import load_policy, policy_folder
-from harness.policies.sampling import SeededGumbel, row_seed
 from harness.loop.heldout import EvalSettings, evaluate
 from harness.loop.rollout import encode_prompts
+from harness.policies.policy import load_policy, policy_folder
+from harness.policies.sampling import SeededGumbel, row_seed
 
 FAST = [
     "prompts_per_update=2",

@@ -2,8 +2,8 @@
 
 import torch
 
-from harness.rl.logprobs import completion_logits, gather_logprobs
 from harness.loop.rollout import completion_mask, reference_scores, sample_rollout
+from harness.rl.logprobs import completion_logits, gather_logprobs
 
 
 def shared_prompt_logprobs(model, rollout):

@@ -15,10 +15,10 @@ from report_fixtures import make_run
 
 from harness.api.errors import BenchError
 from harness.launch import build_config
+from harness.loop.rollout import sample_rollout
 from harness.policies.policy import Policy, frozen_copy
 from harness.policies.precision import autocast_forward
 from harness.rl.logprobs import completion_logits, gather_logprobs
-from harness.loop.rollout import sample_rollout
 from harness.rundir.layout import run_dir_for
 from reports.aggregate import build_tables
 from reports.load import load_runs

@@ -93,9 +93,14 @@ def test_dynamic_sampling_drops_equal_groups_and_keeps_the_budget(
 def test_fill_varied_keeps_exactly_the_prompts_with_varied_rewards(
     bench_cache, equal_groups_task, tmp_path
 ):
-    from harness.loop.dynamic_sampling import ScoringTime, fill_varied, sample_scored, varied_prompts
-    from harness.rundir.layout import create_run_dir
+    from harness.loop.dynamic_sampling import (
+        ScoringTime,
+        fill_varied,
+        sample_scored,
+        varied_prompts,
+    )
     from harness.loop.setup import prepare
+    from harness.rundir.layout import create_run_dir
 
     config = build_config(
         equal_groups_task, "dapo", policy="tiny", samples=64, seed=0, out=str(tmp_path),

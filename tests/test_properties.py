@@ -42,7 +42,9 @@ def test_an_item_without_equals_sign_is_one_line_error(item):
         parse_override(item)
 
 
-@given(number=st.floats(allow_nan=False, allow_infinity=False), whole=st.integers(), flag=st.booleans())
+@given(
+    number=st.floats(allow_nan=False, allow_infinity=False), whole=st.integers(), flag=st.booleans()
+)
 def test_typed_values_survive_their_text(number, whole, flag):
     assert coerce(repr(number), float, "x") == number
     assert coerce(str(whole), int, "x") == whole

@@ -5,15 +5,15 @@ import torch
 from rich.console import Console
 
 from harness.launch import build_config
-from harness.rl.advantages import Estimator, greedy_return, token_rewards
-from harness.rl.logprobs import completion_logits, gather_logprobs
 from harness.loop.budget import Spent
 from harness.loop.compute import counting_passes
 from harness.loop.dynamic_sampling import ScoringTime, sample_scored
 from harness.loop.rollout import sample_rollout
-from harness.rundir.layout import create_run_dir
 from harness.loop.setup import prepare
 from harness.loop.step import greedy_baseline
+from harness.rl.advantages import Estimator, greedy_return, token_rewards
+from harness.rl.logprobs import completion_logits, gather_logprobs
+from harness.rundir.layout import create_run_dir
 
 SMALL = ["eval.prompts=2", "eval.every=0", "task.max_source_words=30", "task.max_new_tokens=8"]
 # Two greedy completions: per-token KL estimates (the last one of row 1 is past its end).

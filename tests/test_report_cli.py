@@ -32,7 +32,9 @@ def runs(tmp_path: Path) -> Path:
     return root
 
 
-def test_bench_report_writes_the_four_files_and_each_figure_as_a_png(runs: Path, tmp_path: Path) -> None:
+def test_bench_report_writes_the_four_files_and_each_figure_as_a_png(
+    runs: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "report"
     result = CliRunner().invoke(app, ["report", str(runs), "--out", str(out)])
     assert result.exit_code == 0, result.output

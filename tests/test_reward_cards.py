@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from harness.api.task import Example
 from harness.cli import app
-from harness.run.anchors import echo, text_baselines
 from harness.loop.heldout import EvalResult, heldout_gain
+from harness.run.anchors import echo, text_baselines
 from tasks.rewards import probes
 from tasks.rewards.cards import Probe, figures, flat_rows, probe_figures, summary
 from tasks.rewards.dialogue_pairs import REWARD_RECIPE, val_probes

@@ -9,10 +9,10 @@ from typer.testing import CliRunner
 
 from harness.api.task import Example
 from harness.cli import app
+from harness.loop.rollout import sample_rollout
 from harness.policies.policy import frozen_copy, load_policy
 from harness.policies.tiny import TinyRecipe, train_tokenizer
 from harness.rl.logprobs import completion_logits
-from harness.loop.rollout import sample_rollout
 
 
 @pytest.fixture(scope="module")

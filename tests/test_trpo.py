@@ -186,8 +186,8 @@ def test_gauss_newton_product_equals_the_double_backward_product_on_the_tiny_pol
 ):
     import copy
 
-    from harness.rl.value import policy_parameters
     from harness.loop.rollout import sample_rollout
+    from harness.rl.value import policy_parameters
 
     torch.manual_seed(2)
     rollout = sample_rollout(tiny_policy, summarization_task.examples("train")[:3], 2, 6, 0.7, 256)
@@ -239,9 +239,9 @@ def test_kept_log_softmax_restores_pi_old_to_the_bit_after_theta_moves(
     import copy
 
     from baselines.kept_log_softmax import keep_log_softmax
+    from harness.loop.rollout import sample_rollout
     from harness.rl.natural_gradient import module_weights
     from harness.rl.value import policy_parameters
-    from harness.loop.rollout import sample_rollout
 
     torch.manual_seed(3)
     rollout = sample_rollout(tiny_policy, summarization_task.examples("train")[:2], 2, 5, 0.7, 256)

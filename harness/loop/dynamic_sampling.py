@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import torch
 
 from harness.api.task import Example, score_with_parts
-from harness.policies.policy import Policy
 from harness.loop.rollout import Rollout, encode_prompts, sample_rollout
 from harness.loop.setup import Setup
+from harness.policies.policy import Policy
 
 MAX_ROUNDS = 8
 

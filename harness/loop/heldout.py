@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.api.schema import FINAL_SPLITS
 from harness.api.task import Example, Task, score_with_parts
+from harness.config.run_config import RunConfig
+from harness.loop.rollout import Draw, reference_scores, sample_rollout
 from harness.metrics.diversity import diversity_metrics
 from harness.metrics.hacking import hacking_metrics
 from harness.metrics.stats import paired_bootstrap
@@ -16,7 +19,6 @@ from harness.policies.policy import Policy
 from harness.policies.sampling import row_seed
 from harness.rl.kl import k1
 from harness.rl.logprobs import tempered_entropy
-from harness.loop.rollout import Draw, reference_scores, sample_rollout
 
 INTERVAL_KEYS = ("mean", "low", "high", "n")  # of a paired-bootstrap interval, in a gain
 
@@ -226,3 +228,22 @@ def heldout_gain(before: EvalResult, after: EvalResult, seed: int) -> dict[str, 
 def mean(values: Sequence[float]) -> float:
     """Mean of a list (0.0 when empty)."""
     return sum(values) / len(values) if values else 0.0
+
+
+def heldout_of(config: RunConfig, task: Task) -> dict[str, list[Example]]:
+    """The first `eval.prompts` examples of val and test, as a run evaluates them."""
+    return {split: task.examples(split)[: config.eval.prompts] for split in FINAL_SPLITS}
+
+
+def eval_settings(config: RunConfig, task: Task) -> EvalSettings:
+    """The evaluation settings `bench run` would use with this config."""
+    rollout, ev = config.rollout, config.eval
+    return EvalSettings(
+        samples_per_prompt=ev.samples_per_prompt,
+        batch_prompts=ev.batch_prompts,
+        max_new_tokens=rollout.max_new_tokens or task.generation.max_new_tokens,
+        temperature=rollout.temperature,
+        max_prompt_tokens=rollout.max_prompt_tokens,
+        micro_batch_prompts=rollout.micro_batch_prompts,
+        seed=config.seed,
+    )

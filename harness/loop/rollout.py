@@ -10,13 +10,13 @@ from transformers import GenerationConfig, LogitsProcessorList
 
 from harness.api.batch import prompt_chunks
 from harness.api.task import Example
+from harness.policies.kv_cache import returned_cache, with_cache
 from harness.policies.policy import Policy
 from harness.policies.precision import autocast_region
 from harness.policies.sampling import SeededGumbel, neutral_fields
-from harness.rl.kl import exact_kl
-from harness.policies.kv_cache import returned_cache, with_cache
-from harness.rl.logprobs import completion_logits, gather_logprobs, prompt_positions
 from harness.policies.seq2seq import decoder_tokens, is_seq2seq
+from harness.rl.kl import exact_kl
+from harness.rl.logprobs import completion_logits, gather_logprobs, prompt_positions
 
 Draw = Literal["sample", "greedy"] | tuple[int, ...]
 

@@ -13,15 +13,15 @@ from harness.api.schema import FINAL_SPLITS
 from harness.api.task import Example, Task
 from harness.config.run_config import RunConfig
 from harness.data.task_files import task_factory
+from harness.loop.heldout import EvalSettings, eval_settings, heldout_of
+from harness.loop.report_lines import policy_lines
+from harness.policies.memory import reuse_freed_memory
 from harness.policies.policy import Policy, frozen_copy, load_policy
 from harness.rl.advantages import Estimator
 from harness.rl.kl import KLControl
-from harness.policies.memory import reuse_freed_memory
 from harness.rl.value import attach_value_head
-from harness.loop.heldout import EvalSettings
-from harness.rundir.provenance import seed_everything
-from harness.loop.report_lines import policy_lines
 from harness.rundir.layout import write_json
+from harness.rundir.provenance import seed_everything
 from harness.rundir.trackers import RunLog, open_trackers
 
 
@@ -76,7 +76,7 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
     max_new_tokens = config.rollout.max_new_tokens or task.generation.max_new_tokens
     for line in policy_lines(config, note, policy.overridden):
         console.print(line)
-    rollout, ev = config.rollout, config.eval
+    rollout = config.rollout
     estimator = Estimator(
         rollout.advantage, rollout.samples_per_prompt, rollout.gamma, rollout.lam, rollout.ema_decay
     )
@@ -90,16 +90,8 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
         policy=policy,
         reference=reference,
         run_dir=run_dir,
-        heldout={split: task.examples(split)[: ev.prompts] for split in FINAL_SPLITS},
-        eval_settings=EvalSettings(
-            samples_per_prompt=ev.samples_per_prompt,
-            batch_prompts=ev.batch_prompts,
-            max_new_tokens=max_new_tokens,
-            temperature=rollout.temperature,
-            max_prompt_tokens=rollout.max_prompt_tokens,
-            micro_batch_prompts=rollout.micro_batch_prompts,
-            seed=config.seed,
-        ),
+        heldout=heldout_of(config, task),
+        eval_settings=eval_settings(config, task),
         max_new_tokens=max_new_tokens,
         estimator=estimator,
         kl_control=KLControl(

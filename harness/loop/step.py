@@ -17,17 +17,17 @@ from transformers import PreTrainedModel
 from harness.api.algorithm import UpdateContext
 from harness.api.batch import Batch
 from harness.api.task import Example, Reward, out_of_range
+from harness.loop.budget import Spent, prompts_for_update
+from harness.loop.compute import counting_passes
+from harness.loop.dynamic_sampling import ScoringTime, fill_varied, sample_scored
+from harness.loop.rollout import Rollout, reference_rollout, reference_scores
+from harness.loop.setup import Setup
 from harness.rl.advantages import greedy_return, token_rewards
 from harness.rl.guards import check_finite
 from harness.rl.kl import estimate_kl, exact_kl
 from harness.rl.logprobs import completion_logits
 from harness.rl.value import predict_values
-from harness.loop.budget import Spent, prompts_for_update
-from harness.loop.compute import counting_passes
 from harness.rundir.faults import kill_point
-from harness.loop.dynamic_sampling import ScoringTime, fill_varied, sample_scored
-from harness.loop.rollout import Rollout, reference_rollout, reference_scores
-from harness.loop.setup import Setup
 
 PROBE_SHARE = 8  # train/kl_step is measured on 1 prompt in 8 (its k completions), at least 1
 

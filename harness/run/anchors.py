@@ -33,9 +33,9 @@ from harness.api.schema import (
 )
 from harness.api.task import Example
 from harness.config.run_config import RunConfig
-from harness.rl.value import policy_parameters
 from harness.loop.budget import Spent
 from harness.loop.heldout import reward_cards, sample_rows, text_metrics
+from harness.rl.value import policy_parameters
 from harness.run.eval_schedule import Evaluated, FullEval
 from harness.run.result import run_result
 from harness.rundir.layout import write_json, write_jsonl

@@ -22,9 +22,9 @@ import torch
 
 from harness.api.errors import BenchError
 from harness.loop.budget import Spent
+from harness.loop.setup import Setup
 from harness.run.eval_schedule import FullEval
 from harness.rundir.faults import kill_point
-from harness.loop.setup import Setup
 
 CHECKPOINT = "checkpoint.pt"
 FORMAT = 1

@@ -18,11 +18,11 @@ from rich.console import Console
 from harness.api.schema import EVAL_CURVE_KEYS, FINAL_SPLITS, GREEDY_PREFIX, JUDGE_PREFIX
 from harness.api.task import Example, Task
 from harness.config.run_config import RunConfig
-from harness.policies.policy import Policy
 from harness.loop.budget import Spent
 from harness.loop.heldout import EvalResult, EvalSettings, evaluate, heldout_gain
-from harness.rundir.faults import kill_point
 from harness.loop.report_lines import eval_line, gain_line
+from harness.policies.policy import Policy
+from harness.rundir.faults import kill_point
 from harness.rundir.layout import write_jsonl
 from harness.rundir.trackers import RunLog, samples_name
 

@@ -18,15 +18,15 @@ from rich.console import Console
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from harness.api.errors import BenchError
-from harness.api.schema import FINAL_SPLITS, REPORT_SPLIT
+from harness.api.schema import REPORT_SPLIT
 from harness.api.task import Example, Task
 from harness.config.run_config import RunConfig
 from harness.data.task_files import task_factory
-from harness.policies.policy import Policy, frozen_copy, load_policy
-from harness.policies.memory import reuse_freed_memory
-from harness.run.anchors import shared_start, write_baselines
 from harness.loop.budget import Spent
-from harness.loop.heldout import EvalSettings, heldout_gain
+from harness.loop.heldout import EvalSettings, eval_settings, heldout_gain, heldout_of
+from harness.policies.memory import reuse_freed_memory
+from harness.policies.policy import Policy, frozen_copy, load_policy
+from harness.run.anchors import shared_start, write_baselines
 from harness.run.eval_schedule import (
     TRAINING_SPLIT,
     FullEval,
@@ -35,10 +35,10 @@ from harness.run.eval_schedule import (
     run_full_eval,
 )
 from harness.run.external_config import ExternalRequest, checkpoint_series
-from harness.rundir.lock import hold
-from harness.rundir.provenance import seed_everything
 from harness.run.result import run_result
 from harness.rundir.layout import is_finished, run_dir_for, write_json
+from harness.rundir.lock import hold
+from harness.rundir.provenance import seed_everything
 from harness.rundir.trackers import RunLog
 
 EVALUATED = "evaluated"  # the stop reason of an external row: it trains nothing
@@ -198,25 +198,6 @@ def check_vocabularies(tokenizer: PreTrainedTokenizerBase, reference: Policy, pa
             f"reference's ({len(theirs)}): KL(π‖π_ref) needs one vocabulary; give the model "
             "the checkpoint started from"
         )
-
-
-def heldout_of(config: RunConfig, task: Task) -> dict[str, list[Example]]:
-    """The first `eval.prompts` examples of val and test, as a run evaluates them."""
-    return {split: task.examples(split)[: config.eval.prompts] for split in FINAL_SPLITS}
-
-
-def eval_settings(config: RunConfig, task: Task) -> EvalSettings:
-    """The evaluation settings `bench run` would use with this config."""
-    rollout, ev = config.rollout, config.eval
-    return EvalSettings(
-        samples_per_prompt=ev.samples_per_prompt,
-        batch_prompts=ev.batch_prompts,
-        max_new_tokens=rollout.max_new_tokens or task.generation.max_new_tokens,
-        temperature=rollout.temperature,
-        max_prompt_tokens=rollout.max_prompt_tokens,
-        micro_batch_prompts=rollout.micro_batch_prompts,
-        seed=config.seed,
-    )
 
 
 def fingerprint(policy: Policy) -> str:

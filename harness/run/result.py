@@ -17,13 +17,13 @@ from harness.api.schema import (
     RunResult,
 )
 from harness.config.run_config import RunConfig
-from harness.metrics.series import sparkline
 from harness.loop.budget import Spent
 from harness.loop.heldout import heldout_gain
-from harness.run.eval_schedule import FullEval
-from harness.rundir.provenance import environment
 from harness.loop.report_lines import gain_line
+from harness.metrics.series import sparkline
+from harness.run.eval_schedule import FullEval
 from harness.rundir.layout import write_json
+from harness.rundir.provenance import environment
 
 
 def run_result(

@@ -20,10 +20,12 @@ from harness.api.errors import BenchError
 from harness.api.schema import BUDGET_REASONS
 from harness.api.task import Example
 from harness.config.run_config import RunConfig
-from harness.run.export import POLICY_FOLDER, save_policy
+from harness.loop.budget import Spent, stop_reason
+from harness.loop.heldout import reward_cards
+from harness.loop.setup import Setup, prepare
+from harness.loop.step import train_step
 from harness.rl.guards import NonFinite
 from harness.run.anchors import shared_start, write_baselines
-from harness.loop.budget import Spent, stop_reason
 from harness.run.checkpoint import (
     Loop,
     load_checkpoint,
@@ -31,14 +33,12 @@ from harness.run.checkpoint import (
     restore,
     save_checkpoint,
 )
-from harness.loop.heldout import reward_cards
 from harness.run.eval_schedule import TRAINING_SPLIT, record_full_eval, run_eval, run_full_eval
-from harness.rundir.interrupt import deferred_interrupt
-from harness.rundir.lock import hold
+from harness.run.export import POLICY_FOLDER, save_policy
 from harness.run.result import finish
+from harness.rundir.interrupt import deferred_interrupt
 from harness.rundir.layout import create_run_dir, is_finished, run_dir_for
-from harness.loop.setup import Setup, prepare
-from harness.loop.step import train_step
+from harness.rundir.lock import hold
 
 
 def execute(

@@ -1,1 +1,2 @@
-"""Run-directory plumbing with no RL in it: layout and atomic writes, the lock, provenance, trackers, interrupts, fault injection."""
+"""Run-directory plumbing with no RL in it: the layout and atomic writes, the lock, provenance,
+trackers, interrupts and fault injection."""

@@ -16,8 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.config.run_config import RunConfig
-from harness.rundir.lock import lock_path
 from harness.rundir.layout import run_dir_for
+from harness.rundir.lock import lock_path
 from harness.sweep.edges import winner_edges
 from harness.sweep.plan import Plan
 from harness.sweep.selection import Choice

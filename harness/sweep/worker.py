@@ -17,8 +17,8 @@ from rich.console import Console
 from harness.api.errors import BenchError
 from harness.api.schema import BUDGET_REASONS
 from harness.config.run_config import RunConfig
-from harness.rundir.lock import LockHeld
 from harness.rundir.layout import run_dir_for
+from harness.rundir.lock import LockHeld
 
 CONSOLE_LOG = "console.log"
 State = Literal["done", "failed", "skipped"]

@@ -25,8 +25,8 @@ from pathlib import Path
 from harness.api import registry
 from harness.api.errors import BenchError
 from harness.policies.cache import cache_root, write_folder_atomically
-from harness.policies.quiet import quiet_transformers
 from harness.policies.memory import reuse_freed_memory
+from harness.policies.quiet import quiet_transformers
 from tasks.rewards.cards import Probe, probe_figures
 from tasks.rewards.frozen_encoder import FEATURE_SETS, LINEAR, fit_frozen, head_settings, save_head
 from tasks.rewards.objective import correct, loss, score_center
