@@ -159,4 +159,5 @@ def summarize(totals: dict[str, float], steps: int, stopped: bool) -> dict[str, 
     return {**stats, "ppo/steps": float(steps), "ppo/early_stop": float(stopped)}
 
 
+#: PPO (Schulman et al. 2017): clipped surrogate, epochs × minibatches per rollout
 ALGORITHM = Algorithm(name="ppo", Config=Config, init=init, update=update, loss=batch_loss)

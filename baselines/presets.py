@@ -24,10 +24,17 @@ def preset(name: str) -> Algorithm:
     return replace(BASES[entry["base"]], name=name, preset=entry["parts"], paper=entry["paper"])
 
 
+#: RLOO (Ahmadian et al. 2024): a reinforce preset
 RLOO = preset("rloo")
+#: GRPO (Shao et al. 2024): a ppo preset
 GRPO = preset("grpo")
+#: Dr. GRPO (Liu et al. 2025): a ppo preset
 DR_GRPO = preset("dr-grpo")
+#: REINFORCE++ (Hu 2025): a ppo preset
 REINFORCE_PP = preset("reinforce++")
+#: ReMax (Li et al. 2023): a reinforce preset
 REMAX = preset("remax")
+#: GSPO (Zheng et al. 2025): a ppo preset
 GSPO = preset("gspo")
+#: DAPO (Yu et al. 2025): a ppo preset
 DAPO = preset("dapo")

@@ -66,4 +66,5 @@ def update(
     return {**stats, "grad_norm": clipped_step(model, optimizer, config.max_grad_norm)}
 
 
+#: REINFORCE (Williams 1992) with the shared advantage estimator
 ALGORITHM = Algorithm(name="reinforce", Config=Config, init=init, update=update, loss=batch_loss)

@@ -93,6 +93,7 @@ def update(
     return {**stats, "grad_norm": clipped_step(model, optimizer, config.max_grad_norm)}
 
 
+#: cross-entropy on the train references, one per sample of the budget (GRUE's row)
 ALGORITHM = Algorithm(
     name="supervised",
     Config=Config,

@@ -279,4 +279,5 @@ def trust_region_step(
     return stats
 
 
+#: TRPO (Schulman et al. 2015): natural gradient by CG, KL ≤ δ line search
 ALGORITHM = Algorithm(name="trpo", Config=Config, init=init, update=update, loss=batch_loss)

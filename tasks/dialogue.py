@@ -43,6 +43,7 @@ INSTRUCTION = "Write the next reply in this chat."
 MAX_TURN_WORDS = 40
 
 
+#: chitchat-dataset: chat context → next reply; reward learned RM (real vs other chat)
 def dialogue(
     source: str = "chitchat",
     context_turns: int = 3,

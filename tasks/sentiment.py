@@ -33,6 +33,7 @@ VERSION = "2"  # 2: the RM is fine-tuned under bf16 autocast; tiny warm-starts 4
 BUCKETS = {"reward": (0, 50), "train": (50, 90), "val": (90, 95), "test": (95, 100)}
 
 
+#: IMDB review prefix → positive continuation; reward learned sentiment classifier
 def sentiment(
     prefix_words: int = 16,
     train_size: int = 2000,

@@ -30,6 +30,7 @@ INSTRUCTIONS = {
 CUES = {"summary": "Summary:", "title": "Title:"}  # the aspects answer after "Answer:"
 
 
+#: aclsum: paper abstract → title | 3-aspect summary; reward rouge(rougeL)
 def summarization(
     source: str = "aclsum",
     target: str = "title",

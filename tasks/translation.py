@@ -35,6 +35,7 @@ MISSING = (
 )
 
 
+#: trans-de-en: German sentence → English; reward sentence BLEU (or chrF)
 def translation(
     source: str = "trans-de-en",
     reward: str = "bleu",

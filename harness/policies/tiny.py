@@ -35,6 +35,7 @@ class TinyRecipe:
     seed: int = 0
 
 
+#: small model trained here on the task corpus (tests, smoke runs)
 def build(task: Task, cache: Path, recipe: TinyRecipe = TinyRecipe()) -> tuple[Path, bool]:
     """Return the cached tiny policy folder for this task, building it the first time."""
     examples = task.examples("train")

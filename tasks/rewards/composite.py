@@ -44,6 +44,7 @@ class CompositeReward:
         return self.score(examples, completions)[0]
 
 
+#: a weighted sum of named rewards, minus an optional length penalty
 def composite(
     components: Mapping[str, tuple[float, Reward]], length_penalty: float = 0.0, max_words: int = 0
 ) -> CompositeReward:

@@ -99,6 +99,7 @@ class EvaluateReward:
         return float(value)
 
 
+#: a Hugging Face evaluate metric (path=local .py module or hub id, key=result entry)
 def evaluated(
     path: str, key: str, scale: float = 1.0, compute: dict[str, Any] | None = None
 ) -> EvaluateReward:

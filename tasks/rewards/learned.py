@@ -121,6 +121,7 @@ class LearnedReward:
         return run_record(folder, load_model(folder)[2])
 
 
+#: a reward model saved by `bench reward train` (path=FOLDER or a recipe name)
 def learned(
     path: str = "sentiment",
     context: str | Callable[[Example], str] = "none",

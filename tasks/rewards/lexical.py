@@ -57,6 +57,7 @@ class ChrfReward:
         ]
 
 
+#: ROUGE F-measure via rouge-score
 def rouge(variant: str = "rougeL") -> RougeReward:
     """The ROUGE reward; `variant` is one of rouge1, rouge2, rougeL, rougeLsum."""
     if variant not in ROUGE_VARIANTS:
@@ -66,11 +67,13 @@ def rouge(variant: str = "rougeL") -> RougeReward:
     return RougeReward(variant)
 
 
+#: sentence BLEU via sacrebleu, scaled to 0..1
 def bleu() -> BleuReward:
     """The sentence-BLEU reward."""
     return BleuReward()
 
 
+#: sentence chrF via sacrebleu, scaled to 0..1
 def chrf() -> ChrfReward:
     """The sentence-chrF reward."""
     return ChrfReward()
