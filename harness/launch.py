@@ -83,6 +83,8 @@ def option_owners(config: RunConfig) -> tuple[type, Callable[..., Any]]:
 def resolve(config: RunConfig, owners: tuple[type, Callable[..., Any]] | None = None) -> RunConfig:
     """Fill every algorithm and task default, then check every value (BenchError on the first).
 
+    Resolving a resolved config returns an equal one (defaults only fill what is missing), so
+    `run` resolves whatever it is given, a `build_config` result included.
     owners: `option_owners(config)` when the caller has them already (task and algo unchanged).
     """
     from harness.policies.policy import policy_source  # imports torch: not at `bench --help`
@@ -119,6 +121,8 @@ def run(
     config: RunConfig, console: Console | None = None, resume: bool = False, export: bool = False
 ) -> Path:
     """Resolve and check `config`, then train and evaluate; returns the run directory.
+
+    The one way into a run for `bench run`, sweep workers and Python callers alike.
 
     resume: work in the config's own directory: leave a finished run as it is, continue an
     unfinished one from its checkpoint. export: write the trained policy to RUN_DIR/policy (see

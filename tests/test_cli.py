@@ -85,3 +85,22 @@ def test_an_error_message_keeps_its_brackets(capsys):
         fail(BenchError('the ray executor needs Ray: pip install "rl-lm-bench[ray]"'))
     assert exit_info.value.exit_code == 2
     assert 'pip install "rl-lm-bench[ray]"' in capsys.readouterr().err
+
+
+def test_every_command_turns_errors_into_one_line():
+    """Each command is wrapped by `one_line_errors`, the one place a BenchError becomes a line."""
+    from harness.cli.rewards import reward_app
+
+    infos = [*app.registered_commands, *reward_app.registered_commands]
+    assert len(infos) == 11
+    for info in infos:
+        assert info.callback.__code__.co_qualname == "one_line_errors.<locals>.guarded", info.name
+
+
+def test_help_lists_the_commands_in_their_order():
+    """`bench --help` lists the commands in `harness.cli.COMMAND_ORDER`, then the groups."""
+    import typer
+
+    group = typer.main.get_command(app)
+    names = ["eval", "list", "run", "export", "validate", "report", "ls", "show", "sweep"]
+    assert group.list_commands(None) == [*names, "reward"]  # `reward` is a group: groups last
