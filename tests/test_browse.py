@@ -11,7 +11,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from harness import cli
-from harness.cli import studies
+from harness.cli import reports as report_commands
 from harness.metrics.stats import Interval
 from reports.browse import Entry, scan
 from reports.listing import ls_table, sort_entries
@@ -109,7 +109,7 @@ def test_sort_orders_by_the_column_and_puts_missing_values_last(root: Path) -> N
 
 def ls(root: Path, *args: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[str]]:
     """`bench ls` on a console wide enough for any temporary path: exit code and lines."""
-    monkeypatch.setattr(studies, "console", Console(width=500, soft_wrap=True))
+    monkeypatch.setattr(report_commands, "console", Console(width=500, soft_wrap=True))
     result = runner.invoke(cli.app, ["ls", str(root), *args])
     assert "Traceback" not in result.output
     return result.exit_code, [line for line in result.output.splitlines() if line.strip()]
