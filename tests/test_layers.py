@@ -2,10 +2,13 @@
 
 An AST walk over every module of the packages, function-level (lazy) imports included: a module
 may import its own layer and the layers below it, never one above, and the import graph has no
-cycle. docs/development.md "Layout" explains the layers.
+cycle. Nor may `harness/` name a module of `tasks/` or `baselines/` in a string (an import by
+name that the graph cannot see; the built-ins are entry points in pyproject.toml instead).
+docs/development.md "Layout" explains the layers.
 """
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +29,8 @@ LAYERS = (  # lowest first; a module may import from its own layer or from a low
     ("harness.cli",),
 )
 TORCH_FREE = ("harness.api.errors", "harness.api.registry", "harness.api.schema", "reports")
+ABOVE_THE_ENGINE = ("tasks", "baselines")
+DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.\w+)+")  # a.b.c, also inside "a.b:attr"
 
 
 def module_name(path: Path) -> str:
@@ -51,6 +56,30 @@ def imported_names(path: Path, modules: dict[str, Path]) -> set[str]:
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return {name for name in found if name in modules or name.split(".")[0] == "torch"}
+
+
+def named_in_strings(path: Path, modules: dict[str, Path]) -> set[str]:
+    """Modules of `tasks/` or `baselines/` that a string constant of the module names as an
+    import path ("tasks.x:factory", "baselines.presets"). Docstrings, attribute docstrings
+    included, are prose (a statement that is only a string), never imported, so they are skipped."""
+    tree = ast.parse(path.read_text())
+    prose = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
+            for dotted in DOTTED.findall(node.value):
+                parts = dotted.split(".")
+                prefixes = {".".join(parts[:end]) for end in range(2, len(parts) + 1)}
+                found.update(
+                    name
+                    for name in prefixes & set(modules)
+                    if name.split(".")[0] in ABOVE_THE_ENGINE
+                )
+    return found
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -127,6 +156,18 @@ def test_the_import_graph_has_no_cycle():
     assert cycles(import_graph()) == []
 
 
+def test_the_engine_names_no_module_of_tasks_or_baselines_in_a_string():
+    modules = all_modules()
+    named = {
+        name: sorted(named_in_strings(path, modules))
+        for name, path in sorted(modules.items())
+        if name == "harness" or name.startswith("harness.")
+    }
+    found = [f"{name} names {', '.join(targets)}" for name, targets in named.items() if targets]
+    message = "import paths in strings (register an entry point instead):\n" + "\n".join(found)
+    assert not found, message
+
+
 def test_the_cycle_finder_finds_a_cycle():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert cycles(graph) == [["a", "b", "c"]]
@@ -145,3 +186,16 @@ def test_imports_inside_functions_are_seen(tmp_path):
     path.write_text("def later():\n    from harness.run import runner\n    import harness.cli\n")
     modules = {"harness.run.runner": path, "harness.cli": path}
     assert imported_names(path, modules) == {"harness.run.runner", "harness.cli"}
+
+
+def test_import_paths_in_strings_are_seen_and_prose_is_not(tmp_path):
+    path = tmp_path / "by_name.py"
+    path.write_text(
+        '"""Docstring prose: tasks.summarization is a task; see the baselines/ folder."""\n'
+        'TARGET = "tasks.summarization:summarization"\n'
+        '"""An attribute docstring naming baselines.ppo is prose too."""\n'
+        "def later():\n"
+        '    return [f"{1}baselines.presets", "baselines.nowhere", "tasks.yaml", "tasks"]\n'
+    )
+    modules = {name: path for name in ("tasks.summarization", "baselines.presets", "baselines.ppo")}
+    assert named_in_strings(path, modules) == {"tasks.summarization", "baselines.presets"}

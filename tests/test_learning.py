@@ -10,18 +10,17 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from test_registry import register
 
-from harness.api import registry
 from harness.launch import build_config, run
-
-LEARNABLE = registry.Entry("extractive", "learnable_task:extractive", "test task")
 
 
 @pytest.fixture
-def learnable_task(monkeypatch):
-    """Register the learnable test task under the name 'extractive'."""
-    tasks = (*registry.BUILTIN["tasks"], LEARNABLE)
-    monkeypatch.setitem(registry.BUILTIN, "tasks", tasks)
+def learnable_task(monkeypatch, tmp_path):
+    """Register the learnable test task under the name 'extractive', as a plugin would."""
+    entry = "extractive = learnable_task:extractive"
+    register(tmp_path / "entry-points", "bench-test-tasks", "bench.tasks", entry)
+    monkeypatch.syspath_prepend(str(tmp_path / "entry-points"))
     return "extractive"
 
 

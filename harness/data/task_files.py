@@ -32,9 +32,6 @@ REQUIRED = ("name", "version", "data", "prompt", "reference", "reward")
 BUILTIN_FOLDER = Path(__file__).resolve().parents[2] / "tasks" / "files"
 
 
-COMPOSITE = "tasks.rewards.composite:composite"  # imported by name: the engine never imports tasks
-
-
 def builtin_files() -> list[registry.Entry]:
     """Task files shipped in tasks/files, by file stem (listed without reading them)."""
     return [
@@ -158,7 +155,7 @@ def reward_from(entry: Any, folder: Path | None = None) -> Reward:
     if isinstance(entry, str):
         return make_reward(entry, {})
     if isinstance(entry, dict) and "components" in entry:
-        composite = registry.import_target(COMPOSITE)
+        composite = registry.load("composites", "composite")  # pyproject.toml
         parts = {}
         for name, weight in dict(entry["components"]).items():
             if isinstance(weight, dict):
