@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from harness.api.schema import (
+    ANCHOR,
     EVAL_METRICS,
     EVAL_ROW_METRICS,
     EXTRACTIVE_METRICS,
@@ -22,7 +23,7 @@ from harness.metrics.stats import (
     t_interval,
     varies,
 )
-from reports.flags import BASELINE_SAMPLES, baseline_row, beat_flags, judge_flags, row_flags
+from reports.flags import BASELINE_SAMPLES, anchor_row, beat_flags, judge_flags, row_flags
 from reports.load import Run
 from reports.matched import MatchedKL, matched_kl, run_reward_at
 from reports.pooling import Group, common_settings, group_runs, table_runs
@@ -56,25 +57,26 @@ class Row:
     flags: tuple[str, ...]
 
     @property
-    def baseline(self) -> bool:
-        """True for a baseline row (`start`, `lead-n`): its runs were not trained."""
-        return all(run.baseline for run in self.runs)
+    def anchor(self) -> bool:
+        """True for an anchor row (`start`, `lead-n`, `echo`): its runs were not trained."""
+        return all(run.anchor for run in self.runs)
 
     @property
     def role(self) -> str:
-        """baseline, external (a checkpoint `bench eval` scored) or report (trained here)."""
-        return "baseline" if self.baseline else self.runs[0].role
+        """ANCHOR ("baseline", an anchor row's role on disk), external (a checkpoint `bench
+        eval` scored) or report (trained here)."""
+        return ANCHOR if self.anchor else self.runs[0].role
 
     @property
     def baseline_samples(self) -> float | None:
         """Mean completions per run generated only as a baseline (ReMax's greedy ones), not
-        trained on; None for a baseline row."""
-        if self.baseline:
+        trained on; None for an anchor row."""
+        if self.anchor:
             return None
         return sum(run.spent.get(BASELINE_SAMPLES, 0.0) for run in self.runs) / len(self.runs)
 
     def test(self, against: str) -> Comparison | None:
-        """This row's test against BEST, START or a baseline's label (None if not tested)."""
+        """This row's test against BEST, START or an anchor row's label (None if not tested)."""
         return next((test for test in self.tests if test.against == against), None)
 
     @property
@@ -121,7 +123,7 @@ def run_metrics(run: Run, matched: MatchedKL) -> dict[str, float]:
     """The numbers one run contributes: test metrics after training, gain, val reward at matched
     KL, budget and compute spent (the last three for trained runs only)."""
     metrics = dict(run.after)
-    if not run.baseline and REPORT_SPLIT in run.eval_before:  # external: only with a reference
+    if not run.anchor and REPORT_SPLIT in run.eval_before:  # external: only with a reference
         metrics["start/reward"] = run.before["eval/reward"]
         metrics["gain/reward"] = run.after["eval/reward"] - run.before["eval/reward"]
         metrics |= {  # a judge's held-out change, beside the reward's (schema 5)
@@ -130,7 +132,7 @@ def run_metrics(run: Run, matched: MatchedKL) -> dict[str, float]:
             if key.startswith(JUDGE_PREFIX) and key in run.before
         }
     metrics[MATCHED_METRIC] = run_reward_at(run, matched)
-    if not run.trained:  # a baseline or an outside checkpoint: its cost cells are n/a, not 0
+    if not run.trained:  # an anchor or an outside checkpoint: its cost cells are n/a, not 0
         return metrics
     metrics.update({f"spent/{key}": value for key, value in run.spent.items()})
     passes = run.spent.get("forward_tokens", math.nan) + run.spent.get("backward_tokens", math.nan)
@@ -175,13 +177,13 @@ def rank_rows(frame: pd.DataFrame) -> tuple[dict[str, int], str]:
 
 def metric_samples(groups: list[Group], frame: pd.DataFrame, metric: str) -> list[Sample]:
     """Each row's finite per-seed values of `metric` (rows without any are left out); a
-    baseline other than start whose value does not vary by seed (lead-n: no model, no
+    anchor row other than start whose value does not vary by seed (lead-n: no model, no
     sampling) is a constant."""
     samples = []
     for group in groups:
         part = frame[frame["row"] == group.label].dropna(subset=[metric])
         values = tuple(part[metric].tolist())
-        deterministic = baseline_row(group) and group.algo != "start" and not varies(values)
+        deterministic = anchor_row(group) and group.algo != "start" and not varies(values)
         seeds = tuple(int(seed) for seed in part["seed"])
         if values:
             samples.append(Sample(group.label, seeds, values, deterministic))
@@ -230,7 +232,7 @@ def build_table(task: str, groups: list[Group], ci: str = "t") -> Table:
     gains = {
         group.label: summaries[group.label][GAIN_METRIC].values
         for group in groups
-        if not baseline_row(group) and GAIN_METRIC in summaries[group.label]
+        if not anchor_row(group) and GAIN_METRIC in summaries[group.label]
     }
     tests = family(samples, gains, best)
     means = {label: summary[RANK_METRIC].mean for label, summary in summaries.items()}

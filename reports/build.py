@@ -83,7 +83,7 @@ def report_texts(
         console.print(f"tuning       {left_out}", highlight=False)
     if not runs:
         shown = ", ".join(map(str, paths))
-        raise BenchError(f"no finished report or baseline run directories under {shown}")
+        raise BenchError(f"no finished report or anchor run directories under {shown}")
     tables, warnings = build_tables(runs, allow_mixed, ci)
     for line in warnings:
         console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, markup=True)

@@ -23,11 +23,11 @@ SPLITS = (
     " hyper-parameters) and what is evaluated during training; test is only reported, so a"
     " selection made on val cannot have fitted it."
 )
-BASELINES = (
-    "Baseline rows are scored on the same prompts and ranked with the trained rows: start = the"
-    " policy before training, lead-n = the first n source words as the output. Their Δ vs start"
-    " is n/a; a trained row whose mean test reward does not exceed a lead-n row's is flagged"
-    " 'does not beat lead-n'."
+ANCHORS = (
+    "Anchor rows are scored on the same prompts and ranked with the trained rows: start = the"
+    " policy before training, lead-n = the first n source words as the output, echo = a chat's"
+    " last turn as the reply. Their Δ vs start is n/a; a trained row whose mean test reward does"
+    " not exceed a lead-n or echo row's is flagged 'does not beat lead-n' ('does not beat echo')."
 )
 MATCHED = (
     "Matched KL: each trained run's val reward at one per-token exact KL(π‖π_ref), KL*, read"
@@ -37,7 +37,7 @@ MATCHED = (
     " range that every trained run's curve crosses after update 0; where no such range exists"
     " (or a run has fewer than two val evaluations after update 0) the column is n/a and the"
     " line under the table says why. A row shows the mean over seeds with the same CI; n/a for"
-    " baseline rows."
+    " anchor rows."
 )
 COMPUTE = (
     "Compute: token positions run forward plus those back-propagated during training (a FLOP"
@@ -78,7 +78,7 @@ def kl_lines(table: Table) -> list[str]:
     reward; its gradient: ...`), else one line per setting naming its rows."""
     by_setting: dict[tuple[str, ...], list[Row]] = {}
     for row in table.rows:
-        if not row.baseline:
+        if not row.anchor:
             by_setting.setdefault(kl_setting(row.parts), []).append(row)
     if not by_setting:
         return ["KL penalty: none (no trained rows)."]
@@ -105,8 +105,8 @@ def named(rows: list[Row]) -> str:
 
 TESTS = (
     "'vs best' tests each row against the rank-1 row, 'vs start' each trained row's Δ vs start"
-    " against 0, 'vs lead-n' (one column per deterministic baseline) each trained row against"
-    f" that baseline's number: {TEST_NAME}; n.s. otherwise."
+    " against 0, 'vs lead-n' (one column per deterministic anchor row) each trained row against"
+    f" that anchor's number: {TEST_NAME}; n.s. otherwise."
 )
 NOISE = (
     "Noise: 'detectable difference' under each table is the difference of two rows' mean test"
@@ -126,7 +126,7 @@ def method_lines(ci: str = "t") -> list[str]:
         f"{RANKING} {TESTS}",
         NOISE,
         SPLITS,
-        BASELINES,
+        ANCHORS,
         MATCHED,
         COMPUTE,
         HACKING,
@@ -145,7 +145,7 @@ def method_record(ci: str = "t") -> dict[str, str | float]:
         "alpha": ALPHA,
         "rank": RANKING,
         "splits": SPLITS,
-        "baselines": BASELINES,
+        "anchors": ANCHORS,
         "matched_kl": MATCHED,
         "compute": COMPUTE,
         "hacking": HACKING,

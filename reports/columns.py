@@ -56,9 +56,9 @@ COST = (
     Column("spent/seconds", "s/run", 1),
 )
 DAGGER = "†"
-BASELINE_MARK = " (baseline)"
+ANCHOR_MARK = " (anchor)"
 LEAD = ("rank", "algo", "parts", "seeds")  # the identity columns before the metrics
-NO_PARTS = "—"  # a baseline row trains nothing, so it has no algorithm parts
+NO_PARTS = "—"  # an anchor row trains nothing, so it has no algorithm parts
 
 
 def columns(table: Table) -> list[Column]:
@@ -77,8 +77,8 @@ def header(column: Column) -> str:
 
 
 def row_name(row: Row) -> str:
-    """The row label as shown in a table: baselines carry ' (baseline)'."""
-    return row.label + (BASELINE_MARK if row.baseline else "")
+    """The row label as shown in a table: anchor rows carry ' (anchor)'."""
+    return row.label + (ANCHOR_MARK if row.anchor else "")
 
 
 def parts_cell(row: Row) -> str:

@@ -1,6 +1,6 @@
-"""The honesty notes under a leaderboard row: what a baseline is, runs that stopped early, too
-few or repeated seeds, greedy baseline completions, and text baselines a trained row does not
-beat."""
+"""The honesty notes under a leaderboard row: what an anchor row is, runs that stopped early, too
+few or repeated seeds, greedy baseline completions (ReMax's), and text anchors a trained row does
+not beat."""
 
 import re
 from collections import Counter
@@ -13,21 +13,21 @@ MIN_SEEDS = 3
 BASELINE_SAMPLES = "baseline_samples"  # spent: completions made only as a baseline (ReMax)
 
 
-def baseline_note(algo: str) -> str:
-    """What a baseline row is, in a few words (shown as its first flag)."""
+def anchor_note(algo: str) -> str:
+    """What an anchor row is, in a few words (shown as its first flag)."""
     lead = re.fullmatch(r"lead-(\d+)", algo)
     if algo == "start":
-        return "baseline: the policy before training (no updates)"
+        return "anchor: the policy before training (no updates)"
     if lead:
-        return f"baseline: the first {lead.group(1)} source words as the output (no model)"
-    return f"baseline: {algo}"
+        return f"anchor: the first {lead.group(1)} source words as the output (no model)"
+    return f"anchor: {algo}"
 
 
 def beat_flags(group: Group, groups: list[Group], means: dict[str, float]) -> tuple[str, ...]:
-    """For a trained row: each text baseline (lead-n) whose mean test reward it does not exceed."""
-    if baseline_row(group):
+    """For a trained row: each text anchor (lead-n) whose mean test reward it does not exceed."""
+    if anchor_row(group):
         return ()
-    texts = [g for g in groups if g.algo != "start" and baseline_row(g)]
+    texts = [g for g in groups if g.algo != "start" and anchor_row(g)]
     return tuple(
         f"does not beat {text.label} ({means[text.label]:.3f})"
         for text in texts
@@ -36,9 +36,8 @@ def beat_flags(group: Group, groups: list[Group], means: dict[str, float]) -> tu
 
 
 def row_flags(group: Group) -> tuple[str, ...]:
-    """Honesty notes: baseline, runs stopped for another reason than their budget, few seeds."""
-    baseline = baseline_row(group)
-    flags = [baseline_note(group.algo)] if baseline else []
+    """Honesty notes: anchor, runs stopped for another reason than their budget, few seeds."""
+    flags = [anchor_note(group.algo)] if anchor_row(group) else []
     early = [
         f"seed {run.seed}: {run.stop_reason}"
         for run in group.runs
@@ -74,7 +73,7 @@ def external_notes(group: Group) -> list[str]:
 
 def baseline_samples_flag(group: Group) -> tuple[str, ...]:
     """A note when the row's runs generated completions only as a baseline (not trained on)."""
-    counts = [run.spent.get(BASELINE_SAMPLES, 0.0) for run in group.runs if not run.baseline]
+    counts = [run.spent.get(BASELINE_SAMPLES, 0.0) for run in group.runs if not run.anchor]
     if not any(count > 0 for count in counts):
         return ()
     low, high = min(counts), max(counts)
@@ -82,9 +81,9 @@ def baseline_samples_flag(group: Group) -> tuple[str, ...]:
     return (f"uses {shown} greedy baseline completions per run (not training samples)",)
 
 
-def baseline_row(group: Group) -> bool:
+def anchor_row(group: Group) -> bool:
     """True when none of the group's runs was trained."""
-    return all(run.baseline for run in group.runs)
+    return all(run.anchor for run in group.runs)
 
 
 def judge_flags(

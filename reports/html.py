@@ -48,7 +48,7 @@ tr.best td{background:#f1f8f1}.ci{display:block;color:#7a8294;font-size:11px}
 td.few{background:#fff8e6}.sig{color:#1a7f37;font-weight:600}.ns{color:#8a93a5}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 .notes{font-size:12px;color:#6a4b00;margin:6px 0 0;padding-left:18px}
-.line{font-size:13px;color:#4a5263;margin:6px 0}tr.baseline td{font-style:italic}
+.line{font-size:13px;color:#4a5263;margin:6px 0}tr.anchor td{font-style:italic}
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:14px}
 figure{margin:0;background:#fff;border:1px solid #d8dce3;border-radius:8px;padding:8px}
 figure img{width:100%;height:auto;display:block}figcaption{font-size:12px;color:#5b6475}
@@ -153,7 +153,7 @@ def leaderboard(table: Table, colors: dict[str, str]) -> str:
         cells[1:1] = [significance_cell(row, against) for against in tested]
         swatch = f'<span class="swatch" style="background:{colors[row.label]}"></span>'
         seeds = ",".join(str(run.seed) for run in row.runs)
-        marks = (("best", row.p_vs_best is None), ("baseline", row.baseline))
+        marks = (("best", row.p_vs_best is None), ("anchor", row.anchor))
         css = " ".join(name for name, on in marks if on)
         html.append(f'<tr class="{css}"><td class="pin rank">{row.rank}</td>')
         html.append(f'<td class="label pin algo">{swatch}{escape(row_name(row))}</td>')

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.api.errors import unknown_choice
-from harness.api.schema import BUDGET_REASONS
+from harness.api.schema import ANCHOR, BUDGET_REASONS
 from reports.browse import Entry, shown_path
 
 # Column → (sort value, descending). Rewards and gains sort best first, KL and time least first;
@@ -146,13 +146,13 @@ def status_text(entry: Entry) -> Text:
     if entry.status != "finished":
         where = f" on {entry.host}" if entry.host else ""
         return Text(entry.status + where, style=STATUS_STYLES[entry.status])
-    normal = entry.stop_reason in (*BUDGET_REASONS, "baseline")
+    normal = entry.stop_reason in (*BUDGET_REASONS, ANCHOR)
     return Text(f"finished ({entry.stop_reason})", style="green" if normal else "yellow")
 
 
 def samples_text(entry: Entry) -> str:
-    """'64', or '32/64' while unfinished; a baseline spends none."""
-    if entry.samples is None or entry.role == "baseline":
+    """'64', or '32/64' while unfinished; an anchor row spends none."""
+    if entry.samples is None or entry.role == ANCHOR:
         return NONE
     if entry.status == "finished" or entry.budget is None:
         return f"{entry.samples:.0f}"
@@ -160,9 +160,9 @@ def samples_text(entry: Entry) -> str:
 
 
 def reward_text(entry: Entry) -> str:
-    """'0.100 → 0.200'; a baseline's one value; '0.100 → …' while no after evaluation exists."""
+    """'0.100 → 0.200'; an anchor row's one value; '0.100 → …' while no after evaluation exists."""
     before = NONE if entry.before is None else f"{entry.before:.3f}"
-    if entry.role == "baseline" and entry.after is not None:
+    if entry.role == ANCHOR and entry.after is not None:
         return f"{entry.after:.3f}"
     if entry.after is None:
         return NONE if entry.before is None else f"{before} → …"
@@ -189,7 +189,7 @@ def time_text(entry: Entry) -> str:
     """'3:40 (3:12)': training plus evaluation, and training alone in brackets."""
     if entry.wall_seconds is None:
         return NONE
-    if entry.train_seconds is None or entry.role == "baseline":  # a baseline does not train
+    if entry.train_seconds is None or entry.role == ANCHOR:  # an anchor row does not train
         return clock(entry.wall_seconds)
     return f"{clock(entry.wall_seconds)} ({clock(entry.train_seconds)})"
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.api.errors import BenchError
 from harness.api.schema import (
+    ANCHOR,
     BUDGET_REASONS,
     CURVE_KEYS,
     REPORT_SPLIT,
@@ -27,7 +28,7 @@ from harness.api.schema import (
 MARKERS = ("result.json", "config.json", "metrics.jsonl")
 # The result.json versions this reporter reads, each with its roles and what they are called now.
 ROLE_NAMES: dict[int, dict[str, str]] = {
-    3: {"trained": "report", "baseline": "baseline"},  # 3 called a leaderboard run "trained"
+    3: {"trained": "report", "baseline": ANCHOR},  # 3 called a leaderboard run "trained"
     4: {role: role for role in ROLES},
     SCHEMA_VERSION: {role: role for role in ROLES},  # 5 added optional keys only
 }
@@ -76,9 +77,10 @@ class Run:
         return self.stop_reason in BUDGET_REASONS
 
     @property
-    def baseline(self) -> bool:
-        """True for a baseline run (`start` or a text baseline such as `lead-9`)."""
-        return self.role == "baseline"
+    def anchor(self) -> bool:
+        """True for an anchor row's run (`start` or a text anchor such as `lead-9`); on disk its
+        role is ANCHOR, "baseline"."""
+        return self.role == ANCHOR
 
     @property
     def external(self) -> bool:

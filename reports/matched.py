@@ -105,7 +105,7 @@ def matched_line(matched: MatchedKL) -> str:
     return (
         f"Matched KL: {matched.kl:.4g} nats/token, the middle of [{matched.low:.4g},"
         f" {matched.high:.4g}], the val KL range every trained run's curve crosses after update"
-        " 0; baseline rows excluded."
+        " 0; anchor rows excluded."
     )
 
 

@@ -56,7 +56,7 @@ def new_figure(title: str, xlabel: str, ylabel: str) -> tuple[Figure, object]:
 
 
 def legend(axes: Axes) -> None:
-    """A small legend, when anything was drawn with a label (a table of baselines may have none)."""
+    """A small legend, when anything was drawn with a label (a table of anchors may have none)."""
     if axes.get_legend_handles_labels()[0]:
         axes.legend(fontsize=8)
 
@@ -152,14 +152,14 @@ def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def before_training(table: Table) -> list[dict[str, float]]:
-    """The trained runs' test metrics before training, unless a `start` baseline row shows them."""
-    if any(row.baseline and row.algo == "start" for row in table.rows):
+    """The trained runs' test metrics before training, unless a `start` anchor row shows them."""
+    if any(row.anchor and row.algo == "start" for row in table.rows):
         return []
-    return [run.before for row in table.rows if not row.baseline for run in row.runs]
+    return [run.before for row in table.rows if not row.anchor for run in row.runs]
 
 
 def frontier_plot(table: Table) -> Plot:
-    """Each run's final (exact KL, test reward); row means with CIs; text baselines as lines."""
+    """Each run's final (exact KL, test reward); row means with CIs; text anchors as lines."""
     title = f"{table.task}: reward–KL frontier (test, after training)"
     figure, axes = new_figure(title, "exact KL to reference (per token) ↓", "test reward ↑")
     starts = before_training(table)
@@ -172,7 +172,7 @@ def frontier_plot(table: Table) -> Plot:
     means = []
     for index, row in enumerate(table.rows):
         kl, reward = row.metrics.get("eval/kl_exact"), row.metrics["eval/reward"]
-        if kl is None:  # a text baseline has no policy, hence no KL: a horizontal line
+        if kl is None:  # a text anchor has no policy, hence no KL: a horizontal line
             axes.axhline(reward.mean, color=color(index), ls=":", lw=1.2, label=row.label)
             continue
         xs = [run.after.get("eval/kl_exact", np.nan) for run in row.runs]
@@ -189,7 +189,7 @@ def frontier_plot(table: Table) -> Plot:
         axes.plot(*zip(*front, strict=True), ls="--", color="black", lw=0.8, label="frontier")
     legend(axes)
     caption = f"Small dots: single runs. Large dots: row means with {CI_WORDS[table.ci]}s."
-    caption += " Dotted lines: text baselines (no KL)."
+    caption += " Dotted lines: text anchors (no KL)."
     return Plot("frontier", title, caption, png_bytes(figure))
 
 
@@ -197,9 +197,9 @@ def kl_curve_plot(table: Table) -> Plot:
     """Each trained row's mean val reward against exact KL, on one KL grid, with its band."""
     title = f"{table.task}: val reward vs KL during training"
     figure, axes = new_figure(title, "exact KL to reference (per token, val) ↓", "val reward ↑")
-    grid = kl_grid([run for row in table.rows if not row.baseline for run in row.runs])
+    grid = kl_grid([run for row in table.rows if not row.anchor for run in row.runs])
     for index, row in enumerate(table.rows):
-        if row.baseline or grid.size == 0:
+        if row.anchor or grid.size == 0:
             continue
         xs, intervals = row_kl_curve(row.runs, grid, table.ci)
         if intervals:

@@ -8,6 +8,7 @@ from typing import Any
 from harness.api.errors import BenchError
 from harness.api.schema import (
     ALGORITHM_PARTS,
+    ANCHOR,
     DEFAULT_PRECISION,
     EVALUATION_ROLLOUT,
     EVALUATION_SECTIONS,
@@ -29,7 +30,7 @@ RULE = (
     " of budget, rollout, eval and task_options except the memory-only chunk sizes"
     " (rollout.micro_batch_prompts, eval.batch_prompts): if they differ between the"
     " trained runs of a task the report is refused, naming each differing key and its values."
-    " A baseline run (start, lead-n) is a row of the table whose trained runs were evaluated"
+    " An anchor row (start, lead-n, echo) joins the table whose trained runs were evaluated"
     " under the same conditions: task_version, policy, precision, task_options, eval.* and"
     " rollout.temperature, max_new_tokens, max_prompt_tokens must match (budget and algo"
     " settings never do). With --allow-mixed each combination of the differing settings becomes"
@@ -65,7 +66,7 @@ def shared_settings(run: Run) -> dict[str, Any]:
 
 
 def algorithm_parts(run: Run) -> dict[str, Any]:
-    """The run's ALGORITHM_PARTS as dotted keys ({} for a baseline or external run: this tool
+    """The run's ALGORITHM_PARTS as dotted keys ({} for an anchor or external run: this tool
     trained neither)."""
     if not run.trained:
         return {}
@@ -76,7 +77,7 @@ def algorithm_parts(run: Run) -> dict[str, Any]:
 
 
 def evaluation_settings(run: Run) -> dict[str, Any]:
-    """The shared settings that define how a run was evaluated (all a baseline is matched on).
+    """The shared settings that define how a run was evaluated (all an anchor row is matched on).
 
     An external checkpoint is matched on its reference, the policy the table's rows start from.
     """
@@ -123,7 +124,7 @@ def describe(varied: dict[str, Counter]) -> str:
 def group_runs(task: str, runs: list[Run], allow_mixed: bool) -> tuple[list[Group], list[str]]:
     """Split one task's runs into rows; refuse differing settings unless allowed.
 
-    Report (trained) runs are compared on every shared setting, baseline runs with all runs on
+    Report (trained) runs are compared on every shared setting, anchor rows' runs with all runs on
     the evaluation settings only. Algorithm parts may differ: they split rows, never refuse.
     A varied key names the rows it tells apart.
     """
@@ -133,7 +134,7 @@ def group_runs(task: str, runs: list[Run], allow_mixed: bool) -> tuple[list[Grou
     warnings = mixed_warnings(task, varied, evaluated, allow_mixed)
     own_keys = {
         "report": [*varied, *(key for key in evaluated if key not in varied)],
-        "baseline": list(evaluated),
+        ANCHOR: list(evaluated),
         "external": list(evaluated),
     }
     buckets: dict[str, list[Run]] = {}
@@ -159,7 +160,7 @@ def mixed_warnings(
         )
     if evaluated and not allow_mixed:
         raise BenchError(
-            f"baseline runs of task '{task}' were not evaluated like its other runs, so they"
+            f"anchor rows of task '{task}' were not evaluated like its other runs, so they"
             f" are not pooled: {describe(evaluated)}; pass --allow-mixed to report each setting"
             " as its own row"
         )
@@ -207,8 +208,8 @@ def part_name(key: str) -> str:
 
 
 def common_settings(runs: list[Run]) -> dict[str, Any]:
-    """The table's conditions: the trained runs' common shared settings (the baselines' when
-    there are no trained runs), less any evaluation setting in which a baseline differs."""
+    """The table's conditions: the trained runs' common shared settings (the anchor rows' when
+    there are no trained runs), less any evaluation setting in which an anchor row differs."""
     trained = [run for run in runs if run.trained] or runs
     flats = [shared_settings(run) for run in trained]
     varied = {**differing(flats), **differing([evaluation_settings(run) for run in runs])}

@@ -51,10 +51,10 @@ def generation(label: str, run: Run, sample: dict[str, Any] | None) -> Generatio
 
 def start_run(table: Table) -> Run | None:
     """The run whose before-training samples show the start policy: the first trained row's,
-    or none when a `start` baseline row already shows them (or no row was trained)."""
-    if any(row.baseline and row.algo == "start" for row in table.rows):
+    or none when a `start` anchor row already shows them (or no row was trained)."""
+    if any(row.anchor and row.algo == "start" for row in table.rows):
         return None
-    return next((row.runs[0] for row in table.rows if not row.baseline), None)
+    return next((row.runs[0] for row in table.rows if not row.anchor), None)
 
 
 def sample_views(table: Table, count: int = 4) -> list[PromptView]:

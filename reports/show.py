@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.api.errors import BenchError
-from harness.api.schema import REPORT_SPLIT
+from harness.api.schema import ANCHOR, REPORT_SPLIT
 from harness.config.run_config import RunConfig
 from harness.metrics.series import sparkline
 from reports.browse import Entry, optional_object, read_entry, shown_path
@@ -73,7 +73,7 @@ def header(entry: Entry, config: dict[str, Any]) -> str:
 def status_line(entry: Entry) -> str:
     """'finished (samples) · 64 samples · 0:20 training + evaluation (0:10 training)'."""
     parts = [status_text(entry).plain]
-    if entry.role == "baseline":  # it spends no samples and does not train
+    if entry.role == ANCHOR:  # it spends no samples and does not train
         wall = entry.wall_seconds
         return " · ".join(parts + ([f"{clock(wall)} evaluation"] if wall is not None else []))
     parts.append(f"{samples_text(entry)} samples")
@@ -158,8 +158,8 @@ def heldout_line(entry: Entry) -> str:
         before = "n/a" if entry.before is None else f"{entry.before:.3f}"
         return f"{before} before training; no evaluation after training ({entry.status})"
     kl = "" if entry.kl is None else f" · KL {entry.kl:.4f} (exact, per token)"
-    if entry.role == "baseline":
-        return f"{entry.after:.3f} (sampled; a baseline is not trained){kl}"
+    if entry.role == ANCHOR:
+        return f"{entry.after:.3f} (sampled; an anchor row is not trained){kl}"
     before = "n/a" if entry.before is None else f"{entry.before:.3f}"
     return f"{before} → {entry.after:.3f} (sampled){kl}"
 
@@ -167,8 +167,8 @@ def heldout_line(entry: Entry) -> str:
 def gain_line(entry: Entry) -> str:
     """'+0.1000 [95% CI +0.0500, +0.1500] paired bootstrap over 4 prompts (CI excludes 0)'."""
     gain = entry.gain
-    if gain is None and entry.role == "baseline":
-        return "n/a (a baseline is not trained)"
+    if gain is None and entry.role == ANCHOR:
+        return "n/a (an anchor row is not trained)"
     if gain is None and entry.role == "tune" and entry.after is None:
         return TUNING_NOTE
     if gain is None:

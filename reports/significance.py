@@ -1,10 +1,10 @@
 """A table's family of tests on the sampled test reward, Holm-adjusted together.
 
 Each row is tested against the rank-1 row (`best`); each trained row's Δ vs start against 0
-(`start`); each trained row against each deterministic baseline row such as lead-n (its label).
+(`start`); each trained row against each deterministic anchor row such as lead-n (its label).
 Which t test a pair gets follows from how its numbers were made (harness/metrics/stats.py):
 runs of one seed share the prompt order and evaluation streams, so two rows with the same seeds
-are paired; a baseline that gives the same number for every seed is a constant.
+are paired; an anchor row that gives the same number for every seed is a constant.
 """
 
 import math
@@ -26,7 +26,7 @@ TEST_NAME = (
 
 @dataclass(frozen=True)
 class Sample:
-    """One row's per-seed values of the tested metric; `constant`: a deterministic baseline."""
+    """One row's per-seed values of the tested metric; `constant`: a deterministic anchor row."""
 
     label: str
     seeds: tuple[int, ...]
@@ -45,7 +45,7 @@ class Sample:
 
 @dataclass(frozen=True)
 class Comparison:
-    """One test of the family: `row` against `against` (BEST, START or a baseline's label)."""
+    """One test of the family: `row` against `against` (BEST, START or an anchor row's label)."""
 
     row: str
     against: str

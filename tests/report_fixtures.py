@@ -1,4 +1,4 @@
-"""Synthetic schema-4 run directories (report, tune, baseline) with known numbers."""
+"""Synthetic schema-4 run directories (report, tune, anchor rows) with known numbers."""
 
 import copy
 import hashlib
@@ -255,20 +255,20 @@ def make_run(
     return path
 
 
-def make_baseline(
+def make_anchor(
     root: Path,
     algo: str = "start",
     seed: int = 0,
     reward: float = START_REWARD,
     config_changes: dict[str, Any] | None = None,
 ) -> Path:
-    """One baseline run as the tool writes it: `start` (a policy) or `lead-<n>` (text only)."""
+    """One anchor row's run as the tool writes it: `start` (a policy) or `lead-<n>` (text only)."""
     config = resolved_config(algo, seed, config_changes) | {"algo_config": {}}
     model = algo == "start"
     metrics = evaluation(reward, 0.0, 30.0, model=model)
     fields = {
         "task_version": "1",
-        "role": "baseline",
+        "role": "baseline",  # an anchor row on disk (schema.ANCHOR)
         "stop_reason": "baseline",  # as harness/run/anchors.py writes it: not a budget reason
         "completed": False,
         "spent": dict.fromkeys(SPENT_KEYS, 0),

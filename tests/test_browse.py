@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from report_fixtures import make_baseline, make_partial_run, make_run, write_jsonl
+from report_fixtures import make_anchor, make_partial_run, make_run, write_jsonl
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -24,7 +24,7 @@ WIDE = {"mean": 0.05, "low": -0.02, "high": 0.12, "n": 4, "metric": "eval/reward
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    """Two finished report runs with a CI, an interrupted one, a tuning trial, a baseline,
+    """Two finished report runs with a CI, an interrupted one, a tuning trial, an anchor row,
     an unfinished run, a running one, a corrupt result.json, a schema-99 result.json and a
     folder that is no run directory; a saved policy/ inside a run is not a run of its own."""
     runs = tmp_path / "runs"
@@ -34,7 +34,7 @@ def root(tmp_path: Path) -> Path:
     make_run(runs, "reinforce", 0, reward=0.2, kl=0.01, heldout_gain=WIDE, eval_seconds=2.5)
     make_run(runs, "reinforce", 1, reward=0.25, kl=0.005, stop_reason="interrupted")
     make_run(runs, "ppo", 7, reward=0.4, kl=0.03, config_changes={"role": "tune"}, updates=1)
-    make_baseline(runs, "start", 0)
+    make_anchor(runs, "start", 0)
     make_partial_run(runs, "trpo", 0, updates=1)
     make_partial_run(runs, "trpo", 1, updates=2, locked=True)
     corrupt = make_run(runs, "ppo", 2, reward=0.3)
@@ -69,7 +69,7 @@ def test_scan_reads_every_kind_of_run_directory(root: Path) -> None:
     assert (ppo.train_seconds, ppo.wall_seconds) == (10.0, 20.0)
     assert found["reinforce", 1].stop_reason == "interrupted" and found["reinforce", 1].gain is None
     assert (found["ppo", 7].role, found["ppo", 7].samples) == ("tune", 32)
-    assert found["start", 0].role == "baseline"
+    assert found["start", 0].role == "baseline"  # an anchor row, on disk
     partial = found["trpo", 0]
     assert (partial.status, partial.samples, partial.budget, partial.before) == (
         "unfinished", 32, 64, 0.1
@@ -104,7 +104,7 @@ def test_sort_orders_by_the_column_and_puts_missing_values_last(root: Path) -> N
     assert order("kl")[:4] == [("start", 0), ("reinforce", 1), ("reinforce", 0), ("ppo", 0)]
     assert order("seed")[:2] == [("ppo", 0), ("reinforce", 0)]
     assert order("algo")[0] == ("ppo", 0) and order("algo")[-1] == ("trpo", 1)
-    assert order("time")[0] == ("start", 0)  # a baseline spends no training time
+    assert order("time")[0] == ("start", 0)  # an anchor row spends no training time
 
 
 def ls(root: Path, *args: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[str]]:

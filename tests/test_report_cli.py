@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from report_fixtures import make_baseline, make_run
+from report_fixtures import make_anchor, make_run
 from typer.testing import CliRunner
 
 from harness.cli import app
@@ -19,13 +19,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture()
 def runs(tmp_path: Path) -> Path:
-    """Two algorithms × two seeds, the start and lead-9 baselines, one corrupt directory."""
+    """Two algorithms × two seeds, the start and lead-9 anchor rows, one corrupt directory."""
     root = tmp_path / "runs"
     for seed in (0, 1):
         make_run(root, "ppo", seed, 0.3 + seed / 100)
         make_run(root, "reinforce", seed, 0.2 + seed / 100)
-        make_baseline(root, "start", seed)
-        make_baseline(root, "lead-9", seed, reward=0.25)
+        make_anchor(root, "start", seed)
+        make_anchor(root, "lead-9", seed, reward=0.25)
     broken = root / "summarization" / "ppo" / "broken"
     broken.mkdir(parents=True)
     (broken / "result.json").write_text("{")
@@ -49,7 +49,7 @@ def test_bench_report_writes_the_four_files_and_each_figure_as_a_png(
     assert "does not beat lead-9 (0.250)" in rows[2]["flags"]
     html = (out / "index.html").read_text()
     assert html.count('src="data:image/png;base64,') == 6
-    assert 'data-plot="compute"' in html and "start (baseline)" in html
+    assert 'data-plot="compute"' in html and "start (anchor)" in html
     assert "Matched KL: 0.0075 nats/token" in html and "does not beat lead-9 (0.250)" in html
     assert "http://" not in html and "https://" not in html
     assert "&lt;b&gt;&amp;" in html  # generations are escaped, never injected

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from report_fixtures import make_baseline, make_partial_run, make_run
+from report_fixtures import make_anchor, make_partial_run, make_run
 from test_report_tuning import SELECTION, TUNE
 from typer.testing import CliRunner
 
@@ -15,14 +15,14 @@ from reports.build import FILES
 
 @pytest.fixture()
 def study(tmp_path: Path) -> Path:
-    """A sweep folder as `bench sweep` leaves it: report runs, baselines, tune runs, a partial
+    """A sweep folder as `bench sweep` leaves it: report runs, anchor rows, tune runs, a partial
     run, selection.json, and a checkpoint that must not be copied."""
     root = tmp_path / "runs" / "study"
     for seed in (0, 1, 2):
         make_run(root, "ppo", seed, 0.3 + seed / 100)
         make_run(root, "reinforce", seed, 0.25 + seed / 100)
-        make_baseline(root, "start", seed)
-        make_baseline(root, "lead-9", seed, reward=0.22)
+        make_anchor(root, "start", seed)
+        make_anchor(root, "lead-9", seed, reward=0.22)
     make_run(root, "ppo", 100, 0.9, config_changes=TUNE)
     make_partial_run(root, "reinforce", 7)
     (root / "selection.json").write_text(json.dumps(SELECTION))

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from report_fixtures import make_baseline, make_run
+from report_fixtures import make_anchor, make_run
 from rich.console import Console
 
 from reports.aggregate import build_tables
@@ -43,8 +43,8 @@ def test_index_html_renders_every_plot_without_console_messages(tmp_path: Path) 
     for seed in (0, 1):
         make_run(root, "ppo", seed, 0.3 + seed / 100, kl=0.02)
         make_run(root, "reinforce", seed, 0.2 + seed / 100, kl=0.01)
-        make_baseline(root, "start", seed)
-        make_baseline(root, "lead-9", seed, reward=0.25)
+        make_anchor(root, "start", seed)
+        make_anchor(root, "lead-9", seed, reward=0.25)
     out = tmp_path / "report"
     build_report([root], out, False, Console(quiet=True))
     page = out / "index.html"
@@ -101,7 +101,7 @@ def test_the_row_labels_stay_in_view_when_the_leaderboard_scrolls_sideways(tmp_p
     root = tmp_path / "runs"
     for seed in (0, 1):
         make_run(root, "ppo", seed, 0.3 + seed / 100, kl=0.02)
-        make_baseline(root, "start", seed)
+        make_anchor(root, "start", seed)
     out = tmp_path / "report"
     build_report([root], out, False, Console(quiet=True))
     text = (out / "index.html").read_text()

@@ -75,7 +75,7 @@ def test_a_result_without_a_test_split_or_with_an_old_schema_is_skipped(tmp_path
 def test_splits_eval_curve_and_role_are_read(tmp_path: Path) -> None:
     make_run(tmp_path, "ppo", 0, reward=0.3, kl=0.02)
     (run,), warnings = load_runs([tmp_path])
-    assert warnings == [] and run.role == "report" and not run.baseline and not run.tuning
+    assert warnings == [] and run.role == "report" and not run.anchor and not run.tuning
     assert sorted(run.eval_after) == ["test", "val"]
     assert run.after["eval/reward"] == pytest.approx(0.3, abs=1e-12)
     assert run.eval_after["val"]["eval/reward"] == pytest.approx(0.35, abs=1e-12)
@@ -138,5 +138,5 @@ def test_a_schema_3_result_is_read_with_role_trained_as_report(tmp_path: Path) -
     ]
     (table,), _ = build_tables(runs, allow_mixed=False)
     (row,) = table.rows
-    assert row.label == "ppo" and not row.baseline and [run.seed for run in row.runs] == [0, 1]
+    assert row.label == "ppo" and not row.anchor and [run.seed for run in row.runs] == [0, 1]
     assert row.metrics["eval/reward"].mean == pytest.approx(0.35, abs=1e-12)

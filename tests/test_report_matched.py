@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from report_fixtures import make_baseline, make_run
+from report_fixtures import make_anchor, make_run
 
 from harness.metrics.stats import t_interval
 from reports.aggregate import build_tables
@@ -55,7 +55,7 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> list:
         result["eval_curve"].reverse()  # the reporter orders points by update itself
         (path / "result.json").write_text(json.dumps(result))
     for seed in (0, 1):
-        make_baseline(root, "start", seed)
+        make_anchor(root, "start", seed)
     runs, skipped = load_runs([root])
     assert skipped == []
     return build_tables(runs, allow_mixed=False)[0]
@@ -85,7 +85,7 @@ def test_matched_kl_in_markdown_csv_and_json(tables: list) -> None:
     text = markdown(tables, [])
     expected = (
         "Matched KL: 0.035 nats/token, the middle of [0.03, 0.04], the val KL range every"
-        " trained run's curve crosses after update 0; baseline rows excluded."
+        " trained run's curve crosses after update 0; anchor rows excluded."
     )
     assert expected in text.splitlines()
     header = next(line for line in text.splitlines() if line.startswith("| rank |"))
@@ -96,7 +96,7 @@ def test_matched_kl_in_markdown_csv_and_json(tables: list) -> None:
     assert [c.strip() for c in ppo.strip("|").split("|")][column] == (
         f"0.250† [{0.25 - half:.3f}, {0.25 + half:.3f}]"
     )
-    start = next(line for line in text.splitlines() if "| start (baseline) |" in line)
+    start = next(line for line in text.splitlines() if "| start (anchor) |" in line)
     assert [c.strip() for c in start.strip("|").split("|")][column] == "n/a"
     records = {r["row"]: r for r in csv.DictReader(io.StringIO(csv_text(tables)))}
     assert float(records["reinforce"]["matched/reward"]) == pytest.approx(

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from report_fixtures import make_baseline, make_run
+from report_fixtures import make_anchor, make_run
 
 from harness.api.choices import KL_GRADIENTS
 from reports.aggregate import PASSES_METRIC, build_tables
@@ -60,7 +60,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> list:
     make_run(root, "ppo", 0, 0.30)
     make_run(root, "reinforce", 0, 0.20)
     make_run(root, "dapo", 0, 0.15, config_changes=DAPO)
-    make_baseline(root, "start", 0)
+    make_anchor(root, "start", 0)
     return build(root)
 
 
@@ -73,7 +73,7 @@ def test_each_row_shows_its_parts_in_every_format(mixed: list) -> None:
     assert cells_of(text, "| 2 | ppo |")["parts"] == "rloo · k1 in reward β 0.05"
     dapo = "group-norm · token-mean · no KL · dynamic sampling"
     assert cells_of(text, "| 4 | dapo |")["parts"] == dapo
-    assert cells_of(text, "| 5 | start (baseline) |")["parts"] == "—"
+    assert cells_of(text, "| 5 | start (anchor) |")["parts"] == "—"
     records = {r["row"]: r for r in csv.DictReader(io.StringIO(csv_text(mixed)))}
     assert (
         records["dapo"]["parts"] == dapo
@@ -108,7 +108,7 @@ def test_one_kl_setting_keeps_one_line_with_the_runs_own_gradient_words(tmp_path
         result = json.loads((path / "result.json").read_text())
         result["kl_gradient"] = "words from result.json"
         (path / "result.json").write_text(json.dumps(result))
-    make_baseline(tmp_path, "start", 0)  # a baseline has no KL setting of its own
+    make_anchor(tmp_path, "start", 0)  # an anchor row has no KL setting of its own
     (table,) = build(tmp_path)
     expected = "KL penalty: β 0.04, k3 in the loss; its gradient: words from result.json."
     assert kl_lines(table) == [expected]

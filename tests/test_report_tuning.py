@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from report_fixtures import make_baseline, make_run
+from report_fixtures import make_anchor, make_run
 from rich.console import Console
 
 from reports.build import build_report
@@ -74,7 +74,7 @@ def sweep(tmp_path: Path) -> Path:
     root = tmp_path / "sweep"
     for seed in (0, 1, 2):
         make_run(root, "ppo", seed, 0.3 + seed / 100)
-        make_baseline(root, "start", seed)
+        make_anchor(root, "start", seed)
     make_run(root, "ppo", 100, 0.9, config_changes=TUNE)
     make_run(root, "ppo", 101, 0.9, config_changes=TUNE | {"budget.samples": 32})
     failed = make_run(root, "reinforce", 102, 0.9, config_changes=TUNE)

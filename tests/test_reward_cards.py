@@ -1,5 +1,5 @@
 """Reward-model cards: the per-family figures by hand count, probe families, copy features by
-hand, the `echo` text baseline, judges' held-out gains, and `bench reward card --json`."""
+hand, the `echo` text anchor, judges' held-out gains, and `bench reward card --json`."""
 
 import json
 import random
@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from harness.api.task import Example
 from harness.cli import app
 from harness.loop.heldout import EvalResult, heldout_gain
-from harness.run.anchors import echo, text_baselines
+from harness.run.anchors import echo, text_anchors
 from tasks.rewards import probes
 from tasks.rewards.cards import Probe, figures, flat_rows, probe_figures, summary
 from tasks.rewards.dialogue_pairs import REWARD_RECIPE, val_probes
@@ -88,7 +88,7 @@ def test_overlap_features_by_hand():
     assert overlap_features(context, "")[9] == 1.0
 
 
-def test_echo_baseline_is_the_last_turn_without_its_label():
+def test_echo_anchor_is_the_last_turn_without_its_label():
     example = Example("c:3", "Write the next reply.\n\nB: hi!\nA: Hello\nB: how are you?\nA:", ())
     assert echo(example) == "how are you?"
 
@@ -96,8 +96,8 @@ def test_echo_baseline_is_the_last_turn_without_its_label():
         echo = True
         extractive = False
 
-    assert [name for name, _ in text_baselines(Chat())] == ["echo"]
-    assert text_baselines(object()) == []
+    assert [name for name, _ in text_anchors(Chat())] == ["echo"]
+    assert text_anchors(object()) == []
 
 
 def test_judges_get_a_heldout_gain_like_the_reward():

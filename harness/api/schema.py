@@ -10,9 +10,12 @@ from typing import Any, NotRequired, TypedDict
 SCHEMA_VERSION = 5  # 2: kl_gradient; 3: evals per split (sampled + greedy), role, eval_curve;
 # 4: role report | tune | baseline (3 wrote "trained" for what is now "report"); 5: optional
 # judge keys in eval_curve and heldout_gain["judges"], optional reward_cards
+# An anchor row (`start`, `lead-n`, `echo`: what a trained row is read against) is marked on disk
+# by role and stop reason "baseline": the name predates "anchor", and result.json keeps it.
+ANCHOR = "baseline"
 BUDGET_REASONS = ("samples", "tokens", "updates", "seconds")
-# baseline, evaluated: the stop reason of a baseline row and of an external checkpoint's row
-STOP_REASONS = (*BUDGET_REASONS, "interrupted", "nonfinite", "baseline", "evaluated")
+# ANCHOR, evaluated: the stop reason of an anchor row and of an external checkpoint's row
+STOP_REASONS = (*BUDGET_REASONS, "interrupted", "nonfinite", ANCHOR, "evaluated")
 EVAL_METRICS = (  # every task's evaluation has these (prefixed `eval/`); tasks add their own
     "reward",
     "kl_exact",
@@ -35,9 +38,10 @@ EXTRACTIVE_METRICS = ("coverage", "density", "compression")  # tasks with `extra
 GREEDY_PREFIX = "eval/greedy/"  # greedy-decoding counterparts of every `eval/` metric
 FINAL_SPLITS = ("val", "test")  # evaluated at the start and the end; during training: val only
 REPORT_SPLIT = "test"  # the leaderboard's split; sweeps select on val
-# report: a leaderboard row; tune: a sweep's tuning trial (never a row); baseline: `start` (the
-# untrained policy) or a text baseline; external: a checkpoint trained elsewhere (`bench eval`)
-ROLES = ("report", "tune", "baseline", "external")
+# report: a leaderboard row; tune: a sweep's tuning trial (never a row); baseline (ANCHOR): an
+# anchor row, `start` (the untrained policy) or a text anchor (`lead-n`, `echo`); external: a
+# checkpoint trained elsewhere (`bench eval`)
+ROLES = ("report", "tune", ANCHOR, "external")
 # Chunk sizes that bound memory but leave the results unchanged (up to float round-off).
 MEMORY_ONLY = ("rollout.micro_batch_prompts", "eval.batch_prompts")
 # An algorithm's parts: presets (grpo, dapo, ...) set them and `-o` may override them. Rows of a
@@ -58,7 +62,7 @@ ALGORITHM_PARTS = (
     "rollout.value_coef",
 )
 # What defines an evaluation (config sections and dotted keys; with the task's version): a
-# baseline row is written once per seed for these and pooled with trained runs on these only.
+# anchor row is written once per seed for these and pooled with trained runs on these only.
 EVALUATION_SECTIONS = ("policy", "precision", "task_options", "eval")
 DEFAULT_PRECISION = "fp32"  # what a config.json without `precision` (before it existed) ran
 EVALUATION_ROLLOUT = ("rollout.temperature", "rollout.max_new_tokens", "rollout.max_prompt_tokens")
@@ -77,7 +81,7 @@ class RunResult(TypedDict):
     schema_version: int
     task: str
     task_version: str
-    algo: str  # a registered algorithm, `start` or a text baseline such as `lead-9`
+    algo: str  # a registered algorithm, `start` or a text anchor such as `lead-9`
     role: str  # one of ROLES
     policy: str
     seed: int

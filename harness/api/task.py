@@ -68,8 +68,8 @@ class Task(Protocol):
 
     A task may also set `extractive = True` (its outputs condense the source, as summaries do):
     its evaluations then add Grusky et al.'s coverage, density and compression, and the tool
-    writes a `lead-n` baseline row (the first n source words). A chat task may set `echo = True`:
-    the tool then writes an `echo` baseline row (the source's last turn as the reply).
+    writes a `lead-n` anchor row (the first n source words). A chat task may set `echo = True`:
+    the tool then writes an `echo` anchor row (the source's last turn as the reply).
     """
 
     name: str

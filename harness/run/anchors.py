@@ -1,7 +1,7 @@
-"""Baseline rows the tool writes beside trained runs, as run directories of their own.
+"""Anchor rows the tool writes beside trained runs, as run directories of their own.
 
 `start` is the policy before training (its start evaluation), once per seed rather than once
-per algorithm. Text baselines copy their prompt: for extractive tasks, `lead-n` outputs the first
+per algorithm. Text anchors copy their prompt: for extractive tasks, `lead-n` outputs the first
 n source words, with n the mean reference length (in words) of the train split; for chat tasks
 (`echo = True`), `echo` outputs the source's last turn as the reply. A trained row that does not
 beat one has learned less than copying would give. All are scored by the same code as trained
@@ -11,6 +11,7 @@ The start row also keeps the whole start evaluation (START_EVAL), and a later re
 same seed and evaluation takes it instead of evaluating the same start policy again: every
 algorithm of a seed is then compared with one start evaluation, and a sweep saves all but one
 start evaluation per seed. Its directory hash covers everything that defines the evaluation.
+On disk an anchor row's role and stop reason are "baseline" (schema.ANCHOR: the older name).
 """
 
 import hashlib
@@ -24,6 +25,7 @@ from typing import Any
 from rich.console import Console
 
 from harness.api.schema import (
+    ANCHOR,
     DEFAULT_PRECISION,
     EVALUATION_ROLLOUT,
     EVALUATION_SECTIONS,
@@ -44,7 +46,7 @@ START_EVAL = "start_eval.json"  # in the start row: the whole start evaluation, 
 SPEAKER = re.compile(r"^[^:\n]{1,20}:(?: |$)")  # a chat line's label ("A: "), as tasks write it
 
 
-def write_baselines(setup: Evaluated, start: FullEval, console: Console) -> None:
+def write_anchor_rows(setup: Evaluated, start: FullEval, console: Console) -> None:
     """Write the `start` row from the start evaluation and, for extractive tasks, `lead-n`."""
     samples = {}
     for split in FINAL_SPLITS:
@@ -55,7 +57,7 @@ def write_baselines(setup: Evaluated, start: FullEval, console: Console) -> None
         return {START_EVAL: {**made_by(setup), "evaluation": start.to_json()}}
 
     written = [write_row(setup, "start", start.metrics(), samples, kept)]
-    for name, output in text_baselines(setup.task):
+    for name, output in text_anchors(setup.task):
         metrics, samples = {}, {}
         for split in FINAL_SPLITS:
             examples = setup.heldout[split]
@@ -66,7 +68,7 @@ def write_baselines(setup: Evaluated, start: FullEval, console: Console) -> None
         written.append(write_row(setup, name, metrics, samples))
     shown = ", ".join(f"{algo} → {path}" for algo, path in written if path is not None)
     if shown:
-        console.print(f"baselines    {shown}")
+        console.print(f"anchor rows  {shown}")
 
 
 def shared_start(setup: Evaluated) -> tuple[FullEval, Path] | None:
@@ -74,7 +76,7 @@ def shared_start(setup: Evaluated) -> tuple[FullEval, Path] | None:
     (and its folder). Only one made exactly as this run would make it is taken (made_by)."""
     if setup.config.role != "report":
         return None
-    path = baseline_dir(start_config(setup), setup.task.version)
+    path = anchor_dir(start_config(setup), setup.task.version)
     try:
         data = json.loads((path / START_EVAL).read_text())
     except (OSError, json.JSONDecodeError):
@@ -105,12 +107,12 @@ def made_by(setup: Evaluated) -> dict[str, Any]:
 
 
 def start_config(setup: Evaluated) -> RunConfig:
-    """The config a baseline row of this run's seed and evaluation is written under."""
+    """The config an anchor row of this run's seed and evaluation is written under."""
     return replace(setup.config, task=setup.task.name, algo="start", algo_config={})
 
 
-def text_baselines(task: Any) -> list[tuple[str, Callable[[Example], str]]]:
-    """(row name, output of an example) of each text baseline the task declares: `lead-n` for
+def text_anchors(task: Any) -> list[tuple[str, Callable[[Example], str]]]:
+    """(row name, output of an example) of each text anchor the task declares: `lead-n` for
     an extractive task, `echo` for a chat task (`echo = True`)."""
     rows: list[tuple[str, Callable[[Example], str]]] = []
     if getattr(task, "extractive", False):
@@ -145,12 +147,12 @@ def write_row(
     samples: dict[str, list[dict[str, Any]]],
     files: Callable[[], dict[str, dict[str, Any]]] | None = None,
 ) -> tuple[str, Path | None]:
-    """Write one baseline run directory unless this seed's already exists; (algo, path|None).
+    """Write one anchor row's run directory unless this seed's already exists; (algo, path|None).
 
     `files`: makes further JSON files of the row, written before result.json (which marks it
     done); called only when the row is written (a run that took the start row makes nothing)."""
     config = replace(start_config(setup), algo=algo)
-    path = baseline_dir(config, setup.task.version)
+    path = anchor_dir(config, setup.task.version)
     if (path / "result.json").exists():
         return algo, None
     write_json(path / "config.json", config.to_dict())
@@ -161,16 +163,16 @@ def write_row(
     result = run_result(
         config,
         setup.task.version,
-        (Spent(), "baseline"),
+        (Spent(), ANCHOR),
         (metrics, metrics),
-        role="baseline",
+        role=ANCHOR,
         reward_cards=reward_cards(setup.task),
     )
     write_json(path / "result.json", result)
     return algo, path
 
 
-def baseline_dir(config: RunConfig, task_version: str) -> Path:
+def anchor_dir(config: RunConfig, task_version: str) -> Path:
     """`OUT/TASK/ALGO/seedS-HASH`, HASH over what defines the evaluation only (and the task's
     version), so every trained run with the same seed and evaluation reuses one directory.
     The default precision stays out of HASH: fp32 rows keep their names from before it existed."""

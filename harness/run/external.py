@@ -26,7 +26,7 @@ from harness.loop.budget import Spent
 from harness.loop.heldout import EvalSettings, eval_settings, heldout_gain, heldout_of
 from harness.policies.memory import reuse_freed_memory
 from harness.policies.policy import Policy, frozen_copy, load_policy
-from harness.run.anchors import shared_start, write_baselines
+from harness.run.anchors import shared_start, write_anchor_rows
 from harness.run.eval_schedule import (
     TRAINING_SPLIT,
     FullEval,
@@ -166,7 +166,7 @@ def start_evaluation(
         before, row = shared
         console.print(f"start eval   the reference's start row's, not repeated ({row})")
         record_full_eval(start, "before", before, Spent(), console)
-    write_baselines(start, before, console)
+    write_anchor_rows(start, before, console)
     return before, curve
 
 

@@ -26,7 +26,7 @@ from harness.config.run_config import SECTIONS, RunConfig
 from harness.data.task_files import task_factory
 
 SAMPLING_KEYS = ("temperature", "max_new_tokens", "max_prompt_tokens")  # of rollout.*
-RESERVED = ("start", "echo")  # baseline rows' names (and lead-N)
+RESERVED = ("start", "echo")  # anchor rows' names (and lead-N)
 MODEL_FILES = ("config.json", "adapter_config.json")  # what makes a folder a model
 
 
@@ -74,11 +74,11 @@ def external_configs(request: ExternalRequest) -> list[RunConfig]:
 
 def row_name(request: ExternalRequest) -> str:
     """The row label: `--name`, else the checkpoint's folder name or hub id; never a name that
-    would pass the row off as something it is not (an algorithm or a baseline row)."""
+    would pass the row off as something it is not (an algorithm or an anchor row)."""
     name = request.name or Path(request.policy.rstrip("/")).name or request.policy
     algorithms = registry.entries("algorithms")
     if name in algorithms or name in RESERVED or re.fullmatch(r"lead-\d+", name):
-        taken = "a registered algorithm" if name in algorithms else "a baseline row"
+        taken = "a registered algorithm" if name in algorithms else "an anchor row"
         raise BenchError(
             f"--name '{name}' is {taken}'s name; an external row needs its own "
             "(e.g. --name my-rlhf-run)"

@@ -25,7 +25,7 @@ from harness.loop.heldout import reward_cards
 from harness.loop.setup import Setup, prepare
 from harness.loop.step import train_step
 from harness.rl.guards import NonFinite
-from harness.run.anchors import shared_start, write_baselines
+from harness.run.anchors import shared_start, write_anchor_rows
 from harness.run.checkpoint import (
     Loop,
     load_checkpoint,
@@ -50,7 +50,7 @@ def execute(
     Without `resume` the run gets a new directory; with it, the config's own directory
     (`run_dir_for`): a finished run is left as it is, an unfinished one continues from its
     checkpoint (or starts again there if it has none). The start evaluation of a report run
-    also becomes the `start` baseline row (and, for extractive tasks, `lead-n`), written once
+    also becomes the `start` anchor row (and, for extractive tasks, `lead-n`), written once
     per seed beside the run. export: also write the trained policy to `RUN_DIR/policy` as a
     Hugging Face folder (harness.run.export).
     """
@@ -119,7 +119,7 @@ def run_in(run_dir: Path, config: RunConfig, console: Console, resume: bool, exp
 
 
 def start(setup: Setup, algo_state: Any, console: Console) -> Loop:
-    """Begin in an empty run directory: the start evaluation, baseline rows, a first checkpoint."""
+    """Begin in an empty run directory: the start evaluation, anchor rows, a first checkpoint."""
     for stale in ("metrics.jsonl", "result.json"):  # an attempt killed before its first checkpoint
         (setup.run_dir / stale).unlink(missing_ok=True)
     shutil.rmtree(setup.run_dir / "samples", ignore_errors=True)
@@ -131,8 +131,8 @@ def start(setup: Setup, algo_state: Any, console: Console) -> Loop:
         before, row = shared
         console.print(f"start eval   this seed's start row's, not repeated ({row})")
         record_full_eval(setup, "before", before, spent, console)
-    if setup.config.role == "report":  # tuning trials use their own seeds: no baseline rows
-        write_baselines(setup, before, console)
+    if setup.config.role == "report":  # tuning trials use their own seeds: no anchor rows
+        write_anchor_rows(setup, before, console)
     loop = Loop(spent, before, algo_state)
     if setup.config.checkpoint.every:
         save_checkpoint(setup, loop)  # a resumed run never repeats the start evaluation

@@ -1,4 +1,4 @@
-"""Baseline rows: `start` once per seed whatever the algorithm, `lead-n` scored like a policy."""
+"""Anchor rows: `start` once per seed whatever the algorithm, `lead-n` scored like a policy."""
 
 import json
 
@@ -40,7 +40,8 @@ def test_start_and_lead_rows_are_written_once_per_seed(bench_cache, tmp_path):
     (start_dir,) = (root / "start").iterdir()
     (lead_dir,) = (root / "lead-9").iterdir()
     start = json.loads((start_dir / "result.json").read_text())
-    assert start["role"] == "baseline" and start["algo"] == "start" and start["seed"] == 0
+    assert start["role"] == "baseline" and start["algo"] == "start"  # an anchor row, on disk
+    assert start["stop_reason"] == "baseline" and start["seed"] == 0
     assert start["eval_after"] == results["reinforce"]["eval_before"]
     assert start["eval_after"] == results["ppo"]["eval_before"]  # same policy, same draws
     assert start["spent"]["samples"] == 0 and start["config"]["algo_config"] == {}
@@ -49,7 +50,7 @@ def test_start_and_lead_rows_are_written_once_per_seed(bench_cache, tmp_path):
         copied = leads["eval_after"][split]
         assert copied["eval/copy_rate"] == 1.0 and copied["eval/novel_bigrams"] == 0.0
         assert copied["eval/coverage"] == 1.0 and copied["eval/length"] <= 9
-        assert "eval/kl_exact" not in copied  # a text baseline has no policy
+        assert "eval/kl_exact" not in copied  # a text anchor has no policy
     samples = (lead_dir / "samples" / "eval_after_test.jsonl").read_text().splitlines()
     assert len(samples) == 4
 
