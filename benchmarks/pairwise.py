@@ -1,7 +1,7 @@
 """Every pair of a report's rows compared by the leaderboard's own t tests, Holm-adjusted.
 
-The leaderboard tests each row against the best one, its start and each deterministic baseline;
-reading a study needs more: which trained rows differ from each other, and from the baselines,
+The leaderboard tests each row against the best one, its start and each deterministic anchor row;
+reading a study needs more: which trained rows differ from each other, and from the anchor rows,
 in reward, KL and diversity. This prints, per task and metric, each pair's two means, their
 difference, the test the pair gets (`reports/significance.py`: paired t where the rows share
 their seeds, Welch's where not, one-sample against a deterministic row), its p and the p

@@ -95,13 +95,9 @@ def test_dynamic_sampling_drops_equal_groups_and_keeps_the_budget(
 def test_fill_varied_keeps_exactly_the_prompts_with_varied_rewards(
     bench_cache, equal_groups_task, tmp_path
 ):
-    from harness.loop.dynamic_sampling import (
-        ScoringTime,
-        fill_varied,
-        sample_scored,
-        varied_prompts,
-    )
+    from harness.loop.dynamic_sampling import fill_varied, sample_scored, varied_prompts
     from harness.loop.setup import prepare
+    from harness.loop.timing import Stopwatch
     from harness.rundir.layout import create_run_dir
 
     config = build_config(
@@ -116,7 +112,7 @@ def test_fill_varied_keeps_exactly_the_prompts_with_varied_rewards(
         drawn.extend(next(pool) for _ in range(count))
         return drawn[-count:]
 
-    timer = ScoringTime()
+    timer = Stopwatch()
     first = sample_scored(setup, draw(4), timer)
     kept, sampled, count = fill_varied(setup, first, draw, lambda so_far: 100, timer)
     varied = [e for e in drawn if not constant_group(e)]
@@ -124,7 +120,7 @@ def test_fill_varied_keeps_exactly_the_prompts_with_varied_rewards(
     assert count == len(drawn) and sampled == 2 * len(drawn) and len(drawn) > 4
     assert kept.rollout.completion_ids.shape[0] == 8 and len(kept.rewards) == 8
     assert varied_prompts([1.0, 1.0, 0.2, 0.3, 0.5, 0.5], 2) == [1]
-    assert timer.seconds > 0
+    assert timer.seconds["reward"] > 0
 
 
 @pytest.mark.slow

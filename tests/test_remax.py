@@ -7,10 +7,11 @@ from rich.console import Console
 from harness.launch import build_config
 from harness.loop.budget import Spent
 from harness.loop.compute import counting_passes
-from harness.loop.dynamic_sampling import ScoringTime, sample_scored
+from harness.loop.dynamic_sampling import sample_scored
 from harness.loop.rollout import sample_rollout
 from harness.loop.setup import prepare
-from harness.loop.step import greedy_baseline
+from harness.loop.step import greedy_returns
+from harness.loop.timing import Stopwatch
 from harness.rl.advantages import Estimator, greedy_return, token_rewards
 from harness.rl.logprobs import completion_logits, gather_logprobs
 from harness.rundir.layout import create_run_dir
@@ -55,7 +56,7 @@ def logprobs_of(model, rollout, temperature: float) -> torch.Tensor:
     return gather_logprobs(logits, rollout.completion_ids, temperature)
 
 
-def test_greedy_baseline_is_the_greedy_return_and_counts_the_reference_forward(
+def test_greedy_returns_are_the_greedy_return_and_counts_the_reference_forward(
     bench_cache, tmp_path
 ):
     config = build_config(
@@ -69,13 +70,13 @@ def test_greedy_baseline_is_the_greedy_return_and_counts_the_reference_forward(
         for parameter in setup.policy.model.parameters():
             parameter.add_(0.02 * torch.randn_like(parameter))
     examples = setup.task.examples("train")[:2]
-    rollout = sample_scored(setup, examples, ScoringTime()).rollout
+    rollout = sample_scored(setup, examples, Stopwatch()).rollout
     with_kl, without_kl = Spent(), Spent()
     with counting_passes([setup.policy.model, setup.reference.model], with_kl):
-        baseline, tokens = greedy_baseline(setup, rollout, ScoringTime())
+        baseline, tokens = greedy_returns(setup, rollout, Stopwatch())
     setup.kl_control.coef = 0.0
     with counting_passes([setup.policy.model, setup.reference.model], without_kl):
-        reward_only, _ = greedy_baseline(setup, rollout, ScoringTime())
+        reward_only, _ = greedy_returns(setup, rollout, Stopwatch())
 
     cfg = config.rollout
     greedy = sample_rollout(

@@ -8,7 +8,6 @@ budget. If no prompt with varied rewards was found, the last round's prompts are
 are (their group-relative advantages are zero), so an update always has data.
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,16 +16,10 @@ import torch
 from harness.api.task import Example, score_with_parts
 from harness.loop.rollout import Rollout, encode_prompts, sample_rollout
 from harness.loop.setup import Setup
+from harness.loop.timing import Stopwatch
 from harness.policies.policy import Policy
 
 MAX_ROUNDS = 8
-
-
-@dataclass
-class ScoringTime:
-    """Seconds spent scoring completions during one update (reported apart from generation)."""
-
-    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -39,10 +32,10 @@ class Scored:
 
 
 def sample_scored(
-    setup: Setup, examples: list[Example], timer: ScoringTime, greedy: bool = False
+    setup: Setup, examples: list[Example], watch: Stopwatch, greedy: bool = False
 ) -> Scored:
     """Sample k completions per example from the policy (one greedy one with `greedy`) and
-    score them with the task reward; the scoring time goes to `timer`."""
+    score them with the task reward, timed as the phase `reward`."""
     cfg = setup.config.rollout
     rollout = sample_rollout(
         setup.policy,
@@ -53,11 +46,10 @@ def sample_scored(
         cfg.max_prompt_tokens,
         draw="greedy" if greedy else "sample",
     )
-    started = time.perf_counter()
-    rewards, parts = score_with_parts(
-        setup.task.reward, rollout.repeated_examples(), rollout.completions
-    )
-    timer.seconds += time.perf_counter() - started
+    with watch.phase("reward"):
+        rewards, parts = score_with_parts(
+            setup.task.reward, rollout.repeated_examples(), rollout.completions
+        )
     return Scored(rollout, rewards, parts)
 
 
@@ -72,7 +64,7 @@ def fill_varied(
     first: Scored,
     draw: Callable[[int], list[Example]],
     affordable: Callable[[int], int],
-    timer: ScoringTime,
+    watch: Stopwatch,
 ) -> tuple[Scored, int, int]:
     """Keep prompts with varied rewards, drawing more as the budget allows.
 
@@ -87,7 +79,7 @@ def fill_varied(
         missing = min(wanted - count(kept), affordable(sampled))
         if missing <= 0:
             break
-        last = sample_scored(setup, draw(missing), timer)
+        last = sample_scored(setup, draw(missing), watch)
         sampled, drawn = sampled + len(last.rewards), drawn + missing
         kept = merge(policy, kept, select(policy, last, varied_prompts(last.rewards, k)))
     return (kept if kept is not None else last), sampled, drawn

@@ -1,7 +1,7 @@
 """Held-out evaluation: reward, task metrics, exact KL, entropy, diversity, hacking signals.
 
 One scoring path (`text_metrics`) serves every row of a leaderboard: a policy's sampled or
-greedy completions and a text baseline's outputs (e.g. lead-n) are scored the same way.
+greedy completions and a text anchor row's outputs (e.g. lead-n) are scored the same way.
 """
 
 from collections.abc import Sequence

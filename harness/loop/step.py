@@ -1,77 +1,129 @@
-"""One update of the shared loop: rollout → score → log-probs → advantages → update → step size.
+"""One update of the shared loop, in its phases: collect → score → log-probs and KL →
+advantages → `algorithm.update` → measure the step → the metrics row.
 
-Only `algorithm.update` differs between algorithms; everything else here is the same for all.
-An algorithm that trains on references (`trains_on`, the supervised row) gets its batch from
-`reference_step` instead: the references take the rollout's place, and nothing is scored.
+Only `algorithm.update` differs between algorithms; every other phase is the same for all. An
+algorithm that trains on references (`trains_on`, the supervised row) takes `reference_step`:
+the references take the samples' place, and nothing is scored.
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 from torch import Tensor
-from transformers import PreTrainedModel
 
 from harness.api.algorithm import UpdateContext
 from harness.api.batch import Batch
-from harness.api.task import Example, Reward, out_of_range
+from harness.api.task import Example
 from harness.loop.budget import Spent, prompts_for_update
 from harness.loop.compute import counting_passes
-from harness.loop.dynamic_sampling import ScoringTime, fill_varied, sample_scored
+from harness.loop.dynamic_sampling import fill_varied, sample_scored
 from harness.loop.rollout import Rollout, reference_rollout, reference_scores
 from harness.loop.setup import Setup
+from harness.loop.step_rows import counters, dynamic_stats, kl_stats, range_stats, reward_stats
+from harness.loop.step_size import policy_shift, probe_of
+from harness.loop.timing import Stopwatch
 from harness.rl.advantages import greedy_return, token_rewards
 from harness.rl.guards import check_finite
-from harness.rl.kl import estimate_kl, exact_kl
-from harness.rl.logprobs import completion_logits
+from harness.rl.kl import estimate_kl
 from harness.rl.value import predict_values
 from harness.rundir.faults import kill_point
 
-PROBE_SHARE = 8  # train/kl_step is measured on 1 prompt in 8 (its k completions), at least 1
+Draw = Callable[[int], list[Example]]  # draw(n): the next n training prompts
+PHASES = ("generate", "reward", "logprobs", "update", "kl_step")
+REFERENCE_PHASES = ("encode", "logprobs", "update", "kl_step")
 
 
 @dataclass(frozen=True)
-class Probe:
-    """A few rollout rows and their sampling logits (π_old), kept to measure the update's step."""
+class Collected:
+    """An update's scored samples: the rollout, its task rewards (B,) and their named parts, the
+    completions sampled and prompts drawn (dynamic sampling may draw more than it keeps), and
+    with ReMax the greedy completions' returns (P,) and tokens."""
 
-    prompt_ids: Tensor
-    prompt_mask: Tensor
-    completion_ids: Tensor
-    completion_mask: Tensor
-    logits: Tensor
+    rollout: Rollout | None
+    rewards: list[float]
+    parts: dict[str, list[float]]
+    sampled: int
+    drawn: int
+    greedy: Tensor | None = None
+    greedy_tokens: int = 0
 
 
-def probe_of(rollout: Rollout) -> Probe:
-    """The first max(1, P // PROBE_SHARE) prompts of a rollout with their completions."""
-    prompts = max(1, len(rollout.examples) // PROBE_SHARE)
-    rows = prompts * rollout.samples_per_prompt
-    return Probe(
-        rollout.prompt_ids[:prompts],
-        rollout.prompt_mask[:prompts],
-        rollout.completion_ids[:rows],
-        rollout.completion_mask[:rows],
-        rollout.logits[:rows].clone(),
+@dataclass(frozen=True)
+class TokenScores:
+    """Per completion token (B, T): log-probs under the sampling policy and the reference, the
+    exact KL(π‖π_ref) over the whole vocabulary, and the run's KL estimator (masked)."""
+
+    old_logprobs: Tensor
+    ref_logprobs: Tensor
+    kl_exact: Tensor
+    kl_tokens: Tensor
+
+
+def train_step(setup: Setup, state: Any, draw: Draw, spent: Spent) -> dict[str, Any]:
+    """One update, its phases in order and each timed; returns the update's metrics row. It
+    draws the prompts the budget allows (more with dynamic sampling, as the budget pays)."""
+    if setup.algorithm.trains_on == "references":
+        return reference_step(setup, state, draw, spent)
+    model, kl_control = setup.policy.model, setup.kl_control
+    watch = Stopwatch(model.device)
+    with counting_passes([model, setup.reference.model], spent):
+        with watch.phase("generate"):
+            collected = collect_samples(setup, draw, spent, watch)
+        kill_point("update")
+        with watch.phase("logprobs"):
+            rewards = reward_tensor(collected)
+            scores = token_scores(setup, collected.rollout)
+            batch = advantage_batch(setup, collected.rollout, rewards, scores, collected.greedy)
+            probe = probe_of(collected.rollout)
+        # The (B, T, V) sampling logits go before the update's own activations are made.
+        collected, kl_coef = replace(collected, rollout=None), kl_control.coef
+        context = UpdateContext(setup.loss_settings, kl_loss_coef=kl_control.loss_coef)
+        with watch.phase("update"):
+            stats = setup.algorithm.update(model, batch, setup.algo_config, state, context)
+    with watch.phase("kl_step"):  # a measurement: uncounted
+        kl_step = policy_shift(model, probe, setup.config.rollout.temperature)
+    kl = kl_stats(scores.kl_tokens, scores.kl_exact, batch.completion_mask, kl_coef, kl_step)
+    kl_control.update(kl["train/kl_exact_seq"])  # adaptive β sees the exact KL of this update
+    tokens = spend(spent, batch, collected.sampled, collected.greedy_tokens, watch.total())
+    spent.baseline_samples += 0 if collected.greedy is None else len(collected.greedy)
+    return {
+        **counters(spent),
+        **reward_stats(rewards, collected.parts, batch.returns),
+        **kl,
+        "train/length": tokens / batch.size,
+        **dynamic_stats(setup.config.rollout.dynamic_sampling, batch.prompts, collected.drawn),
+        **range_stats(setup.task.reward, collected.rewards),
+        **{key: float(value) for key, value in stats.items()},
+        **watch.row(PHASES),
+    }
+
+
+def collect_samples(setup: Setup, draw: Draw, spent: Spent, watch: Stopwatch) -> Collected:
+    """Sample and score k completions per prompt (dynamic sampling: keep the prompts whose
+    rewards vary, drawing more as the budget pays); ReMax adds its greedy baseline."""
+    cfg, budget = setup.config.rollout, setup.config.budget
+    k = cfg.samples_per_prompt
+    count = prompts_for_update(budget, spent, cfg.prompts_per_update, k)
+    scored = sample_scored(setup, draw(count), watch)
+    sampled, drawn = len(scored.rewards), count
+    if cfg.dynamic_sampling:
+
+        def affordable(so_far: int) -> int:
+            more = replace(spent, samples=spent.samples + so_far)
+            return prompts_for_update(budget, more, cfg.prompts_per_update, k)
+
+        scored, sampled, drawn = fill_varied(setup, scored, draw, affordable, watch)
+    greedy, greedy_tokens = (
+        greedy_returns(setup, scored.rollout, watch) if setup.estimator.needs_greedy else (None, 0)
+    )
+    return Collected(
+        scored.rollout, scored.rewards, scored.parts, sampled, drawn, greedy, greedy_tokens
     )
 
 
-@torch.no_grad()
-def policy_shift(model: PreTrainedModel, probe: Probe, temperature: float) -> float:
-    """Exact mean per-token KL(π_old‖π_new) over the probe's completion tokens.
-
-    π_old is the sampling policy (the logits `generate` recorded), π_new the updated model; both
-    under temperature T, summed over the whole vocabulary at every position.
-    """
-    model.eval()
-    new = completion_logits(
-        model, probe.prompt_ids, probe.prompt_mask, probe.completion_ids, probe.completion_mask
-    )
-    kl = exact_kl(probe.logits, new, temperature) * probe.completion_mask
-    return (kl.sum() / probe.completion_mask.sum().clamp(min=1.0)).item()
-
-
-def greedy_baseline(setup: Setup, rollout: Rollout, timer: ScoringTime) -> tuple[Tensor, int]:
+def greedy_returns(setup: Setup, rollout: Rollout, watch: Stopwatch) -> tuple[Tensor, int]:
     """ReMax's baseline: the return of each prompt's greedy completion (P,), and its tokens.
 
     Shaped as the samples' returns are (`greedy_return`: reward − β Σ_t kl_t, the run's
@@ -80,7 +132,7 @@ def greedy_baseline(setup: Setup, rollout: Rollout, timer: ScoringTime) -> tuple
     `baseline_samples` and the compute column, never in `samples`.
     """
     cfg, coef = setup.config.rollout, setup.kl_control.reward_coef
-    scored = sample_scored(setup, list(rollout.examples), timer, greedy=True)
+    scored = sample_scored(setup, list(rollout.examples), watch, greedy=True)
     greedy, mask = scored.rollout, scored.rollout.completion_mask
     rewards = torch.tensor(scored.rewards, dtype=torch.float32, device=mask.device)
     kl = torch.zeros_like(mask)
@@ -92,152 +144,79 @@ def greedy_baseline(setup: Setup, rollout: Rollout, timer: ScoringTime) -> tuple
     return greedy_return(rewards, kl, mask, coef), int(mask.sum().item())
 
 
-def dynamic_stats(enabled: bool, kept: int, drawn: int) -> dict[str, float]:
-    """With dynamic sampling: the share of drawn prompts kept and the prompts drawn."""
-    if not enabled:
-        return {}
-    return {"train/dynamic_kept_share": kept / drawn, "train/dynamic_prompts_drawn": float(drawn)}
+def reward_tensor(collected: Collected) -> Tensor:
+    """The task rewards (B,) on the rollout's device, refused if any is not finite."""
+    device = collected.rollout.completion_ids.device
+    rewards = torch.tensor(collected.rewards, dtype=torch.float32, device=device)
+    check_finite("reward", rewards)
+    if collected.greedy is not None:
+        check_finite("greedy baseline reward", collected.greedy)
+    return rewards
 
 
-def range_stats(reward: Reward, values: list[float]) -> dict[str, float]:
-    """How many training rewards fell outside the reward's declared range (only when some did)."""
-    outside = out_of_range(reward, values)
-    return {"train/reward_out_of_range": float(outside)} if outside else {}
+def token_scores(setup: Setup, rollout: Rollout) -> TokenScores:
+    """Log-probs of the sampled tokens under π_old and π_ref, and the KL between them."""
+    cfg, mask = setup.config.rollout, rollout.completion_mask
+    old_logprobs, ref_logprobs, kl_exact = reference_scores(
+        setup.reference, rollout, cfg.temperature, cfg.micro_batch_prompts
+    )
+    check_finite("exact KL to the reference", kl_exact[mask.bool()])
+    kl_tokens = estimate_kl(cfg.kl_estimator, old_logprobs, ref_logprobs) * mask
+    return TokenScores(old_logprobs, ref_logprobs, kl_exact, kl_tokens)
 
 
-def train_step(
-    setup: Setup, state: Any, draw: Callable[[int], list[Example]], spent: Spent
-) -> dict[str, Any]:
-    """One update: sample, score, compute log-probs and advantages, call the algorithm.
+def advantage_batch(
+    setup: Setup, rollout: Rollout, rewards: Tensor, scores: TokenScores, greedy: Tensor | None
+) -> Batch:
+    """The update's batch: KL-shaped returns, the value head's predictions (gae only) and the
+    run's advantage estimator."""
+    cfg, mask = setup.config.rollout, rollout.completion_mask
+    # Per-token KL-shaped rewards (Ziegler et al. 2019, eq. 2); Σ_t = R − β Σ_t kl_t.
+    shaped = token_rewards(rewards, scores.kl_tokens, mask, setup.kl_control.reward_coef)
+    values = predict_values(  # gae only
+        setup.policy.model,
+        rollout.prompt_ids,
+        rollout.prompt_mask,
+        rollout.completion_ids,
+        mask,
+        cfg.micro_batch_prompts,
+    )
+    advantages, value_targets = setup.estimator(shaped, mask, values, greedy)
+    return batch_of(rollout, scores, shaped.sum(-1), advantages, value_targets)
 
-    draw(n) hands out the next n training prompts; the update draws as many as the budget
-    allows (more with dynamic sampling, as long as the budget pays for them).
-    """
-    if setup.algorithm.trains_on == "references":
-        return reference_step(setup, state, draw, spent)
-    cfg, budget = setup.config.rollout, setup.config.budget
-    k = cfg.samples_per_prompt
-    clock = time.perf_counter()
-    with counting_passes([setup.policy.model, setup.reference.model], spent):
-        count = prompts_for_update(budget, spent, cfg.prompts_per_update, k)
-        scoring = ScoringTime()
-        scored = sample_scored(setup, draw(count), scoring)
-        sampled, drawn = len(scored.rewards), count
-        if cfg.dynamic_sampling:
-            scored, sampled, drawn = fill_varied(
-                setup,
-                scored,
-                draw,
-                lambda so_far: prompts_for_update(
-                    budget,
-                    replace(spent, samples=spent.samples + so_far),
-                    cfg.prompts_per_update,
-                    k,
-                ),
-                scoring,
-            )
-        rollout, reward_parts = scored.rollout, scored.parts
-        greedy_rewards, greedy_tokens = (
-            greedy_baseline(setup, rollout, scoring) if setup.estimator.needs_greedy else (None, 0)
-        )
-        t_generate = time.perf_counter()
-        kill_point("update")
-        rewards = torch.tensor(
-            scored.rewards, dtype=torch.float32, device=rollout.completion_ids.device
-        )
-        check_finite("reward", rewards)
-        if greedy_rewards is not None:
-            check_finite("greedy baseline reward", greedy_rewards)
-        old_logprobs, ref_logprobs, kl_exact = reference_scores(
-            setup.reference, rollout, cfg.temperature, cfg.micro_batch_prompts
-        )
-        mask, kl_control = rollout.completion_mask, setup.kl_control
-        kl_coef = kl_control.coef
-        check_finite("exact KL to the reference", kl_exact[mask.bool()])
-        kl_tokens = estimate_kl(cfg.kl_estimator, old_logprobs, ref_logprobs) * mask
-        # Per-token KL-shaped rewards (Ziegler et al. 2019, eq. 2); Σ_t = R − β Σ_t kl_t.
-        shaped = token_rewards(rewards, kl_tokens, mask, kl_control.reward_coef)
-        values = predict_values(  # gae only
-            setup.policy.model,
-            rollout.prompt_ids,
-            rollout.prompt_mask,
-            rollout.completion_ids,
-            mask,
-            cfg.micro_batch_prompts,
-        )
-        advantages, value_targets = setup.estimator(shaped, mask, values, greedy_rewards)
-        returns = shaped.sum(-1)
-        batch = Batch(
-            prompt_ids=rollout.prompt_ids,
-            prompt_mask=rollout.prompt_mask,
-            completion_ids=rollout.completion_ids,
-            completion_mask=mask,
-            old_logprobs=old_logprobs,
-            ref_logprobs=ref_logprobs,
-            returns=returns,
-            advantages=advantages,
-            value_targets=value_targets,
-        )
-        context = UpdateContext(setup.loss_settings, kl_loss_coef=kl_control.loss_coef)
-        probe = probe_of(rollout)
-        sampled_rewards = scored.rewards
-        # Drop the (B, T, V) sampling logits before the update's own activations: `scored`
-        # holds the rollout too (0.2 GB on smollm2-135m at the default batch).
-        del rollout, scored
-        t_logprobs = time.perf_counter()
-        stats = setup.algorithm.update(setup.policy.model, batch, setup.algo_config, state, context)
-        t_update = time.perf_counter()
-    kl_step = policy_shift(setup.policy.model, probe, cfg.temperature)  # a measurement: uncounted
-    t_probe = time.perf_counter()
-    masked_kl = kl_exact * mask  # zero past each completion's end
-    kl_exact_seq = masked_kl.sum(-1).mean().item()
-    kl_control.update(kl_exact_seq)  # adaptive β sees the exact KL of this update
-    tokens = int(mask.sum().item())
-    spent.samples += sampled
-    spent.tokens += tokens + greedy_tokens
-    spent.baseline_samples += 0 if greedy_rewards is None else len(greedy_rewards)
+
+def batch_of(
+    rollout: Rollout,
+    scores: TokenScores,
+    returns: Tensor,
+    advantages: Tensor,
+    value_targets: Tensor | None = None,
+) -> Batch:
+    """A rollout's tensors with their log-probs, returns and advantages, as `update` takes them."""
+    return Batch(
+        prompt_ids=rollout.prompt_ids,
+        prompt_mask=rollout.prompt_mask,
+        completion_ids=rollout.completion_ids,
+        completion_mask=rollout.completion_mask,
+        old_logprobs=scores.old_logprobs,
+        ref_logprobs=scores.ref_logprobs,
+        returns=returns,
+        advantages=advantages,
+        value_targets=value_targets,
+    )
+
+
+def spend(spent: Spent, batch: Batch, samples: int, extra_tokens: int, seconds: float) -> int:
+    """Count one update in the budget; returns the batch's completion tokens."""
+    tokens = int(batch.completion_mask.sum().item())
+    spent.samples += samples
+    spent.tokens += tokens + extra_tokens
     spent.updates += 1
-    spent.seconds += t_probe - clock
-    return {
-        **counters(spent),
-        "train/reward": rewards.mean().item(),
-        "train/reward_std": rewards.std().item() if batch.size > 1 else 0.0,
-        **{f"train/reward_{name}": sum(v) / len(v) for name, v in reward_parts.items()},
-        "train/return": returns.mean().item(),
-        "train/kl": kl_tokens.sum(-1).mean().item(),
-        "train/kl_exact": (masked_kl.sum() / mask.sum()).item(),
-        "train/kl_exact_seq": kl_exact_seq,
-        "train/kl_coef": kl_coef,
-        "train/kl_step": kl_step,
-        "train/length": tokens / batch.size,
-        **dynamic_stats(cfg.dynamic_sampling, batch.prompts, drawn),
-        **range_stats(setup.task.reward, sampled_rewards),
-        **{key: float(value) for key, value in stats.items()},
-        "time/generate": t_generate - clock - scoring.seconds,
-        "time/reward": scoring.seconds,
-        "time/logprobs": t_logprobs - t_generate,
-        "time/update": t_update - t_logprobs,
-        "time/kl_step": t_probe - t_update,
-    }
+    spent.seconds += seconds
+    return tokens
 
 
-def counters(spent: Spent) -> dict[str, Any]:
-    """The budget counters every train row starts with."""
-    return {
-        "kind": "train",
-        "update": spent.updates,
-        "samples_seen": spent.samples,
-        "tokens_generated": spent.tokens,
-        "baseline_samples": spent.baseline_samples,
-        "forward_tokens": spent.forward_tokens,
-        "backward_tokens": spent.backward_tokens,
-        "seconds": round(spent.seconds, 3),
-    }
-
-
-def reference_step(
-    setup: Setup, state: Any, draw: Callable[[int], list[Example]], spent: Spent
-) -> dict[str, Any]:
+def reference_step(setup: Setup, state: Any, draw: Draw, spent: Spent) -> dict[str, Any]:
     """One update on train references: P·k distinct prompts, each with its reference.
 
     One (prompt, reference) pair is one sample of the budget, so the update draws as many as
@@ -246,55 +225,32 @@ def reference_step(
     sampling temperature) and `train/kl_step` come from the shared functions. No reward,
     advantages (zeros in the batch) or KL control; the references' tokens count as `tokens`.
     """
-    cfg, budget = setup.config.rollout, setup.config.budget
-    clock = time.perf_counter()
-    with counting_passes([setup.policy.model, setup.reference.model], spent):
-        k = cfg.samples_per_prompt
-        count = prompts_for_update(budget, spent, cfg.prompts_per_update, k) * k
-        rollout = reference_rollout(
-            setup.policy, draw(count), setup.max_new_tokens, cfg.max_prompt_tokens,
-            cfg.micro_batch_prompts,
-        )  # fmt: skip
-        t_encode = time.perf_counter()
+    cfg, model = setup.config.rollout, setup.policy.model
+    watch = Stopwatch(model.device)
+    with counting_passes([model, setup.reference.model], spent):
+        with watch.phase("encode"):
+            k = cfg.samples_per_prompt
+            count = prompts_for_update(setup.config.budget, spent, cfg.prompts_per_update, k) * k
+            rollout = reference_rollout(
+                setup.policy, draw(count), setup.max_new_tokens, cfg.max_prompt_tokens,
+                cfg.micro_batch_prompts,
+            )  # fmt: skip
         kill_point("update")
-        old_logprobs, ref_logprobs, kl_exact = reference_scores(
-            setup.reference, rollout, cfg.temperature, cfg.micro_batch_prompts
-        )
-        mask = rollout.completion_mask
-        zeros = mask.new_zeros(count)
-        batch = Batch(
-            prompt_ids=rollout.prompt_ids,
-            prompt_mask=rollout.prompt_mask,
-            completion_ids=rollout.completion_ids,
-            completion_mask=mask,
-            old_logprobs=old_logprobs,
-            ref_logprobs=ref_logprobs,
-            returns=zeros,
-            advantages=zeros,
-        )
-        probe = probe_of(rollout)
+        with watch.phase("logprobs"):
+            scores = token_scores(setup, rollout)
+            zeros = rollout.completion_mask.new_zeros(count)
+            batch, probe = batch_of(rollout, scores, zeros, zeros), probe_of(rollout)
         del rollout
-        t_logprobs = time.perf_counter()
-        context = UpdateContext(setup.loss_settings)
-        stats = setup.algorithm.update(setup.policy.model, batch, setup.algo_config, state, context)
-        t_update = time.perf_counter()
-    kl_step = policy_shift(setup.policy.model, probe, cfg.temperature)  # a measurement: uncounted
-    t_probe = time.perf_counter()
-    masked_kl = kl_exact * mask
-    tokens = int(mask.sum().item())
-    spent.samples += count
-    spent.tokens += tokens
-    spent.updates += 1
-    spent.seconds += t_probe - clock
+        with watch.phase("update"):
+            context = UpdateContext(setup.loss_settings)
+            stats = setup.algorithm.update(model, batch, setup.algo_config, state, context)
+    with watch.phase("kl_step"):  # a measurement: uncounted
+        kl_step = policy_shift(model, probe, cfg.temperature)
+    tokens = spend(spent, batch, count, 0, watch.total())
     return {
         **counters(spent),
-        "train/kl_exact": (masked_kl.sum() / mask.sum()).item(),
-        "train/kl_exact_seq": masked_kl.sum(-1).mean().item(),
-        "train/kl_step": kl_step,
+        **kl_stats(scores.kl_tokens, scores.kl_exact, batch.completion_mask, None, kl_step),
         "train/length": tokens / count,
         **{key: float(value) for key, value in stats.items()},
-        "time/encode": t_encode - clock,
-        "time/logprobs": t_logprobs - t_encode,
-        "time/update": t_update - t_logprobs,
-        "time/kl_step": t_probe - t_update,
+        **watch.row(REFERENCE_PHASES),
     }

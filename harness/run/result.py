@@ -33,7 +33,7 @@ def run_result(
     evals: tuple[dict[str, dict[str, float]], dict[str, dict[str, float]] | None],
     **rest: Any,
 ) -> RunResult:
-    """The result.json of a trained run or a baseline row; `rest` gives role, curves and gain."""
+    """The result.json of a trained run or an anchor row; `rest` gives role, curves and gain."""
     spent, reason = outcome
     before, after = evals
     return RunResult(
