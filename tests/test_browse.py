@@ -11,7 +11,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from harness import cli
-from harness.cli import reports as report_commands
+from harness.cli import results as report_commands
 from harness.metrics.stats import Interval
 from reports.browse import Entry, scan
 from reports.listing import ls_table, sort_entries

@@ -1,11 +1,11 @@
 """The `bench` command line. Heavy imports (torch, transformers) happen inside commands only.
 
 One module per command family, each registering its commands on `app`: catalog (list,
-validate), runs (run, export), rewards (reward train|card), reports (report, ls, show), sweeps
+validate), runs (run, export), rewards (reward train|card), results (report, ls, show), sweeps
 (sweep), evaluation (eval); reference writes the docs pages from them.
 """
 
-from harness.cli import catalog, evaluation, reports, rewards, runs, sweeps  # noqa: F401
+from harness.cli import catalog, evaluation, results, rewards, runs, sweeps  # noqa: F401
 from harness.cli.app import app, fail, main
 
 # The order `bench --help` lists the commands in (groups such as `reward` come after them);
