@@ -6,6 +6,7 @@ from typing import Any
 from harness.api.schema import REPORT_SPLIT
 from harness.metrics.stats import POWER
 from reports.aggregate import CI_METHODS, Row, Table
+from reports.cards import Card, card_line
 from reports.columns import DAGGER
 from reports.flags import MIN_SEEDS
 from reports.parts import NO_KL, kl_meaning, kl_setting, kl_words
@@ -96,6 +97,18 @@ def kl_sentence(setting: tuple[str, ...], rows: list[Row], names: str) -> str:
     meaning = " / ".join(dict.fromkeys(gradients)) or kl_meaning(setting)
     who = f" ({names})" if names else ""
     return f"KL penalty{who}: {kl_words(setting, 'the ')}; its gradient: {meaning}."
+
+
+def run_cards(table: Table) -> list[tuple[Card, ...]]:
+    """Each run's learned-model cards, anchor rows' included (the same models scored them)."""
+    return [run.reward_cards for row in table.rows for run in row.runs]
+
+
+def card_lines(table: Table) -> list[str]:
+    """The caption line naming the learned reward and judges with their cards' figures (and a
+    warning if the runs did not share one model); none when no run recorded a card."""
+    line = card_line(run_cards(table))
+    return [line] if line else []
 
 
 def named(rows: list[Row]) -> str:

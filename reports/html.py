@@ -4,7 +4,7 @@ import base64
 from html import escape
 
 from reports.aggregate import Row, Table
-from reports.captions import kl_lines, method_lines, noise_lines, table_title
+from reports.captions import card_lines, kl_lines, method_lines, noise_lines, table_title
 from reports.columns import (
     DAGGER,
     LEAD,
@@ -101,7 +101,7 @@ def section(table: Table, plots: list[Plot], views: list[PromptView]) -> str:
     """One task: the leaderboard, its notes, its figures and the samples view."""
     colors = row_colors(table.rows)
     parts = [f"<section><h2>{escape(table_title(table))}</h2>"]
-    parts += [f'<p class="line">{escape(line)}</p>' for line in kl_lines(table)]
+    parts += [f'<p class="line">{escape(line)}</p>' for line in kl_lines(table) + card_lines(table)]
     parts.append(leaderboard(table, colors))
     lines = [matched_line(table.matched), *noise_lines(table)]
     parts += [f'<p class="line">{escape(line.strip())}</p>' for line in lines]

@@ -24,6 +24,7 @@ from harness.api.schema import (
     SCHEMA_VERSION,
     version_problem,
 )
+from reports.cards import Card, read_cards
 
 MARKERS = ("result.json", "config.json", "metrics.jsonl")
 # The result.json versions this reporter reads, each with its roles and what they are called now.
@@ -70,6 +71,7 @@ class Run:
     `heldout_gain`: mean, low, high, n of a paired bootstrap over the test prompts)"""
     prompt_rewards: tuple[float, ...] = ()
     """an external run's mean test reward per prompt (sampled): its interval with one seed"""
+    reward_cards: tuple[Card, ...] = ()  # the learned models it read (result.json, schema 5)
 
     @property
     def stopped_by_budget(self) -> bool:
@@ -199,6 +201,7 @@ def read_run(directory: Path, name: str) -> Run:
         kl_gradient=str(result["kl_gradient"]),
         heldout_gain=numbers(result.get("heldout_gain")) or None,
         prompt_rewards=prompt_rewards(result),
+        reward_cards=read_cards(result.get("reward_cards")),
     )
 
 

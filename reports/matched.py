@@ -5,6 +5,10 @@ each run's val curve at one KL puts them on the same footing. The reading must r
 run's own training: a segment from the shared start point (update 0) would make every row read
 ≈ start + (KL* / KL at its next point) × its gain, so only segments whose two ends both come
 after update 0 count, and KL* is chosen where every trained run has such a segment.
+
+The curve functions read the val reward by default and any other key of the eval curve on
+request: a judge's score read on the same KL grid is the over-optimisation picture, a reward
+that keeps rising with KL while the judge falls.
 """
 
 import math
@@ -18,7 +22,7 @@ from reports.load import Run
 
 KL_KEY = "eval/kl_exact"
 REWARD_KEY = "eval/reward"
-Point = tuple[float, float]  # (exact KL, sampled reward) of one val evaluation
+Point = tuple[float, float]  # (exact KL, sampled reward or a judge's score) of a val evaluation
 KL_GRID_POINTS = 200  # the KLs at which the report's reward–KL curves are read (no markers)
 
 
@@ -37,14 +41,14 @@ class MatchedKL:
         return self.kl is not None and self.kl > 0
 
 
-def curve_points(run: Run, after_start: bool = False) -> list[Point]:
-    """(exact KL, sampled reward) of a run's val evaluations in update order (finite ones);
-    with `after_start`, only those after update 0."""
+def curve_points(run: Run, after_start: bool = False, key: str = REWARD_KEY) -> list[Point]:
+    """(exact KL, sampled reward, or `key`) of a run's val evaluations in update order (finite
+    ones); with `after_start`, only those after update 0."""
     ordered = sorted(run.eval_curve, key=lambda point: point.get("update", math.inf))
     if after_start:
         ordered = [point for point in ordered if point.get("update", math.inf) > 0]
-    pairs = [(point.get(KL_KEY, math.nan), point.get(REWARD_KEY, math.nan)) for point in ordered]
-    return [(kl, reward) for kl, reward in pairs if math.isfinite(kl) and math.isfinite(reward)]
+    pairs = [(point.get(KL_KEY, math.nan), point.get(key, math.nan)) for point in ordered]
+    return [(kl, value) for kl, value in pairs if math.isfinite(kl) and math.isfinite(value)]
 
 
 def matched_kl(runs: Sequence[Run]) -> MatchedKL:
@@ -109,10 +113,11 @@ def matched_line(matched: MatchedKL) -> str:
     )
 
 
-def kl_grid(runs: Sequence[Run]) -> np.ndarray:
+def kl_grid(runs: Sequence[Run], key: str = REWARD_KEY) -> np.ndarray:
     """KL_GRID_POINTS KLs from the largest first-evaluation KL of `runs` (≈ 0 at update 0: a
-    KL every curve starts from) to their largest val KL; empty if that is not above 0."""
-    curves = [points for points in map(curve_points, runs) if points]
+    KL every curve starts from) to their largest val KL, over the evaluations that have `key`;
+    empty if that is not above 0."""
+    curves = [points for points in (curve_points(run, key=key) for run in runs) if points]
     if not curves:
         return np.array([])
     first, peak = max(c[0][0] for c in curves), max(kl for c in curves for kl, _ in c)
@@ -120,11 +125,11 @@ def kl_grid(runs: Sequence[Run]) -> np.ndarray:
 
 
 def row_kl_curve(
-    runs: Sequence[Run], grid: np.ndarray, ci: str
+    runs: Sequence[Run], grid: np.ndarray, ci: str, key: str = REWARD_KEY
 ) -> tuple[np.ndarray, list[Interval]]:
-    """A row's mean val reward (and CI over its runs) at each KL of `grid` that every run's
-    whole val curve (update 0 on) crosses; each run read where it first crosses that KL."""
-    curves = [curve_points(run) for run in runs]
+    """A row's mean val reward, or `key` (and CI over its runs), at each KL of `grid` that every
+    run's whole val curve (update 0 on) crosses; each run read where it first crosses that KL."""
+    curves = [curve_points(run, key=key) for run in runs]
     kept, intervals = [], []
     for kl in grid:
         try:

@@ -8,10 +8,11 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from harness.api.schema import JUDGE_PREFIX
 from harness.metrics.stats import Interval, mean_interval
 from reports.aggregate import Row, Table
 from reports.load import Run
-from reports.matched import KL_GRID_POINTS, kl_grid, row_kl_curve
+from reports.matched import KL_GRID_POINTS, REWARD_KEY, kl_grid, row_kl_curve
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 START_COLOR = "#7f7f7f"
@@ -193,15 +194,17 @@ def frontier_plot(table: Table) -> Plot:
     return Plot("frontier", title, caption, png_bytes(figure))
 
 
-def kl_curve_plot(table: Table) -> Plot:
-    """Each trained row's mean val reward against exact KL, on one KL grid, with its band."""
-    title = f"{table.task}: val reward vs KL during training"
-    figure, axes = new_figure(title, "exact KL to reference (per token, val) ↓", "val reward ↑")
-    grid = kl_grid([run for row in table.rows if not row.anchor for run in row.runs])
+def kl_curve_plot(table: Table, key: str = REWARD_KEY) -> Plot:
+    """Each trained row's mean val reward (or a judge's score: `key`) against exact KL, on one
+    KL grid, with its band."""
+    what = "reward" if key == REWARD_KEY else key.removeprefix("eval/")
+    title = f"{table.task}: val {what} vs KL during training"
+    figure, axes = new_figure(title, "exact KL to reference (per token, val) ↓", f"val {what} ↑")
+    grid = kl_grid([run for row in table.rows if not row.anchor for run in row.runs], key)
     for index, row in enumerate(table.rows):
         if row.anchor or grid.size == 0:
             continue
-        xs, intervals = row_kl_curve(row.runs, grid, table.ci)
+        xs, intervals = row_kl_curve(row.runs, grid, table.ci, key)
         if intervals:
             draw_curve(axes, xs, intervals, color(index), f"{row.label} (n={len(row.runs)})")
             axes.get_lines()[-1].set_marker("")  # grid points are readings, not evaluations
@@ -211,10 +214,22 @@ def kl_curve_plot(table: Table) -> Plot:
     caption = (
         f"Each run's val evaluations (update 0 = start) joined in update order and read at"
         f" {KL_GRID_POINTS} KLs where it first crosses each; a row is drawn where all its runs"
-        f" have a reading: mean, band = {CI_WORDS[table.ci]}. Higher and further left is better:"
-        " the reward bought for each nat of drift."
+        f" have a reading: mean, band = {CI_WORDS[table.ci]}. "
     )
-    return Plot("kl_curve", title, caption, png_bytes(figure))
+    if key == REWARD_KEY:
+        caption += "Higher and further left is better: the reward bought for each nat of drift."
+        return Plot("kl_curve", title, caption, png_bytes(figure))
+    caption += (
+        f"{what} scores the same completions with a model the policy never trained on: a row"
+        f" whose reward keeps rising with KL while {what} falls is over-optimising its reward."
+    )
+    return Plot(f"kl_{what}", title, caption, png_bytes(figure))
+
+
+def judge_keys(table: Table) -> list[str]:
+    """The judges (`eval/judge_*`) in the runs' val curves: each gets a figure against KL."""
+    found = {key for row in table.rows for run in row.runs for p in run.eval_curve for key in p}
+    return sorted(key for key in found if key.startswith(JUDGE_PREFIX))
 
 
 def diversity_plot(table: Table) -> Plot:
@@ -251,14 +266,16 @@ def start_intervals(starts: list[dict[str, float]], table_ci: str) -> dict[str, 
 
 
 def table_plots(table: Table) -> list[Plot]:
-    """The six figures of one table: reward vs samples and vs compute, KL, the frontier after
-    training, the val reward–KL curves, diversity."""
+    """The figures of one table: reward vs samples and vs compute, KL, the frontier after
+    training, the val reward–KL curves and each judge's (when the curves have judges: reward
+    against judge as KL grows), diversity."""
     return [
         curve_plot(table, "train/reward", "reward", "training reward"),
         curve_plot(table, "train/reward", "compute", "training reward", PASSES_AXIS),
         curve_plot(table, "train/kl_exact", "kl", "exact KL to reference"),
         frontier_plot(table),
         kl_curve_plot(table),
+        *(kl_curve_plot(table, key) for key in judge_keys(table)),
         diversity_plot(table),
     ]
 

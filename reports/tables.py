@@ -7,13 +7,16 @@ import pandas as pd
 
 from reports.aggregate import Row, Table
 from reports.captions import (
+    card_lines,
     kl_lines,
     method_lines,
     method_record,
     noise_lines,
     noise_record,
+    run_cards,
     table_title,
 )
+from reports.cards import card_record
 from reports.columns import (
     LEAD,
     cell_text,
@@ -38,12 +41,14 @@ from reports.tuning import (
 
 
 def markdown_table(table: Table) -> list[str]:
-    """The lines of one task: title, KL lines, the table, the matched-KL line and row notes."""
+    """The lines of one task: title, KL lines, the learned models' card line (when the runs
+    recorded cards), the table, the matched-KL line and row notes."""
     cols, tested = columns(table), test_columns(table)
     headers = [*LEAD, *[header(c) for c in cols]]
     headers[len(LEAD) + 1 : len(LEAD) + 1] = [test_header(against) for against in tested]
-    kl = kl_lines(table)
+    kl, cards = kl_lines(table), card_lines(table)
     lines = [f"## {table_title(table)}", "", *(kl if len(kl) == 1 else [f"- {x}" for x in kl]), ""]
+    lines += [*cards, ""] if cards else []
     lines.append("| " + " | ".join(headers) + " |")
     lines.append("|" + "|".join("---" for _ in headers) + "|")
     for row in table.rows:
@@ -179,7 +184,17 @@ def table_record(table: Table) -> dict[str, Any]:
             "line": matched_line(table.matched),
         },
         "rows": rows,
+        **card_fields(table),
     }
+
+
+def card_fields(table: Table) -> dict[str, Any]:
+    """`reward_cards` of a table whose runs recorded learned models: the caption line and each
+    distinct card with its run count; {} otherwise, so a report without cards is unchanged."""
+    lines = card_lines(table)
+    if not lines:
+        return {}
+    return {"reward_cards": {"line": lines[0], "models": card_record(run_cards(table))}}
 
 
 def json_text(tables: list[Table], warnings: list[str], tuning: Tuning | None = None) -> str:

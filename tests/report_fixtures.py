@@ -1,4 +1,4 @@
-"""Synthetic schema-4 run directories (report, tune, anchor rows) with known numbers."""
+"""Synthetic run directories (the current schema: report, tune, anchor rows) with known numbers."""
 
 import copy
 import hashlib
@@ -42,15 +42,8 @@ VAL_SHIFT = 0.05  # val reward = test reward + VAL_SHIFT, so a report that reads
 GREEDY_SHIFT = 0.02  # greedy reward = sampled reward + GREEDY_SHIFT
 FORWARD = 1_500_000  # forward token passes per update (+ 10,000 × seed)
 BACKWARD = 500_000  # backward token passes per update
-SPENT_KEYS = (  # result.json's spent, as a run writes it
-    "samples",
-    "tokens",
-    "updates",
-    "seconds",
-    "forward_tokens",
-    "backward_tokens",
-    "baseline_samples",
-)
+SPENT_KEYS = ("samples", "tokens", "updates", "seconds", "forward_tokens", "backward_tokens")
+SPENT_KEYS += ("baseline_samples",)  # result.json's spent, as a run writes it
 
 
 def split_metrics(reward: float, kl: float, length: float, model: bool) -> dict[str, float]:
