@@ -56,12 +56,7 @@ class Config:
 
 
 def loss(
-    logprobs: Tensor,
-    old_logprobs: Tensor,
-    advantages: Tensor,
-    mask: Tensor,
-    config: Config,
-    settings: LossSettings,
+    logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """−L^CLIP (Schulman et al. 2017, eq. 7) per token, reduced by `settings.loss_agg`.
 
@@ -70,10 +65,12 @@ def loss(
     GSPO's s_i = exp(mean_t log r_t) (Zheng et al. 2025, eq. 7) and the clipped term of each
     completion is placed on each of its tokens, so seq-mean-token-mean gives GSPO's objective
     (the mean over completions) and the other aggregations weigh a completion by its length.
-    logprobs, old_logprobs, mask (B, T); advantages (B,) or (B, T). Stats: the fraction of
-    tokens whose ratio is outside the clip range and approx KL(π_old‖π_θ) (k3 estimator).
+    logprobs, batch.old_logprobs, batch.completion_mask (B, T); batch.advantages (B,) or (B, T).
+    Stats: the fraction of tokens whose ratio is outside the clip range and approx KL(π_old‖π_θ)
+    (k3 estimator).
     """
-    log_ratio = (logprobs - old_logprobs.detach()) * mask  # masked: no inf·0 past the end
+    mask = batch.completion_mask
+    log_ratio = (logprobs - batch.old_logprobs.detach()) * mask  # masked: no inf·0 past the end
     if config.ratio_level == "sequence":
         mean_log_ratio = log_ratio.sum(-1) / mask.sum(-1).clamp(min=1.0)
         ratio = torch.exp(mean_log_ratio)[:, None].expand_as(log_ratio)
@@ -81,7 +78,7 @@ def loss(
         ratio = torch.exp(log_ratio)
     low = config.clip_eps if config.clip_low is None else config.clip_low
     high = config.clip_eps if config.clip_high is None else config.clip_high
-    adv = token_advantages(advantages)
+    adv = token_advantages(batch.advantages)
     clipped = torch.clamp(ratio, 1.0 - low, 1.0 + high)
     policy_loss = -aggregate(torch.minimum(ratio * adv, clipped * adv), mask, settings)
     with torch.no_grad():
@@ -90,13 +87,6 @@ def loss(
         clipfrac = (outside * mask).sum() / tokens
         approx_kl = (((torch.exp(log_ratio) - 1.0) - log_ratio) * mask).sum() / tokens
     return policy_loss, {"ppo/clipfrac": clipfrac, "ppo/approx_kl": approx_kl}
-
-
-def batch_loss(logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings) -> Tensor:
-    """The declared loss: the clipped surrogate `update` follows, on a whole batch."""
-    return loss(
-        logprobs, batch.old_logprobs, batch.advantages, batch.completion_mask, config, settings
-    )[0]
 
 
 def init(model: PreTrainedModel, config: Config) -> torch.optim.Optimizer:
@@ -114,12 +104,7 @@ def minibatch_step(
     """One clipped-surrogate step; None (no step) when approx KL exceeds 1.5 × target_kl."""
     optimizer.zero_grad(set_to_none=True)
     stats = accumulate_losses(
-        model,
-        minibatch,
-        context,
-        lambda lp, mb: loss(
-            lp, mb.old_logprobs, mb.advantages, mb.completion_mask, config, context.settings
-        ),
+        model, minibatch, context, lambda lp, mb: loss(lp, mb, config, context.settings)
     )
     if config.target_kl is not None and stats["ppo/approx_kl"] > 1.5 * config.target_kl:
         optimizer.zero_grad(set_to_none=True)
@@ -160,4 +145,4 @@ def summarize(totals: dict[str, float], steps: int, stopped: bool) -> dict[str, 
 
 
 #: PPO (Schulman et al. 2017): clipped surrogate, epochs × minibatches per rollout
-ALGORITHM = Algorithm(name="ppo", Config=Config, init=init, update=update, loss=batch_loss)
+ALGORITHM = Algorithm(name="ppo", Config=Config, init=init, update=update, loss=loss)

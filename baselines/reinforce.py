@@ -27,20 +27,16 @@ class Config:
 
 
 def loss(
-    logprobs: Tensor, advantages: Tensor, completion_mask: Tensor, settings: LossSettings
-) -> Tensor:
-    """−E[Σ_t A_t · log π(y_t)]: logprobs (B, T), advantages (B,) or (B, T) (per token).
+    logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """−E[Σ_t A_t · log π(y_t)]: logprobs (B, T), batch.advantages (B,) or (B, T) (per token).
 
     Williams 1992, eq. 1 (the likelihood-ratio gradient); the advantage is a constant. The token
-    terms are reduced by `settings.loss_agg` (harness.rl.losses.aggregate).
+    terms are reduced by `settings.loss_agg` (harness.rl.losses.aggregate). No statistics.
     """
-    return -aggregate(token_advantages(advantages) * logprobs, completion_mask, settings)
-
-
-def batch_loss(logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings) -> Tensor:
-    """The declared loss: the one `update` follows, on a whole batch."""
     del config
-    return loss(logprobs, batch.advantages, batch.completion_mask, settings)
+    advantages = token_advantages(batch.advantages)
+    return -aggregate(advantages * logprobs, batch.completion_mask, settings), {}
 
 
 def init(model: PreTrainedModel, config: Config) -> torch.optim.Optimizer:
@@ -58,13 +54,10 @@ def update(
     """One gradient step on the REINFORCE loss."""
     optimizer.zero_grad(set_to_none=True)
     stats = accumulate_losses(
-        model,
-        batch,
-        context,
-        lambda logprobs, mb: (batch_loss(logprobs, mb, config, context.settings), {}),
+        model, batch, context, lambda logprobs, mb: loss(logprobs, mb, config, context.settings)
     )
     return {**stats, "grad_norm": clipped_step(model, optimizer, config.max_grad_norm)}
 
 
 #: REINFORCE (Williams 1992) with the shared advantage estimator
-ALGORITHM = Algorithm(name="reinforce", Config=Config, init=init, update=update, loss=batch_loss)
+ALGORITHM = Algorithm(name="reinforce", Config=Config, init=init, update=update, loss=loss)

@@ -46,24 +46,23 @@ class Config:
         check_fields("algo", self, {"lr": POSITIVE})
 
 
-def loss(logprobs: Tensor, completion_mask: Tensor, settings: LossSettings) -> Tensor:
-    """Cross-entropy −log π(y_t | x, y_<t) of the reference tokens: logprobs, mask (B, T).
-
-    The negative log-likelihood of maximum-likelihood training; the token terms are reduced by
-    `settings.loss_agg` (harness.rl.losses.aggregate), as every RL loss is.
-    """
-    return aggregate(-logprobs, completion_mask, settings)
-
-
-def batch_loss(logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings) -> Tensor:
-    """The declared loss: the one `update` follows, on a whole batch (logprobs at T = 1)."""
-    del config
-    return loss(logprobs, batch.completion_mask, settings)
-
-
 def token_nll(logprobs: Tensor, completion_mask: Tensor) -> Tensor:
     """Mean −log π over the reference tokens (B, T) → (): the `train/nll` statistic."""
     return -(logprobs.detach() * completion_mask).sum() / completion_mask.sum().clamp(min=1.0)
+
+
+def loss(
+    logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """Cross-entropy −log π(y_t | x, y_<t) of the reference tokens: logprobs, mask (B, T).
+
+    The negative log-likelihood of maximum-likelihood training (logprobs at T = 1); the token
+    terms are reduced by `settings.loss_agg` (harness.rl.losses.aggregate), as every RL loss is.
+    Stats: `train/nll`, the mean −log π over the reference tokens.
+    """
+    del config
+    mask = batch.completion_mask
+    return aggregate(-logprobs, mask, settings), {"train/nll": token_nll(logprobs, mask)}
 
 
 def update(
@@ -84,10 +83,7 @@ def update(
         model,
         batch,
         UpdateContext(settings),
-        lambda logprobs, mb: (
-            batch_loss(logprobs, mb, config, settings),
-            {"train/nll": token_nll(logprobs, mb.completion_mask)},
-        ),
+        lambda logprobs, mb: loss(logprobs, mb, config, settings),
         fit_value=False,
     )
     return {**stats, "grad_norm": clipped_step(model, optimizer, config.max_grad_norm)}
@@ -99,7 +95,7 @@ ALGORITHM = Algorithm(
     Config=Config,
     init=reinforce.init,  # the same Adam over the trainable parameters
     update=update,
-    loss=batch_loss,
+    loss=loss,
     trains_on="references",
     # No reward, so no advantages and no KL penalty: config.json and the report's parts column
     # say so instead of the RL defaults (the shared evaluation still measures the KL).

@@ -78,25 +78,25 @@ class Config:
         )
 
 
-def surrogate(logprobs: Tensor, batch: Batch, settings: LossSettings) -> Tensor:
-    """L_θold(θ) = E[Σ_t π_θ(y_t)/π_old(y_t) · A_t] (Schulman et al. 2015, eq. 14): (B, T) → ().
+def loss(
+    logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """−L_θold(θ), L = E[Σ_t π_θ(y_t)/π_old(y_t) · A_t] (Schulman et al. 2015, eq. 14): (B, T) → ().
 
-    The token terms are reduced by `settings.loss_agg` (harness.rl.losses.aggregate).
+    The negated surrogate: `update` maximises `objective`, −loss less the KL penalty when it
+    sits in the loss. The token terms are reduced by `settings.loss_agg`
+    (harness.rl.losses.aggregate). No statistics.
     """
+    del config
     mask = batch.completion_mask
     ratio = torch.exp((logprobs - batch.old_logprobs.detach()) * mask)
-    return aggregate(ratio * token_advantages(batch.advantages), mask, settings)
+    return -aggregate(ratio * token_advantages(batch.advantages), mask, settings), {}
 
 
-def objective(logprobs: Tensor, batch: Batch, context: UpdateContext) -> Tensor:
-    """The maximised objective: surrogate − the KL penalty when it sits in the loss."""
-    return surrogate(logprobs, batch, context.settings) - kl_penalty(logprobs, batch, context)
-
-
-def batch_loss(logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings) -> Tensor:
-    """The declared loss: the negated surrogate whose gradient is TRPO's g."""
-    del config
-    return -surrogate(logprobs, batch, settings)
+def objective(logprobs: Tensor, batch: Batch, config: Config, context: UpdateContext) -> Tensor:
+    """The maximised objective: the surrogate (−loss) − the KL penalty when it sits in the loss."""
+    surrogate = -loss(logprobs, batch, config, context.settings)[0]
+    return surrogate - kl_penalty(logprobs, batch, context)
 
 
 def mean_kl(old_logp: Tensor, logp: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -151,6 +151,7 @@ def evaluator(
     batch: Batch,
     old_logps: list[KeptLogSoftmax],
     theta_old: Tensor,
+    config: Config,
     context: UpdateContext,
 ) -> Callable[[Tensor], tuple[float, float]]:
     """θ ↦ (objective, exact mean KL(π_old‖π_θ)) over the whole batch; loads θ into the model.
@@ -168,7 +169,7 @@ def evaluator(
         for micro, kept in zip(micros, old_logps, strict=True):
             logp, _ = log_softmax(model, micro, settings.temperature)
             logprobs = gather_tokens(logp, micro.completion_ids)
-            value += objective(logprobs, micro, context).item() * batch_share(
+            value += objective(logprobs, micro, config, context).item() * batch_share(
                 micro, batch, settings
             )
             kl, count = mean_kl(kept.restore(model, old_head), logp, micro.completion_mask)
@@ -179,7 +180,12 @@ def evaluator(
 
 
 def surrogate_gradient(
-    model: PreTrainedModel, params: list, batch: Batch, fit_value: bool, context: UpdateContext
+    model: PreTrainedModel,
+    params: list,
+    batch: Batch,
+    fit_value: bool,
+    config: Config,
+    context: UpdateContext,
 ):
     """Backward of the objective at θ_old: (value, g, kept old log-softmaxes, hidden, targets)."""
     model.zero_grad(set_to_none=True)
@@ -188,7 +194,7 @@ def surrogate_gradient(
     for micro in batch.micro_batches(settings.micro_batch_prompts):
         logp, h = log_softmax(model, micro, settings.temperature, with_hidden=True)
         logprobs = gather_tokens(logp, micro.completion_ids)
-        part = objective(logprobs, micro, context) * batch_share(micro, batch, settings)
+        part = objective(logprobs, micro, config, context) * batch_share(micro, batch, settings)
         (-part).backward()
         value += part.item()
         old_logps.append(keep_log_softmax(model, logp, h, settings.temperature))
@@ -245,7 +251,7 @@ def trust_region_step(
     """The natural-gradient step scaled to the KL bound, line search, and its statistics."""
     fit_value = batch.value_targets is not None and value_head(model) is not None
     baseline, g, old_logps, hidden, targets = surrogate_gradient(
-        model, params, batch, fit_value, context
+        model, params, batch, fit_value, config, context
     )
     model.zero_grad(set_to_none=True)
     check_finite("surrogate gradient", g)  # before θ moves: a NaN step would corrupt it
@@ -261,7 +267,7 @@ def trust_region_step(
     step = solution.x.mul_(scale)  # in place: each vector is 0.5 GB on smollm2-135m
     check_finite("natural-gradient step", step)
     theta = parameters_to_vector(params).detach()
-    evaluate = evaluator(model, params, batch, old_logps, theta, context)
+    evaluate = evaluator(model, params, batch, old_logps, theta, config, context)
     search = line_search(evaluate, theta, step, baseline, config)
     vector_to_parameters(theta if search.theta is None else search.theta, params)
     stats = {
@@ -280,4 +286,4 @@ def trust_region_step(
 
 
 #: TRPO (Schulman et al. 2015): natural gradient by CG, KL ≤ δ line search
-ALGORITHM = Algorithm(name="trpo", Config=Config, init=init, update=update, loss=batch_loss)
+ALGORITHM = Algorithm(name="trpo", Config=Config, init=init, update=update, loss=loss)

@@ -47,7 +47,7 @@ def loss_gradient(model, name: str, batch: Batch, loss_agg: str) -> torch.Tensor
     settings = LossSettings(1.0, 2, loss_agg=loss_agg, max_new_tokens=8)
     model.zero_grad(set_to_none=True)
     logprobs = policy_logprobs(model, batch, temperature=1.0)
-    algorithm.loss(logprobs, batch, algorithm.Config(), settings).backward()
+    algorithm.loss(logprobs, batch, algorithm.Config(), settings)[0].backward()
     grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
     model.zero_grad(set_to_none=True)
     return grads

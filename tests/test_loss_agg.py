@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from test_losses import loss_batch
 
 from baselines import ppo
 from harness.api.algorithm import LossSettings
@@ -36,9 +37,8 @@ def test_sequence_ratio_by_hand_with_asymmetric_clip():
     logprobs = torch.tensor([[0.3, 0.0, -0.1], [0.5, 0.0, 0.0]], requires_grad=True)
     adv = torch.tensor([1.0, 2.0])
     config = ppo.Config(ratio_level="sequence", clip_low=0.2, clip_high=0.28)
-    loss, stats = ppo.loss(
-        logprobs, torch.zeros(2, 3), adv, MASK, config, settings("seq-mean-token-mean")
-    )
+    batch = loss_batch(torch.zeros(2, 3), adv, MASK)
+    loss, stats = ppo.loss(logprobs, batch, config, settings("seq-mean-token-mean"))
     s1 = math.exp(0.2 / 3)
     # GSPO's objective: mean over sequences of min(s A, clip(s) A); sequence 2 is clipped at 1.28.
     assert loss.item() == pytest.approx(-(s1 * 1.0 + 1.28 * 2.0) / 2, abs=1e-6)
@@ -51,9 +51,9 @@ def test_sequence_ratio_by_hand_with_asymmetric_clip():
 
 def test_sequence_ratio_equals_token_ratio_when_all_token_ratios_agree():
     logprobs = torch.full((2, 3), 0.05) * MASK
-    adv = torch.tensor([1.5, -0.5])
+    batch = loss_batch(torch.zeros(2, 3), torch.tensor([1.5, -0.5]), MASK)
     for agg in ("seq-mean-token-sum", "seq-mean-token-mean", "token-mean"):
-        token = ppo.loss(logprobs, torch.zeros(2, 3), adv, MASK, ppo.Config(), settings(agg))[0]
+        token = ppo.loss(logprobs, batch, ppo.Config(), settings(agg))[0]
         config = ppo.Config(ratio_level="sequence")
-        sequence = ppo.loss(logprobs, torch.zeros(2, 3), adv, MASK, config, settings(agg))[0]
+        sequence = ppo.loss(logprobs, batch, config, settings(agg))[0]
         assert sequence.item() == pytest.approx(token.item(), abs=1e-7)

@@ -14,6 +14,18 @@ from harness.rl.losses import accumulate_losses
 from harness.rl.value import attach_value_head
 
 
+def loss_batch(
+    old_logprobs: torch.Tensor, advantages: torch.Tensor, completion_mask: torch.Tensor
+) -> Batch:
+    """A Batch with what the algorithms' losses read (B, T): one prompt per completion, no ids."""
+    ids = torch.zeros(completion_mask.shape, dtype=torch.long)
+    return Batch(
+        prompt_ids=ids[:, :1], prompt_mask=torch.ones_like(ids[:, :1]), completion_ids=ids,
+        completion_mask=completion_mask, old_logprobs=old_logprobs, ref_logprobs=old_logprobs,
+        returns=torch.zeros(ids.shape[0]), advantages=advantages,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def gae_setup(tiny_policy):
     """A model with a random value head and a 4-prompt batch with unequal completion lengths."""
@@ -53,9 +65,7 @@ def reduce(
         model,
         batch,
         UpdateContext(settings),
-        lambda lp, mb: ppo.loss(
-            lp, mb.old_logprobs, mb.advantages, mb.completion_mask, ppo.Config(), settings
-        ),
+        lambda lp, mb: ppo.loss(lp, mb, ppo.Config(), settings),
     )
     grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
     model.zero_grad(set_to_none=True)

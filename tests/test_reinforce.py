@@ -1,13 +1,14 @@
 """REINFORCE: the loss and its gradient by hand; micro-batching leaves the gradient unchanged."""
 
 import torch
+from test_losses import loss_batch
 
 from baselines import reinforce
 from harness.api.algorithm import LossSettings, UpdateContext
 from harness.api.batch import Batch
-from harness.rl.losses import accumulate_gradients
+from harness.rl.losses import accumulate_losses
 
-SETTINGS = LossSettings(temperature=1.0, micro_batch_prompts=1)
+CONFIG, SETTINGS = reinforce.Config(), LossSettings(temperature=1.0, micro_batch_prompts=1)
 
 
 def test_loss_value_and_gradient_by_hand():
@@ -15,7 +16,9 @@ def test_loss_value_and_gradient_by_hand():
     logprobs = torch.tensor([[-1.0, -2.0, -0.5], [-0.3, -0.7, -9.0]], requires_grad=True)
     mask = torch.tensor([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]])
     advantages = torch.tensor([0.5, -2.0])
-    loss = reinforce.loss(logprobs, advantages, mask, SETTINGS)
+    batch = loss_batch(torch.zeros(2, 3), advantages, mask)
+    loss, stats = reinforce.loss(logprobs, batch, CONFIG, SETTINGS)
+    assert stats == {}
     # −mean_i A_i Σ_t log π = −(0.5·(−3.5) + (−2)·(−1.0)) / 2 = −0.125
     assert abs(loss.item() - (-0.125)) < 1e-6
     loss.backward()
@@ -26,7 +29,8 @@ def test_loss_value_and_gradient_by_hand():
 def test_advantages_are_not_differentiated():
     logprobs = torch.zeros(1, 2, requires_grad=True)
     advantages = torch.ones(1, requires_grad=True)
-    reinforce.loss(logprobs, advantages, torch.ones(1, 2), SETTINGS).backward()
+    batch = loss_batch(torch.zeros(1, 2), advantages, torch.ones(1, 2))
+    reinforce.loss(logprobs, batch, CONFIG, SETTINGS)[0].backward()
     assert advantages.grad is None
 
 
@@ -58,14 +62,11 @@ def test_micro_batches_accumulate_the_full_batch_gradient(tiny_policy):
         model.zero_grad(set_to_none=True)
         batch = make_batch(tiny_policy)
         context = UpdateContext(LossSettings(temperature=1.0, micro_batch_prompts=micro))
-        total = accumulate_gradients(
-            model,
-            batch,
-            context,
-            lambda lp, mb: reinforce.loss(lp, mb.advantages, mb.completion_mask, context.settings),
+        stats = accumulate_losses(
+            model, batch, context, lambda lp, mb: reinforce.loss(lp, mb, CONFIG, context.settings)
         )
         grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
-        return total, grads
+        return stats["loss/policy"], grads
 
     full_loss, full = gradient(4)
     split_loss, split = gradient(1)

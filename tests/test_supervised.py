@@ -7,6 +7,7 @@ import json
 import pytest
 import torch
 from rich.console import Console
+from test_losses import loss_batch
 from typer.testing import CliRunner
 
 from baselines import supervised
@@ -30,12 +31,16 @@ def test_loss_is_the_mean_negative_log_softmax_at_the_reference_tokens():
     row0 = [2.0 - torch.log(torch.tensor([1.0, 2.0, 0.5]).exp().sum()).item()]
     row0.append(3.0 - torch.log(torch.tensor([0.0, -1.0, 3.0]).exp().sum()).item())
     row1 = [2.0 - torch.log(torch.tensor([2.0, 2.0, 2.0]).exp().sum()).item()]
+    batch, config = loss_batch(logprobs, torch.zeros(2), mask), supervised.Config()
     token_mean = LossSettings(0.7, 1, loss_agg="token-mean")
+    loss, stats = supervised.loss(logprobs, batch, config, token_mean)
     expected = -(sum(row0) + sum(row1)) / 3
-    assert supervised.loss(logprobs, mask, token_mean).item() == pytest.approx(expected, abs=1e-6)
+    assert loss.item() == pytest.approx(expected, abs=1e-6)
+    assert stats["train/nll"].item() == pytest.approx(expected, abs=1e-6)  # the token mean
     seq_sum = LossSettings(0.7, 1)  # the default: Σ_t per sequence, mean over sequences
     expected = -(sum(row0) + sum(row1)) / 2
-    assert supervised.loss(logprobs, mask, seq_sum).item() == pytest.approx(expected, abs=1e-6)
+    loss, _ = supervised.loss(logprobs, batch, config, seq_sum)
+    assert loss.item() == pytest.approx(expected, abs=1e-6)
 
 
 def reference_batch(policy, examples, max_new_tokens: int = 12):

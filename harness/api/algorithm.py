@@ -54,17 +54,18 @@ class Algorithm:
     `init(model, config)` builds its state (optimizer, ...); `update(model, batch, config, state,
     context)` takes one step and returns a flat dict of namespaced statistics (e.g.
     `loss/policy`), written to metrics.jsonl next to the runner's own. `loss(logprobs, batch,
-    config, settings)` is the scalar whose gradient `update` follows on a whole batch at
-    θ = θ_old: the cross-algorithm tests compare these gradients (all equal REINFORCE's there,
-    for every `settings.loss_agg`). The state `init` returns is None or has `state_dict()` and
-    `load_state_dict()` (an optimizer does), so checkpoints can save it.
+    config, settings)` is the algorithm's one pure loss, the one `update` follows: it returns
+    the scalar and a dict of statistics that are means over the batch's tokens (`{}` when none).
+    The cross-algorithm tests compare its gradients on a whole batch at θ = θ_old (all equal
+    REINFORCE's there, for every `settings.loss_agg`). The state `init` returns is None or has
+    `state_dict()` and `load_state_dict()` (an optimizer does), so checkpoints can save it.
     """
 
     name: str
     Config: type
     init: Callable[[PreTrainedModel, Any], Any]
     update: Callable[[PreTrainedModel, Batch, Any, Any, UpdateContext], dict[str, float]]
-    loss: Callable[[Tensor, Batch, Any, LossSettings], Tensor]
+    loss: Callable[[Tensor, Batch, Any, LossSettings], tuple[Tensor, dict[str, Tensor]]]
     preset: Mapping[str, Any] = field(default_factory=dict)
     """a preset's parts: `rollout.*` and `algo.*` values set before the user's `-o` (which win)"""
     paper: str = ""

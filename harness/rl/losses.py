@@ -65,22 +65,6 @@ def policy_logprobs(model: PreTrainedModel, batch: Batch, temperature: float) ->
     return gather_logprobs(logits, batch.completion_ids, temperature)
 
 
-def accumulate_gradients(
-    model: PreTrainedModel,
-    batch: Batch,
-    context: UpdateContext,
-    loss_fn: Callable[[Tensor, Batch], Tensor],
-) -> float:
-    """Backward `loss_fn(logprobs, micro_batch)` over micro-batches; returns the full-batch loss.
-
-    Each micro-batch loss is aggregated over its completions and weighted by its share of the
-    batch, so the accumulated gradient equals the gradient of the full-batch loss. The shared
-    terms of `accumulate_losses` (KL in the loss, value loss with gae) are included.
-    """
-    stats = accumulate_losses(model, batch, context, lambda lp, mb: (loss_fn(lp, mb), {}))
-    return stats["loss/policy"]
-
-
 StatsLoss = Callable[[Tensor, Batch], tuple[Tensor, dict[str, Tensor]]]
 """(logprobs, micro-batch) → (per-sequence-mean loss, stats that are means over its tokens)."""
 
