@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from harness.api.errors import BenchError
 from harness.cli.app import app, console, one_line_errors
 
 
@@ -35,6 +36,14 @@ def sweep_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="check everything and print the plan; run nothing")
     ] = False,
+    estimate: Annotated[
+        bool,
+        typer.Option(
+            "--estimate",
+            help="measure a few updates and one evaluation per algorithm, print the sweep's "
+            "predicted training and evaluation hours; writes nothing to the output root",
+        ),
+    ] = False,
 ) -> None:
     """Tune each algorithm on val, then run the winners on the report seeds (see docs/sweeps.md)."""
     from harness.sweep.executor import ExecutorOptions
@@ -43,6 +52,8 @@ def sweep_command(
     from harness.sweep.spec import read_spec
     from harness.sweep.table import plan_entries, sweep_table
 
+    if estimate:
+        refuse_with_estimate(dry_run=dry_run, out=out, executor=executor, address=address)
     options = ExecutorOptions(executor, workers, threads, address)  # type: ignore[arg-type]
     check_options(options)
     sweep_spec = read_spec(spec, out)
@@ -59,6 +70,32 @@ def sweep_command(
             highlight=False,
         )
         return
+    if estimate:
+        from harness.sweep.calibration import estimate_sweep
+
+        estimate_sweep(plan, options, console)
+        return
     result = run_sweep(plan, options, console)
     if result.failed:
         raise typer.Exit(code=1)
+
+
+def refuse_with_estimate(
+    dry_run: bool, out: str | None, executor: str, address: str | None
+) -> None:
+    """--estimate calibrates here and writes nothing: refuse the options that contradict it."""
+    given = [
+        name
+        for name, used in (
+            ("--dry-run", dry_run),
+            ("--out", out is not None),
+            (f"--executor {executor}", executor != "local"),
+            ("--address", address is not None),
+        )
+        if used
+    ]
+    if given:
+        raise BenchError(
+            f"--estimate cannot be combined with {', '.join(given)}: it runs a short calibration "
+            "on this machine and writes nothing to the output root"
+        )
