@@ -4,8 +4,9 @@ Checks REV out into a temporary git worktree and runs the same `bench run` comma
 policy, one seed) once on REV's code and once on the working tree's, each in a fresh process
 whose `harness`, `tasks` and `baselines` are its side's. Then every result.json and
 metrics.jsonl of the two output folders is compared value by value and key order included,
-leaving out what a run measures of the machine rather than computes: wall seconds, peak memory
-and the output folder's own path. Exit status 1 when anything else differs.
+leaving out what a run records of the machine and the checkout rather than computes: wall
+seconds, peak memory, the output folder's own path and the commit. Exit status 1 when anything
+else differs.
 
     python benchmarks/same_results.py 23feae0
     python benchmarks/same_results.py 23feae0 --algos reinforce trpo --samples 64
@@ -28,7 +29,7 @@ RUNS = {  # algorithm → its extra options: ppo with gae covers the value head
     "grpo": [],
     "dapo": [],
 }
-MEASURED = ("seconds", "eval/seconds", "peak_rss_mb", "out")  # and every `time/…` key
+MEASURED = ("seconds", "eval/seconds", "peak_rss_mb", "out", "git_commit")  # and `time/…` keys
 
 
 def without_measurements(value: Any) -> Any:

@@ -13,12 +13,13 @@ SPEC.loader.exec_module(same_results)
 def write_run(folder: Path, reward: float, seconds: float, out: str) -> None:
     folder.mkdir(parents=True)
     result = {"spent": {"samples": 8, "seconds": seconds}, "config": {"out": out}, "r": reward}
+    result["env"] = {"git_commit": out[-1], "torch": "2.13.0"}
     (folder / "result.json").write_text(json.dumps(result))
     rows = [{"update": 1, "train/reward": reward, "time/update": seconds, "eval/seconds": 2.0}]
     (folder / "metrics.jsonl").write_text("\n".join(json.dumps(row) for row in rows))
 
 
-def test_wall_time_memory_and_the_out_folder_are_left_out(tmp_path: Path) -> None:
+def test_wall_time_memory_the_out_folder_and_the_commit_are_left_out(tmp_path: Path) -> None:
     write_run(tmp_path / "a/task/algo/seed0", 0.5, 1.0, "/runs/a")
     write_run(tmp_path / "b/task/algo/seed0", 0.5, 9.0, "/runs/b")
     lines = same_results.compare(tmp_path / "a", tmp_path / "b")
