@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness.api.schema import REPORT_SPLIT
+from harness.api.schema import ANCHOR, REPORT_SPLIT
 from harness.metrics.stats import Interval
 from harness.rundir.lock import is_stale, lock_path, parse_holder
 from reports.load import (
@@ -70,6 +70,12 @@ def outermost(directories: list[Path]) -> list[Path]:
     """Leave out folders inside another found one (a run's saved `policy/` has a config.json)."""
     found = set(directories)
     return [d for d in directories if not any(parent in found for parent in d.parents)]
+
+
+def shown_name(value: str) -> str:
+    """A role or stop reason as `bench ls` and `bench show` print it: the on-disk "baseline" of an
+    anchor row (the name predates "anchor") reads "anchor"."""
+    return "anchor" if value == ANCHOR else value
 
 
 def shown_path(path: Path) -> str:

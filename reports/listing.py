@@ -11,7 +11,7 @@ from rich.text import Text
 
 from harness.api.errors import unknown_choice
 from harness.api.schema import ANCHOR, BUDGET_REASONS
-from reports.browse import Entry, shown_path
+from reports.browse import Entry, shown_name, shown_path
 
 # Column → (sort value, descending). Rewards and gains sort best first, KL and time least first;
 # runs without the value come last, ties go by task, algo, seed and path.
@@ -108,7 +108,7 @@ def row_cells(e: Entry) -> list[Text]:
     """The cells of one entry, in COLUMNS order."""
     return [
         Text(e.task),
-        Text(e.algo).append(f" ({e.role})", style="dim"),
+        Text(e.algo).append(f" ({shown_name(e.role)})", style="dim"),
         Text(NONE if e.seed is None else str(e.seed)),
         status_text(e),
         Text(samples_text(e)),
@@ -147,7 +147,8 @@ def status_text(entry: Entry) -> Text:
         where = f" on {entry.host}" if entry.host else ""
         return Text(entry.status + where, style=STATUS_STYLES[entry.status])
     normal = entry.stop_reason in (*BUDGET_REASONS, ANCHOR)
-    return Text(f"finished ({entry.stop_reason})", style="green" if normal else "yellow")
+    reason = shown_name(entry.stop_reason)
+    return Text(f"finished ({reason})", style="green" if normal else "yellow")
 
 
 def samples_text(entry: Entry) -> str:

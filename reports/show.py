@@ -8,7 +8,7 @@ from harness.api.errors import BenchError
 from harness.api.schema import ANCHOR, REPORT_SPLIT
 from harness.config.run_config import RunConfig
 from harness.metrics.series import sparkline
-from reports.browse import Entry, optional_object, read_entry, shown_path
+from reports.browse import Entry, optional_object, read_entry, shown_name, shown_path
 from reports.listing import clock, samples_text, status_text
 from reports.load import MARKERS, read_curve, read_jsonl
 
@@ -67,7 +67,7 @@ def header(entry: Entry, config: dict[str, Any]) -> str:
     """'summarization · reinforce (report) · seed 0 · policy tiny'."""
     seed = "?" if entry.seed is None else entry.seed
     policy = config.get("policy", "?")
-    return f"{entry.task} · {entry.algo} ({entry.role}) · seed {seed} · policy {policy}"
+    return f"{entry.task} · {entry.algo} ({shown_name(entry.role)}) · seed {seed} · policy {policy}"
 
 
 def status_line(entry: Entry) -> str:

@@ -129,6 +129,8 @@ def test_ls_prints_a_row_per_run_and_a_warning_per_bad_folder(root, monkeypatch)
     assert ppo[14:16] == ["0:20", "(0:10)"]
     running = next(line for line in rows if "/trpo/seed1-" in line).split()
     assert running[4:8] == ["running", "64/64", "0.100", "→"]
+    start = next(line for line in rows if "/start/seed0-" in line).split()
+    assert start[1:6] == ["start", "(anchor)", "0", "finished", "(anchor)"]  # on disk: "baseline"
     assert sum(line.startswith("warning: ") for line in lines) == 4
     assert (
         lines[-1]
