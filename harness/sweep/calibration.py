@@ -1,6 +1,6 @@
 """`bench sweep --estimate`: measure each algorithm in a short run, then predict the sweep.
 
-    1. calibrate  per task and algorithm, one run through the sweep's own worker (a spawned
+    1. calibrate  per task and algorithm, one run through the sweep's own worker (a fresh
                   process with the sweep's torch threads per run) in a temporary directory:
                   the suite's settings with the algorithm's first grid value, CALIBRATION_UPDATES
                   updates and no evaluation during training; its start and end evaluations are
