@@ -18,7 +18,7 @@ states of the context and the text, e_i: of the context's turns, one per line):
 - `copy+turns` (task version 5, the judge): no embedding of the whole context; cos of v with
   the mean of the turns' embeddings and with each of the last three turns, their max, and the
   same overlap features.
-The head is trained with the losses of `training.py` (Bradley–Terry on pairs, CE on labels).
+The head is trained with the losses of `objective.py` (Bradley–Terry on pairs, CE on labels).
 """
 
 from collections.abc import Callable, Sequence

@@ -1,6 +1,6 @@
 """What a reward model is trained on and judged by, whatever computes its outputs.
 
-Pure tensor functions shared by the fine-tuned classifier (`training.py`) and the head on a frozen
+Pure tensor functions shared by the fine-tuned classifier (`finetune.py`) and the head on a frozen
 encoder (`frozen_encoder.py`), so the two kinds of model are trained and scored by one rule.
 `first`: (n, 1) scores of the chosen texts for pairs, or (n, 2) logits for labels. `second`:
 (n, 1) scores of the rejected texts for pairs, or (n,) integer labels.

@@ -2,8 +2,9 @@
 
 `pairs`: one score per text, Bradley–Terry loss −log σ(s(chosen) − s(rejected)) (Bradley & Terry
 1952; Ouyang et al. 2022, eq. 1). `labels`: two-class cross-entropy. `encoder`: `finetune` trains
-the whole classifier (optionally under bf16 autocast, `precision`); `frozen` fits a head on the
-frozen encoder's embeddings and copy features (`frozen_encoder.py`), minutes faster on CPU. A pair
+the whole classifier (`finetune.py`, optionally under bf16 autocast, `precision`); `frozen`
+fits a head on the frozen encoder's embeddings and copy features (`frozen_encoder.py`), minutes
+faster on CPU. A pair
 record may carry hard `negatives` besides its ordinary `other` (probes.py's families): the model
 trains on the chosen text against each, and its held-out accuracy reads the ordinary pairs. The
 result is a plain HF folder (safetensors, config, tokenizer; `head.safetensors` too when frozen)
@@ -18,7 +19,7 @@ import hashlib
 import json
 import random
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -28,9 +29,9 @@ from harness.policies.cache import cache_root, write_folder_atomically
 from harness.policies.memory import reuse_freed_memory
 from harness.policies.quiet import quiet_transformers
 from tasks.rewards.cards import Probe, probe_figures
+from tasks.rewards.finetune import fit, heldout_outputs, with_negatives
 from tasks.rewards.frozen_encoder import FEATURE_SETS, LINEAR, fit_frozen, head_settings, save_head
-from tasks.rewards.objective import correct, loss, score_center
-from tasks.rewards.pair_tokens import pair_tokens
+from tasks.rewards.objective import correct, score_center
 from tasks.rewards.probes import FAMILIES
 from tasks.rewards.scoring import rewards
 
@@ -241,76 +242,6 @@ def probe_card(recipe: Recipe, model, tokenizer, card: dict) -> dict:
     probes = recipe.probes()
     held_out += sorted({f for p in probes for f, _ in p.probes} - set(FAMILIES) - set(trained))
     return {"trained_families": list(trained), "probes": probe_figures(probes, score, held_out)}
-
-
-def with_negatives(train: list[Record]) -> list[Record]:
-    """A fine-tuned model's pairs: each record, then one (text, negative) pair per negative."""
-    extra = [replace(r, other=text, negatives=()) for r in train for _, text in r.negatives]
-    return train + extra
-
-
-def encode(tokenizer, records: list[Record], texts: list[str], max_length: int):
-    """Token batch of (context, text) pairs, or of texts alone when there is no context."""
-    return pair_tokens(tokenizer, [r.context for r in records], texts, max_length)
-
-
-def batch_loss(model, tokenizer, chunk: list[Record], config: RewardTrainConfig):
-    """Bradley–Terry loss on pairs or cross-entropy on labels for one batch (`objective.loss`)."""
-    import torch
-
-    chosen = model(**encode(tokenizer, chunk, [r.text for r in chunk], config.max_length))
-    if config.kind == "pairs":
-        texts = [r.other or "" for r in chunk]
-        second = model(**encode(tokenizer, chunk, texts, config.max_length)).logits
-    else:
-        second = torch.tensor([r.label for r in chunk])
-    return loss(config.kind, chosen.logits, second)
-
-
-def fit(model, tokenizer, train: list[Record], config: RewardTrainConfig, progress: bool) -> None:
-    """AdamW over shuffled batches for `epochs` epochs, with a progress bar."""
-    import torch
-    from rich.progress import Progress
-
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
-    order = random.Random(config.seed)
-    steps = config.epochs * -(-len(train) // config.batch_size)
-    model.train()
-    with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task(
-            f"training reward model ({config.kind}, {len(train)} rows)", total=steps
-        )
-        for _ in range(config.epochs):
-            rows = order.sample(train, len(train))
-            for start in range(0, len(rows), config.batch_size):
-                with torch.autocast("cpu", torch.bfloat16, enabled=config.precision == "bf16"):
-                    loss = batch_loss(
-                        model, tokenizer, rows[start : start + config.batch_size], config
-                    )
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                bar.advance(task)
-    model.eval()
-
-
-def heldout_outputs(model, tokenizer, heldout: list[Record], config: RewardTrainConfig):
-    """(first, second) on the held-out rows in the form `objective` reads: the chosen and the
-    rejected texts' scores for pairs, the logits and the labels for labels."""
-    import torch
-
-    firsts, seconds = [], []
-    with torch.no_grad():
-        for start in range(0, len(heldout), 64):
-            chunk = heldout[start : start + 64]
-            first = model(**encode(tokenizer, chunk, [r.text for r in chunk], config.max_length))
-            firsts.append(first.logits)
-            if config.kind == "pairs":
-                texts = [r.other or "" for r in chunk]
-                seconds.append(model(**encode(tokenizer, chunk, texts, config.max_length)).logits)
-            else:
-                seconds.append(torch.tensor([r.label for r in chunk]))
-    return torch.cat(firsts), torch.cat(seconds)
 
 
 def save(model, tokenizer, card: dict, out: Path, head=None) -> None:
