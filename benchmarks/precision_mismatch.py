@@ -40,12 +40,14 @@ from harness.rundir.layout import create_run_dir
 CLIP_RANGES = {"ppo": (0.2, 0.2), "dapo": (0.2, 0.28)}  # (ε_low, ε_high) of the presets
 
 
-def measure(task: str, policy: str, precision: str, updates: int) -> dict[str, float]:
+def measure(
+    task: str, policy: str, precision: str, updates: int, overrides: tuple[str, ...] = ()
+) -> dict[str, float]:
     """The mismatch figures of `updates` rollouts from the start policy in `precision`."""
     with tempfile.TemporaryDirectory() as out:
         config = build_config(
             task, "ppo", policy=policy, seed=0, out=out,
-            overrides=["eval.prompts=1", f"precision={precision}"],
+            overrides=["eval.prompts=1", *overrides, f"precision={precision}"],
         )  # fmt: skip
         setup = prepare(config, Console(quiet=True), create_run_dir(config))
         setup.log.close()
@@ -90,9 +92,11 @@ def main() -> None:
     parser.add_argument("--task", default="sentiment")
     parser.add_argument("--policy", default="smollm2-135m")
     parser.add_argument("--updates", type=int, default=3, help="rollouts per precision")
+    parser.add_argument("-o", dest="overrides", action="append", default=[], help="key=value")
     parser.add_argument("--json", dest="json_path", help="write the figures here")
     args = parser.parse_args()
-    found = {p: measure(args.task, args.policy, p, args.updates) for p in ("fp32", "bf16")}
+    extra = tuple(args.overrides)
+    found = {p: measure(args.task, args.policy, p, args.updates, extra) for p in ("fp32", "bf16")}
     table = Table(title=f"log π_sample vs log π_train at θ = θ_old ({args.task}, {args.policy})")
     columns = ("tokens", "mean_abs_delta", "max_abs_delta", "clipfrac_ppo", "clipfrac_dapo")
     headers = ("tokens", "mean |Δ|", "max |Δ|", "clip PPO", "clip DAPO", "KL floor")
