@@ -1,12 +1,18 @@
 """The local executor: a fresh process per run, `workers` of them at a time.
 
-Each run's process is forked from a forkserver that has imported torch, transformers and the
-runner and done nothing else, so a run starts without paying those imports (seconds per run, most
-of a tiny run's time) and still shares no state with the sweep or with an earlier run. Where a
-platform has no forkserver (Windows), runs are spawned.
+On Linux each run's process is forked from a forkserver that has imported torch, transformers
+and the runner and done nothing else (importing them initialises no CUDA: tested), so a run
+starts without paying those imports (seconds per run, most of a tiny run's time) and still shares
+no state with the sweep or with an earlier run. The server is one per sweep process and keeps the
+environment it started with, so each worker first takes the sweep's environment as it is when the
+pool is made. Elsewhere runs are spawned: macOS lists forkserver, but forking a process that has
+imported torch is not safe there (Python itself defaults to spawn on macOS). If the server was
+already started without the preload, runs still work; they only pay the imports again.
 """
 
 import multiprocessing
+import os
+import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
@@ -17,8 +23,8 @@ PRELOADED = ("torch", "transformers", "harness.launch", "harness.sweep.worker")
 
 
 def worker_context() -> BaseContext:
-    """forkserver, PRELOADED imported once in its server, where the platform has one; else spawn."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    """forkserver with PRELOADED imported once in its server on Linux; spawn elsewhere."""
+    if sys.platform != "linux":
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOADED))
@@ -39,6 +45,8 @@ class LocalExecutor:
             max_workers=self.workers,
             mp_context=worker_context(),
             max_tasks_per_child=1,
+            initializer=take_environment,
+            initargs=(dict(os.environ),),
         )
 
     def submit(self, key: int, job: Job) -> None:
@@ -69,3 +77,10 @@ class LocalExecutor:
     def close(self, cancel: bool) -> None:
         """Wait for the workers to exit; with `cancel`, drop the jobs not yet started."""
         self.pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+def take_environment(environment: dict[str, str]) -> None:
+    """A worker's first act: the sweep's environment (BENCH_CACHE, HF_HUB_OFFLINE, trackers' keys)
+    as it was when the pool was made, not the forkserver's from when it started."""
+    os.environ.clear()
+    os.environ.update(environment)
