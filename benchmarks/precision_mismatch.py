@@ -8,14 +8,16 @@ script draws rollouts of a suite's shape from the start policy in each precision
 sampled tokens, prints:
 
 - mean and max |log π_sample − log π_train| (nats per token);
-- the share of tokens whose ratio already lies outside PPO's clip range [1 − 0.2, 1 + 0.2] and
-  DAPO's [1 − 0.2, 1 + 0.28] (PPO's `ppo/clipfrac` definition): the clip fraction that rounding
-  alone would bind before the policy has moved;
+- the share of tokens whose ratio already lies outside PPO's (and GRPO's) clip range
+  [1 − 0.2, 1 + 0.2] and DAPO's [1 − 0.2, 1 + 0.28] (PPO's `ppo/clipfrac` definition), and the
+  share of completions whose sequence ratio exp(mean_t log r_t) lies outside GSPO's
+  [1 − 3e-4, 1 + 4e-4]: the clip fraction that rounding alone would bind before the policy has
+  moved;
 - the KL floor: the exact per-token KL(π‖π_ref) the run logs at the start policy, where π and
   π_ref are the same weights (train/kl_exact's definition).
 
-Each precision's rollouts come from the same prompts (the run's prompt stream, seed 0) and the
-update's forward runs over the whole batch at once (the suite's 8 prompts fit one micro-batch).
+Each precision's rollouts come from the same prompts (the run's prompt stream, seed 0), and the
+update's forward runs in the update's own micro-batches (rollout.micro_batch_prompts).
 
     python benchmarks/precision_mismatch.py                         # sentiment, smollm2-135m
     python benchmarks/precision_mismatch.py --updates 3 --json out.json
@@ -29,15 +31,34 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from harness.api.batch import prompt_chunks
 from harness.launch import build_config
-from harness.loop.rollout import sample_rollout
-from harness.loop.setup import prepare
+from harness.loop.rollout import Rollout, sample_rollout
+from harness.loop.setup import Setup, prepare
 from harness.loop.step import token_scores
 from harness.rl.logprobs import completion_logits, gather_logprobs
 from harness.run.runner import prompt_stream
 from harness.rundir.layout import create_run_dir
 
-CLIP_RANGES = {"ppo": (0.2, 0.2), "dapo": (0.2, 0.28)}  # (ε_low, ε_high) of the presets
+CLIP_RANGES = {"ppo": (0.2, 0.2), "dapo": (0.2, 0.28)}  # (ε_low, ε_high) on token ratios
+SEQUENCE_CLIP = (3e-4, 4e-4)  # GSPO's (ε_low, ε_high) on s_i = exp(mean_t log r_t)
+
+
+def train_logprobs(setup: Setup, rollout: Rollout) -> torch.Tensor:
+    """log π of the sampled tokens (B, T) by the update's full forward, in its micro-batches."""
+    cfg = setup.config.rollout
+    parts = []
+    with torch.no_grad():
+        for prompts, rows in prompt_chunks(
+            len(rollout.examples), rollout.samples_per_prompt, cfg.micro_batch_prompts
+        ):
+            ids = rollout.completion_ids[rows]
+            logits = completion_logits(
+                setup.policy.model, rollout.prompt_ids[prompts], rollout.prompt_mask[prompts],
+                ids, rollout.completion_mask[rows],
+            )  # fmt: skip
+            parts.append(gather_logprobs(logits, ids, cfg.temperature))
+    return torch.cat(parts)
 
 
 def measure(
@@ -53,7 +74,7 @@ def measure(
         setup.log.close()
         cfg = config.rollout
         prompts = prompt_stream(setup.task.examples("train"), config.seed)
-        deltas, masks, kls = [], [], []
+        deltas, kls, sequences = [], [], []
         for _ in range(updates):
             examples = [next(prompts) for _ in range(cfg.prompts_per_update)]
             rollout = sample_rollout(
@@ -61,21 +82,15 @@ def measure(
                 cfg.temperature, cfg.max_prompt_tokens,
             )  # fmt: skip
             scores = token_scores(setup, rollout)
-            with torch.no_grad():
-                model = setup.policy.model
-                ids = rollout.completion_ids
-                logits = completion_logits(
-                    model, rollout.prompt_ids, rollout.prompt_mask, ids, rollout.completion_mask
-                )
-                train = gather_logprobs(logits, ids, cfg.temperature)
-            deltas.append((train - scores.old_logprobs).flatten())
-            masks.append(rollout.completion_mask.flatten())
-            kls.append(scores.kl_exact.flatten())
-    delta, mask, kl = torch.cat(deltas), torch.cat(masks).bool(), torch.cat(kls)
-    delta, kl = delta[mask], kl[mask]
+            mask = rollout.completion_mask
+            delta = (train_logprobs(setup, rollout) - scores.old_logprobs) * mask
+            sequences.append(delta.sum(-1) / mask.sum(-1).clamp(min=1.0))
+            deltas.append(delta[mask.bool()])
+            kls.append(scores.kl_exact[mask.bool()])
+    delta, kl, sequence = torch.cat(deltas), torch.cat(kls), torch.cat(sequences)
     ratio = torch.exp(delta)
     figures = {
-        "tokens": int(mask.sum()),
+        "tokens": len(delta),
         "mean_abs_delta": float(delta.abs().mean()),
         "max_abs_delta": float(delta.abs().max()),
         "kl_floor": float(kl.mean()),
@@ -83,6 +98,10 @@ def measure(
     for name, (low, high) in CLIP_RANGES.items():
         outside = (ratio < 1.0 - low) | (ratio > 1.0 + high)
         figures[f"clipfrac_{name}"] = float(outside.float().mean())
+    low, high = SEQUENCE_CLIP
+    seq_ratio = torch.exp(sequence)
+    outside = (seq_ratio < 1.0 - low) | (seq_ratio > 1.0 + high)
+    figures["clipfrac_gspo"] = float(outside.float().mean())  # a share of completions
     return figures
 
 
@@ -98,13 +117,14 @@ def main() -> None:
     extra = tuple(args.overrides)
     found = {p: measure(args.task, args.policy, p, args.updates, extra) for p in ("fp32", "bf16")}
     table = Table(title=f"log π_sample vs log π_train at θ = θ_old ({args.task}, {args.policy})")
-    columns = ("tokens", "mean_abs_delta", "max_abs_delta", "clipfrac_ppo", "clipfrac_dapo")
-    headers = ("tokens", "mean |Δ|", "max |Δ|", "clip PPO", "clip DAPO", "KL floor")
+    columns = ("tokens", "mean_abs_delta", "max_abs_delta", "clipfrac_ppo", "clipfrac_dapo",
+               "clipfrac_gspo")  # fmt: skip
+    headers = ("tokens", "mean |Δ|", "max |Δ|", "clip PPO", "clip DAPO", "clip GSPO", "KL floor")
     for column in ("precision", *headers):
         table.add_column(column, justify="right")
     for precision, figures in found.items():
         cells = [str(figures["tokens"])]
-        cells += [f"{figures[c]:.2e}" for c in (*columns[1:], "kl_floor")]
+        cells += [f"{figures[c]:.2g}" for c in (*columns[1:], "kl_floor")]
         table.add_row(precision, *cells)
     Console().print(table)
     if args.json_path:

@@ -22,8 +22,10 @@ def test_fp32_paths_agree_and_bf16_leaves_a_mismatch_and_a_kl_floor(bench_cache)
     bf16 = measure("summarization", "tiny", "bf16", 1, TINY)
     assert fp32["tokens"] > 0 and bf16["tokens"] > 0
     assert fp32["mean_abs_delta"] < 1e-5
-    assert fp32["clipfrac_ppo"] == fp32["clipfrac_dapo"] == 0.0
+    assert fp32["clipfrac_ppo"] == fp32["clipfrac_dapo"] == fp32["clipfrac_gspo"] == 0.0
     assert fp32["kl_floor"] < 1e-6
-    assert bf16["mean_abs_delta"] > 100 * fp32["mean_abs_delta"]
-    assert bf16["kl_floor"] > 100 * fp32["kl_floor"]
-    assert bf16["clipfrac_dapo"] <= bf16["clipfrac_ppo"]  # DAPO's range contains PPO's
+    # tiny measured 3.3e-4 and 4.6e-6 (fp32: 5.4e-7 and 3.2e-8); the bounds leave a margin
+    assert bf16["mean_abs_delta"] > 1e-4
+    assert bf16["kl_floor"] > 1e-6
+    # GSPO's sequence ratio must stay within 3e-4 of 1: bf16 round-off alone breaks that
+    assert bf16["clipfrac_gspo"] > 0.0
