@@ -1,11 +1,11 @@
 """bf16 against fp32: how far sampling-time and update-time log-probs disagree at θ = θ_old.
 
-PPO, DAPO and TRPO take θ_old's log-probs from the logits `generate` recorded while sampling
-(a cached decode); the update recomputes them with a full forward. In fp32 the two agree to
-round-off; under bf16 autocast they round differently, so at the first epoch's first
-mini-batch, before any step, the ratio r = exp(log π_train − log π_sample) is not 1. This
-script draws rollouts of a suite's shape from the start policy in each precision and, on the
-sampled tokens, prints:
+PPO and its presets (GRPO, DAPO, GSPO) and TRPO take θ_old's log-probs from the logits
+`generate` recorded while sampling (a cached decode); the update recomputes them with a full
+forward. In fp32 the two agree to round-off; under bf16 autocast they round differently, so at
+the first epoch's first mini-batch, before any step, the ratio r = exp(log π_train − log
+π_sample) is not 1. This script draws rollouts of a suite's shape from the start policy in each
+precision and, on the sampled tokens, prints:
 
 - mean and max |log π_sample − log π_train| (nats per token);
 - the share of tokens whose ratio already lies outside PPO's (and GRPO's) clip range

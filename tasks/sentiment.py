@@ -148,8 +148,8 @@ def review_probes() -> list[Probe]:
 
 REWARD_RECIPE = Recipe(  # probes and the families its data holds (none) only change its card
     name="sentiment",
-    # fp32: the same model on every CPU, and fast on all of them (bf16 autocast took 32 s a
-    # batch against fp32's 1.3 s on an AVX2 CPU without bf16 instructions; docs/tasks-and-rewards)
+    # fp32: the same model on every CPU, never emulated (bf16 autocast took 32 s a batch against
+    # fp32's 1.3 s on an AVX2 CPU without bf16 instructions; docs/tasks-and-rewards.md)
     config=RewardTrainConfig(kind="labels", data="imdb", max_examples=2000, max_length=128),
     records=reward_records,
     probes=review_probes,
