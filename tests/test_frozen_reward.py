@@ -14,15 +14,8 @@ from harness.api.errors import BenchError
 from harness.api.task import Example
 from harness.policies import tiny
 from tasks.rewards.dialogue_pairs import REWARD_RECIPE, reward_records
-from tasks.rewards.frozen_encoder import (
-    HEAD,
-    LINEAR,
-    embed,
-    embed_all,
-    features,
-    needed,
-    rows_features,
-)
+from tasks.rewards.embedding import embed, embed_all
+from tasks.rewards.frozen_encoder import HEAD, LINEAR, features, needed, rows_features
 from tasks.rewards.learned import learned
 from tasks.rewards.objective import score_center
 from tasks.rewards.overlap import overlap_features

@@ -21,10 +21,11 @@ states of the context and the text, e_i: of the context's turns, one per line):
 The head is trained with the losses of `objective.py` (Bradley–Terry on pairs, CE on labels).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tasks.rewards.embedding import Vectors, context_vectors, embed_all, part_strings
 from tasks.rewards.objective import loss
 from tasks.rewards.overlap import NAMES as OVERLAP_NAMES
 from tasks.rewards.overlap import overlap_features
@@ -41,8 +42,7 @@ HEADS = {  # part of a recipe's cache key: editing a head retrains cached models
     "copy+context": {"steps": 500, "lr": 1e-2, "weight_decay": 1e-3, "hidden": 16},
     "copy+turns": {"steps": 500, "lr": 1e-2, "weight_decay": 1e-3, "hidden": 16},
 }
-EMBED_BATCH = 64
-Vectors = dict[str, Any]  # text → its (d,) embedding
+CONTEXT_PARTS = {LINEAR: ("whole",), "copy+context": ("whole", "turns"), "copy+turns": ("turns",)}
 
 
 def head_settings(features: str) -> dict[str, Any]:
@@ -52,49 +52,12 @@ def head_settings(features: str) -> dict[str, Any]:
     return {**HEADS[features], "features": features, **overlap}
 
 
-def embed(
-    encoder: Any,
-    tokenizer: Any,
-    texts: Sequence[str],
-    max_length: int,
-    advance: Callable[[int], None] = lambda rows: None,
-) -> Any:
-    """(n, d) L2-normalised mean-pooled last hidden states, in length-sorted batches.
-
-    Sorting by length keeps padding (and the time spent on it) small; each row is independent
-    of its batch up to float rounding, so the order changes nothing else. advance(rows) is
-    called after each batch (a progress bar's).
-    """
-    import torch
-
-    out = torch.empty(len(texts), encoder.config.hidden_size)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    with torch.inference_mode():
-        for start in range(0, len(order), EMBED_BATCH):
-            rows = order[start : start + EMBED_BATCH]
-            batch = tokenizer(
-                [texts[i] for i in rows],
-                truncation=True,
-                max_length=max_length,
-                padding=True,
-                return_tensors="pt",
-            ).to(encoder.device)
-            hidden = encoder(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1)
-            out[rows] = torch.nn.functional.normalize(mean, dim=-1).float().cpu()
-            advance(len(rows))
-    return out
-
-
 def needed(kind: str, contexts: Sequence[str | None], texts: Sequence[str]) -> list[str]:
     """Every distinct string feature set `kind` embeds for these rows (each once)."""
     wanted = dict.fromkeys(texts)
     for context in dict.fromkeys(c for c in contexts if c is not None):
-        if kind in (LINEAR, "copy+context"):
-            wanted[context] = None
-        if kind != LINEAR:
-            wanted.update(dict.fromkeys(context_turns(context) or [""]))
+        for part in CONTEXT_PARTS[kind]:
+            wanted.update(dict.fromkeys(part_strings(context, part)))
     return list(wanted)
 
 
@@ -138,19 +101,6 @@ def rows_features(
     return torch.tensor(rows)
 
 
-def embed_all(
-    encoder: Any,
-    tokenizer: Any,
-    strings: Sequence[str],
-    max_length: int,
-    advance: Callable[[int], None] = lambda rows: None,
-) -> Vectors:
-    """Each distinct string's embedding, computed once."""
-    distinct = list(dict.fromkeys(strings))
-    vectors = embed(encoder, tokenizer, distinct, max_length, advance)
-    return dict(zip(distinct, vectors, strict=True))
-
-
 def head_logits(
     encoder: Any,
     head: Any,
@@ -159,11 +109,14 @@ def head_logits(
     rows: tuple[Sequence[str | None], Sequence[str]],
     max_length: int,
 ) -> Any:
-    """The head's outputs for (contexts, texts) rows; each distinct string embedded once (a
-    rollout scores k samples of one prompt). settings: the card's `head` (LINEAR if absent)."""
+    """The head's outputs for (contexts, texts) rows. Each context is embedded once per process
+    (`embedding.context_vectors`), each other distinct text once per call (a rollout scores k
+    samples of one prompt). settings: the card's `head` (LINEAR if absent)."""
     contexts, texts = rows
     kind = settings.get("features", LINEAR)
-    vectors = embed_all(encoder, tokenizer, needed(kind, contexts, texts), max_length)
+    vectors = context_vectors(encoder, tokenizer, contexts, CONTEXT_PARTS[kind], max_length)
+    rest = [text for text in texts if text not in vectors]
+    vectors.update(embed_all(encoder, tokenizer, rest, max_length))
     return head(rows_features(kind, contexts, texts, vectors))
 
 

@@ -22,6 +22,7 @@ from harness.api.task import Example
 from harness.policies.cache import build_once
 from harness.policies.quiet import quiet_transformers
 from tasks.rewards.cards import run_record
+from tasks.rewards.embedding import same_weights
 from tasks.rewards.frozen_encoder import load_head
 from tasks.rewards.scoring import is_frozen, rewards
 from tasks.rewards.training import (
@@ -72,7 +73,7 @@ def load_model(folder: Path) -> tuple[Any, Any, dict[str, Any]]:
     tokenizer = AutoTokenizer.from_pretrained(folder)
     if is_frozen(card):
         encoder = AutoModel.from_pretrained(folder).eval().requires_grad_(False)
-        return (encoder, load_head(folder)), tokenizer, card
+        return (same_weights(encoder), load_head(folder)), tokenizer, card
     model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
     model.requires_grad_(False)
     return model, tokenizer, card

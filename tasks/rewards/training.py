@@ -29,6 +29,7 @@ from harness.policies.cache import cache_root, write_folder_atomically
 from harness.policies.memory import reuse_freed_memory
 from harness.policies.quiet import quiet_transformers
 from tasks.rewards.cards import Probe, probe_figures
+from tasks.rewards.embedding import same_weights
 from tasks.rewards.finetune import fit, heldout_outputs, with_negatives
 from tasks.rewards.frozen_encoder import FEATURE_SETS, LINEAR, fit_frozen, head_settings, save_head
 from tasks.rewards.objective import correct, score_center
@@ -198,7 +199,7 @@ def train_reward_model(
         torch.manual_seed(config.seed)
         tokenizer = AutoTokenizer.from_pretrained(folder)
         if config.encoder == "frozen":
-            model = AutoModel.from_pretrained(folder).eval()
+            model = same_weights(AutoModel.from_pretrained(folder).eval().requires_grad_(False))
             head, outputs = fit_frozen(model, tokenizer, train, heldout, config, progress)
         else:
             labels = 1 if config.kind == "pairs" else 2

@@ -1,0 +1,124 @@
+"""A frozen encoder's embeddings, and each chat context's computed once per process.
+
+Why a cache: a run scores the same val and test contexts at every evaluation (a tiny dialogue run
+has eight: before and after training, val and test, sampled and greedy), for the reward model, for
+its judge and for `reference_reward`. Re-embedding them was most of such a run's evaluation time
+(≈ 64 of 89 s, docs/performance.md). The reward model and the judge read the same frozen MiniLM,
+so `same_weights` gives both one encoder object, and with it one cache.
+
+Why a batch per context: a row of a batched forward pass depends on the rest of its batch by
+float rounding. Exact resume needs bit-equal rewards whether or not a context was embedded before
+the restart, so `context_vectors` embeds a context's turns in a batch of their own (and the whole
+context alone): their vectors are a function of the context and the weights only, cached or not.
+An encoder is always used with its own tokenizer, so the tokenizer is not part of the key.
+"""
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from tasks.rewards.probes import context_turns
+
+EMBED_BATCH = 64
+CAPACITY = 8192  # contexts per encoder and part (a 3-turn context's vectors: ≈ 5 KB)
+PARTS = ("whole", "turns")  # what of a context is embedded: itself, or its turns (one per line)
+Vectors = dict[str, Any]  # text → its (d,) embedding
+
+_ENCODERS: dict[str, Any] = {}  # weights' digest and device → the first encoder loaded with them
+_CACHES: "WeakKeyDictionary[Any, OrderedDict]" = WeakKeyDictionary()  # encoder → its contexts
+
+
+def embed(
+    encoder: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    max_length: int,
+    advance: Callable[[int], None] = lambda rows: None,
+) -> Any:
+    """(n, d) L2-normalised mean-pooled last hidden states, in length-sorted batches.
+
+    Sorting by length keeps padding (and the time spent on it) small; each row is independent
+    of its batch up to float rounding, so the order changes nothing else. advance(rows) is
+    called after each batch (a progress bar's).
+    """
+    import torch
+
+    out = torch.empty(len(texts), encoder.config.hidden_size)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    with torch.inference_mode():
+        for start in range(0, len(order), EMBED_BATCH):
+            rows = order[start : start + EMBED_BATCH]
+            batch = tokenizer(
+                [texts[i] for i in rows],
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            ).to(encoder.device)
+            hidden = encoder(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1)
+            out[rows] = torch.nn.functional.normalize(mean, dim=-1).float().cpu()
+            advance(len(rows))
+    return out
+
+
+def embed_all(
+    encoder: Any,
+    tokenizer: Any,
+    strings: Sequence[str],
+    max_length: int,
+    advance: Callable[[int], None] = lambda rows: None,
+) -> Vectors:
+    """Each distinct string's embedding, computed once."""
+    distinct = list(dict.fromkeys(strings))
+    vectors = embed(encoder, tokenizer, distinct, max_length, advance)
+    return dict(zip(distinct, vectors, strict=True))
+
+
+def part_strings(context: str, part: str) -> list[str]:
+    """The strings of a context's part: the context itself, or its turns ("" for none)."""
+    return [context] if part == "whole" else (context_turns(context) or [""])
+
+
+def context_vectors(
+    encoder: Any,
+    tokenizer: Any,
+    contexts: Iterable[str | None],
+    parts: Sequence[str],
+    max_length: int,
+) -> Vectors:
+    """text → embedding of every string of `parts` of each distinct context, each context's part
+    embedded in a batch of its own and kept (the `CAPACITY` most recently used per encoder).
+
+    A turn found in two contexts takes the later context's vector: rounding apart they are the
+    same, and which one is kept depends only on the call's contexts.
+    """
+    cache = _CACHES.setdefault(encoder, OrderedDict())
+    vectors: Vectors = {}
+    for context in dict.fromkeys(c for c in contexts if c is not None):
+        for part in parts:
+            key = (max_length, part, context)
+            if key in cache:
+                cache.move_to_end(key)
+            else:
+                cache[key] = embed_all(encoder, tokenizer, part_strings(context, part), max_length)
+                if len(cache) > CAPACITY:
+                    cache.popitem(last=False)
+            vectors.update(cache[key])
+    return vectors
+
+
+def same_weights(encoder: Any) -> Any:
+    """The first encoder this process loaded with the same weights on the same device (this one
+    if none): the reward model and the judge then share one context cache and one copy in memory.
+    """
+    import torch
+
+    digest = hashlib.sha256(str(next(encoder.parameters()).device).encode())
+    for name, tensor in encoder.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return _ENCODERS.setdefault(digest.hexdigest(), encoder)
