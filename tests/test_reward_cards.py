@@ -12,6 +12,7 @@ from harness.api.task import Example
 from harness.cli import app
 from harness.loop.heldout import EvalResult, heldout_gain
 from harness.run.anchors import echo, text_anchors
+from tasks.rewards import learned as learned_module
 from tasks.rewards import probes
 from tasks.rewards.cards import Probe, figures, flat_rows, probe_figures, summary
 from tasks.rewards.dialogue_pairs import REWARD_RECIPE, val_probes
@@ -135,3 +136,14 @@ def test_bench_reward_card_json_matches_a_hand_count(tmp_path):
     table = CliRunner().invoke(app, ["reward", "card", str(tmp_path / "rm")])
     assert table.exit_code == 0 and "held-out accuracy" in table.output
     assert "partial_copy" in table.output and "no (held out)" in table.output
+
+
+def test_training_a_recipe_says_so_on_stderr_only(tmp_path, monkeypatch, capsys):
+    """`bench reward card NAME --json` on an empty cache trains first: stdout stays JSON."""
+    trained = []
+    monkeypatch.setattr(
+        learned_module, "train_reward_model", lambda *args, **kw: trained.append(args)
+    )
+    learned_module.train_recipe(REWARD_RECIPE, tmp_path / "rm")
+    out, err = capsys.readouterr()
+    assert trained and out == "" and "training the 'dialogue' reward model once" in err

@@ -11,6 +11,7 @@ embeddings and copy features (`frozen_encoder.py`). `card()` is what a run recor
 """
 
 import json
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -55,8 +56,10 @@ def resolve_model(path: str, recipe: Recipe | None) -> Path:
 
 
 def train_recipe(recipe: Recipe, folder: Path) -> None:
-    """Train a recipe's model into its cache folder, saying so (it takes minutes, once)."""
-    print(f"training the '{recipe.name}' reward model once into {folder} (cached afterwards)")
+    """Train a recipe's model into its cache folder, saying so on stderr (it takes minutes, once;
+    stdout may be a script's: `bench reward card NAME --json` on an empty cache)."""
+    note = f"training the '{recipe.name}' reward model once into {folder} (cached afterwards)"
+    print(note, file=sys.stderr)
     train_reward_model(recipe.name, recipe.config, folder, recipe=recipe)
 
 
