@@ -61,7 +61,7 @@ def dialogue(
     reward_model: a recipe name ('dialogue': trained on first use, cached) or a folder saved by
     `bench reward train`. length_penalty > 0 subtracts that much per word beyond max_reply_words.
     judge_model: the second reward model behind `judge_rm` (a recipe name or a saved folder);
-    the `dialogue-judge` recipe is trained at the first evaluation (≈ 1.5 min on 2 quiet CPU cores).
+    the `dialogue-judge` recipe is trained at the first evaluation (≈ 1 min on 2 quiet CPU cores).
     """
     if context_turns < 1:
         raise BenchError(f"context_turns must be ≥ 1 (got {context_turns})")

@@ -2,8 +2,9 @@
 
 `path` is a folder (with `reward_card.json`) or a recipe name. Recipes (`dialogue`, `sentiment`,
 and `dialogue-judge`, the second model behind dialogue's `judge_rm` metric) are trained on first
-use into $BENCH_CACHE/reward-models/<recipe>-<hash> with a progress bar (about a minute each on
-2 CPU cores) and reused afterwards; `bench reward train dialogue` does the same ahead of time.
+use into $BENCH_CACHE/reward-models/<recipe>-<hash> with a progress bar (on 2 CPU cores, about
+1–2 minutes for each of dialogue's and 3.5 for sentiment's) and reused afterwards; `bench reward
+train dialogue` does the same ahead of time.
 The reward is P(real reply) = σ(score − center) for pair models and P(label 1) for label models
 (`scoring.py`, also what a card's probe figures are computed with); the score comes from a
 fine-tuned classifier or, for recipes with `encoder="frozen"`, from a head on a frozen encoder's
