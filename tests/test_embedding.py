@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tasks.rewards import embedding
-from tasks.rewards.embedding import context_vectors, embed, same_weights
+from tasks.rewards.embedding import context_vectors, embed, embed_all, same_weights, texts_vectors
 from tasks.rewards.frozen_encoder import CONTEXT_PARTS, head_logits, head_settings, make_head
 from tasks.rewards.overlap import NAMES
 from tasks.rewards.training import backbone_folder
@@ -70,10 +70,28 @@ def test_head_scores_do_not_depend_on_the_cache(minilm):
         head = make_head(settings, inputs, 1)
         rows = ([FIRST, FIRST, SECOND], ["where was it?", "oh no, where?", "me too"])
         embedding._CACHES.pop(encoder, None)
+        embedding._CALLS.pop(encoder, None)
         cold = head_logits(encoder, head, tokenizer, settings, rows, 128)
         context_vectors(encoder, tokenizer, [SECOND], CONTEXT_PARTS[kind], 128)
         warm = head_logits(encoder, head, tokenizer, settings, rows, 128)
         assert torch.equal(cold, warm), kind
+
+
+def test_a_list_of_texts_is_embedded_once(minilm, forwards):
+    """The judge after the reward model, on the same completions: no second forward pass."""
+    encoder, tokenizer = minilm
+    embedding._CALLS.pop(encoder, None)
+    texts = ["oh no, where?", "near Boston", "oh no, where?"]
+    first = texts_vectors(encoder, tokenizer, texts, 128)
+    assert forwards == [2]  # each distinct text once
+    again = texts_vectors(encoder, tokenizer, texts, 128)
+    assert forwards == [2] and again.keys() == first.keys()
+    assert all(torch.equal(again[t], first[t]) for t in first)
+    fresh = embed_all(encoder, tokenizer, texts, 128)
+    assert all(torch.equal(fresh[t], first[t]) for t in first)
+    forwards.clear()
+    texts_vectors(encoder, tokenizer, texts[:1], 128)  # another list: computed
+    assert forwards == [1]
 
 
 def test_same_weights_share_one_encoder(minilm):

@@ -23,11 +23,13 @@ from tasks.rewards.probes import context_turns
 
 EMBED_BATCH = 64
 CAPACITY = 8192  # contexts per encoder and part (a 3-turn context's vectors: ≈ 5 KB)
+TEXT_CALLS = 256  # lists of texts remembered per encoder (32 texts a list: ≈ 50 KB each)
 PARTS = ("whole", "turns")  # what of a context is embedded: itself, or its turns (one per line)
 Vectors = dict[str, Any]  # text → its (d,) embedding
 
 _ENCODERS: dict[str, Any] = {}  # weights' digest and device → the first encoder loaded with them
 _CACHES: "WeakKeyDictionary[Any, OrderedDict]" = WeakKeyDictionary()  # encoder → its contexts
+_CALLS: "WeakKeyDictionary[Any, OrderedDict]" = WeakKeyDictionary()  # encoder → recent text lists
 
 
 def embed(
@@ -109,6 +111,24 @@ def context_vectors(
                     cache.popitem(last=False)
             vectors.update(cache[key])
     return vectors
+
+
+def texts_vectors(encoder: Any, tokenizer: Any, texts: Sequence[str], max_length: int) -> Vectors:
+    """`embed_all`, remembered per encoder for the `TEXT_CALLS` most recent distinct lists.
+
+    The judge scores the completions the reward model has just scored, `reference_reward` the
+    same references at every evaluation, and a card's two models the same probes, in the same
+    chunks. The key is the whole list, so a remembered answer is the bits the call would compute.
+    """
+    calls = _CALLS.setdefault(encoder, OrderedDict())
+    key = (max_length, tuple(dict.fromkeys(texts)))
+    if key in calls:
+        calls.move_to_end(key)
+    else:
+        calls[key] = embed_all(encoder, tokenizer, key[1], max_length)
+        if len(calls) > TEXT_CALLS:
+            calls.popitem(last=False)
+    return dict(calls[key])
 
 
 def same_weights(encoder: Any) -> Any:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tasks.rewards.embedding import Vectors, context_vectors, embed_all, part_strings
+from tasks.rewards.embedding import Vectors, context_vectors, embed_all, part_strings, texts_vectors
 from tasks.rewards.objective import loss
 from tasks.rewards.overlap import NAMES as OVERLAP_NAMES
 from tasks.rewards.overlap import overlap_features
@@ -110,13 +110,14 @@ def head_logits(
     max_length: int,
 ) -> Any:
     """The head's outputs for (contexts, texts) rows. Each context is embedded once per process
-    (`embedding.context_vectors`), each other distinct text once per call (a rollout scores k
-    samples of one prompt). settings: the card's `head` (LINEAR if absent)."""
+    (`embedding.context_vectors`), the other texts together, each distinct one once (a rollout
+    scores k samples of one prompt; `embedding.texts_vectors`). settings: the card's `head`
+    (LINEAR if absent)."""
     contexts, texts = rows
     kind = settings.get("features", LINEAR)
     vectors = context_vectors(encoder, tokenizer, contexts, CONTEXT_PARTS[kind], max_length)
     rest = [text for text in texts if text not in vectors]
-    vectors.update(embed_all(encoder, tokenizer, rest, max_length))
+    vectors.update(texts_vectors(encoder, tokenizer, rest, max_length))
     return head(rows_features(kind, contexts, texts, vectors))
 
 
