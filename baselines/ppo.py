@@ -89,6 +89,25 @@ def loss(
     return policy_loss, {"ppo/clipfrac": clipfrac, "ppo/approx_kl": approx_kl}
 
 
+BF16_ROUNDING = 0.033
+"""mean |log π_sampling − log π_update| a token at θ = θ_old under bf16 autocast: what rounding
+alone moves log r_t by (smollm2-135m, `benchmarks/precision_mismatch.py`, docs/performance.md)"""
+
+
+def precision_note(config: Config, precision: str) -> str | None:
+    """A warning when a clip bound is narrower than bf16's rounding of the log-probs: the clip then
+    binds on rounding, not on the update (GSPO's 3e-4/4e-4: every completion, measured)."""
+    low = config.clip_eps if config.clip_low is None else config.clip_low
+    high = config.clip_eps if config.clip_high is None else config.clip_high
+    if precision != "bf16" or min(low, high) >= BF16_ROUNDING:
+        return None
+    return (
+        f"precision    bf16 with the ratio clipped at {low:g}/{high:g}: bf16 rounding alone moves "
+        f"log-probs by ≈ {BF16_ROUNDING} a token at θ = θ_old (benchmarks/precision_mismatch.py), "
+        "so the clip binds on rounding; run this algorithm in fp32"
+    )
+
+
 def init(model: PreTrainedModel, config: Config) -> torch.optim.Optimizer:
     """Adam over the trainable parameters (with gae, the value head's too)."""
     return adam(model, config.lr)
@@ -145,4 +164,6 @@ def summarize(totals: dict[str, float], steps: int, stopped: bool) -> dict[str, 
 
 
 #: PPO (Schulman et al. 2017): clipped surrogate, epochs × minibatches per rollout
-ALGORITHM = Algorithm(name="ppo", Config=Config, init=init, update=update, loss=loss)
+ALGORITHM = Algorithm(
+    name="ppo", Config=Config, init=init, update=update, loss=loss, precision_note=precision_note
+)

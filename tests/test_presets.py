@@ -144,3 +144,31 @@ def test_preset_raises_reward(bench_cache, learnable_task, tmp_path, algo):  # n
     first, last = sum(rewards[:4]) / 4, sum(rewards[-4:]) / 4
     assert last > first + 0.1, f"{algo}: train reward {first:.3f} → {last:.3f}"
     assert result["heldout_gain"]["low"] > 0, result["heldout_gain"]
+
+
+@pytest.mark.parametrize(
+    ("name", "precision", "warned"),
+    [
+        ("gspo", "bf16", True),
+        ("gspo", "fp32", False),
+        ("ppo", "bf16", False),
+        ("dapo", "bf16", False),
+    ],
+)
+def test_bf16_warns_where_its_rounding_outruns_the_clip(
+    bench_cache, tmp_path, name, precision, warned
+):
+    """GSPO's 3e-4/4e-4 sequence clip binds on bf16 rounding alone (every completion, measured by
+    benchmarks/precision_mismatch.py); PPO's 0.2 and DAPO's 0.2/0.28 do not, nor does fp32."""
+    from harness.loop.setup import prepare
+
+    overrides = [*SMALL, f"precision={precision}"]
+    config = build_config(
+        "summarization", name, policy="tiny", out=str(tmp_path), overrides=overrides
+    )
+    console = Console(record=True, width=300)
+    prepare(config, console, tmp_path).log.close()
+    shown = console.export_text()
+    assert ("run this algorithm in fp32" in shown) == warned
+    if warned:
+        assert "clipped at 0.0003/0.0004" in shown

@@ -70,6 +70,9 @@ class Algorithm:
     """a preset's parts: `rollout.*` and `algo.*` values set before the user's `-o` (which win)"""
     paper: str = ""
     """where a preset's parts come from"""
+    precision_note: Callable[[Any, str], str | None] = lambda config, precision: None
+    """a console warning for settings that `precision` (fp32 | bf16) defeats, or None: PPO's clip
+    narrower than bf16's rounding of log-probs (`baselines/ppo.py`)"""
     trains_on: Literal["samples", "references"] = "samples"
     """what `update` learns from: sampled completions with their advantages (every RL
     algorithm), or the train references as completions, no sampling (`supervised`; its batch

@@ -107,6 +107,9 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
         ),
         log=RunLog(run_dir),
     )
+    warning = algorithm.precision_note(setup.algo_config, config.precision)
+    if warning:
+        console.print(warning)
     setup.log.trackers = open_trackers(config, run_dir)  # last: nothing after it can fail
     return setup
 
