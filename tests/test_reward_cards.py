@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from harness.api.task import Example
 from harness.cli import app
 from harness.loop.heldout import EvalResult, heldout_gain
+from harness.metrics.stats import share_interval
 from harness.run.anchors import echo, text_anchors
 from tasks.rewards import learned as learned_module
 from tasks.rewards import probes
@@ -135,6 +136,9 @@ def test_bench_reward_card_json_matches_a_hand_count(tmp_path):
         }
     table = CliRunner().invoke(app, ["reward", "card", str(tmp_path / "rm")])
     assert table.exit_code == 0 and "held-out accuracy" in table.output
+    wins = round(card["probes"]["echo"]["real_beats_probe"] * card["probes"]["echo"]["n"])
+    echo = share_interval(wins, card["probes"]["echo"]["n"])
+    assert f"{echo.low:.1%} – {echo.high:.1%}" in table.output  # the Wilson interval
     assert "partial_copy" in table.output and "no (held out)" in table.output
 
 

@@ -15,6 +15,7 @@ from harness.metrics.stats import (
     mean_interval,
     one_sample_pvalue,
     paired_bootstrap,
+    share_interval,
     t_interval,
     two_sample_pvalue,
 )
@@ -104,3 +105,19 @@ def test_trpo_gain_on_the_committed_reference_runs() -> None:
     interval = t_interval(gains)
     assert (interval.low, interval.high) == pytest.approx((-0.009, 0.059), abs=1e-3)
     assert bootstrap_mean(gains).low > 0  # the old interval excluded 0; t does not
+
+
+def test_share_interval_is_wilsons_by_hand():
+    """Wilson (1927): (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n), z = 1.959964."""
+    z, n, k = 1.959963984540054, 150, 111  # dialogue's same_chat family: 74 % of 150 prompts
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    found = share_interval(k, n)
+    assert found.mean == p and found.n == n
+    assert found.low == pytest.approx(centre - half, abs=1e-9)
+    assert found.high == pytest.approx(centre + half, abs=1e-9)
+    everything = share_interval(158, 158)  # all wins: not a point at 100 %
+    assert everything.high == pytest.approx(1.0) and everything.low == pytest.approx(
+        158 / (158 + z * z), abs=1e-9
+    )

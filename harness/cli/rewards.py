@@ -53,6 +53,7 @@ def reward_card_command(
 ) -> None:
     """A reward model's card: held-out accuracy and, per probe family, how often the real text
     outscores the probe (trains a recipe's model first if it is not cached)."""
+    from harness.metrics.stats import share_interval
     from tasks.rewards.cards import summary
     from tasks.rewards.training_cli import card_from_cli
 
@@ -61,10 +62,18 @@ def reward_card_command(
     if as_json:
         print(json.dumps(found, indent=2))
         return
-    table = Table(title=f"{card['name']}: held-out accuracy {found['accuracy']:.3f}")
-    for column in ("probe family", "real beats probe", "prompts", "in training"):
+    held = card["examples"]["heldout"]
+    accuracy = share_interval(round(found["accuracy"] * held), held)
+    table = Table(
+        title=f"{card['name']}: held-out accuracy {accuracy.mean:.3f} [95% CI {accuracy.low:.3f},"
+        f" {accuracy.high:.3f}] on {held} pairs",
+        caption="CI: Wilson score interval over the prompts",
+    )
+    for column in ("probe family", "real beats probe", "95% CI", "prompts", "in training"):
         table.add_column(column)
     for family, row in found["families"].items():
         seen = "no (held out)" if row["held_out"] else "yes"
-        table.add_row(family, f"{row['real_beats_probe']:.1%}", str(row["n"]), seen)
+        wins = share_interval(round(row["real_beats_probe"] * row["n"]), row["n"])
+        ci = f"{wins.low:.1%} – {wins.high:.1%}"
+        table.add_row(family, f"{wins.mean:.1%}", ci, str(row["n"]), seen)
     console.print(table)

@@ -57,6 +57,13 @@ def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Inter
     return Interval(mean, float(low), float(high), int(data.size), tuple(data.tolist()))
 
 
+def share_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> Interval:
+    """Wilson score CI of a share of n yes/no outcomes (scipy's `binomtest`): it stays inside
+    [0, 1] and is not a point at 0 % or 100 %, where a reward card's families often sit."""
+    found = stats.binomtest(successes, n).proportion_ci(confidence, method="wilson")
+    return Interval(successes / n, float(found.low), float(found.high), n)
+
+
 def bootstrap_mean(
     values: Sequence[float], confidence: float = CONFIDENCE, resamples: int = 10_000, seed: int = 0
 ) -> Interval:
