@@ -35,46 +35,64 @@ def forwards(minilm):
     handle.remove()
 
 
+def forget(encoder) -> None:
+    """An empty cache, as in a process that has just started (or resumed)."""
+    embedding._CACHES.pop(encoder, None)
+    embedding._CALLS.pop(encoder, None)
+
+
 def test_a_context_is_its_own_batch_and_embedded_once(minilm, forwards):
     encoder, tokenizer = minilm
-    embedding._CACHES.pop(encoder, None)
+    forget(encoder)
     calls = forwards
-    alone = context_vectors(encoder, tokenizer, [FIRST], ("whole", "turns"), 128)
+    alone = context_vectors(encoder, tokenizer, [FIRST], ("whole", "turns"), 128)[FIRST]
     # the whole context alone, then its three turns together: two forward passes
     assert calls == [1, 3]
-    turns = ["hi, how was the trip?", "long, the train broke down twice", "oh no, where?"]
+    turns = FIRST_TURNS
     assert list(alone) == [FIRST, *turns]
     expected = embed(encoder, tokenizer, turns, 128)
     assert all(torch.equal(alone[t], row) for t, row in zip(turns, expected, strict=True))
     # with another context before it, and again: the same bits, and no forward pass for FIRST
     calls.clear()
     both = context_vectors(encoder, tokenizer, [SECOND, FIRST, None, FIRST], ("turns",), 128)
-    assert calls == [2]
-    assert all(torch.equal(both[t], alone[t]) for t in turns)
+    assert calls == [2] and list(both) == [SECOND, FIRST]
+    assert all(torch.equal(both[FIRST][t], alone[t]) for t in turns)
     assert torch.equal(
-        both["only pasta, honestly"],
+        both[SECOND]["only pasta, honestly"],
         embed(encoder, tokenizer, ["do you cook?", "only pasta, honestly"], 128)[1],
     )
 
 
-def test_head_scores_do_not_depend_on_the_cache(minilm):
-    """Exact resume: a reward computed after a restart (empty cache) equals the one computed
-    when the context had been embedded before, bit for bit."""
+SHARED = "A: so where did it stop?\nB: oh no, where?"  # shares its last turn with FIRST
+FIRST_TURNS = ["hi, how was the trip?", "long, the train broke down twice", "oh no, where?"]
+SHARED_TURNS = ["so where did it stop?", "oh no, where?"]
+ROWS = (
+    [FIRST, FIRST, SECOND, SHARED, ""],
+    ["where was it?", "oh no, where?", "me too", "somewhere in Ohio", "hello"],
+)
+
+
+@pytest.mark.parametrize("kind", list(CONTEXT_PARTS))
+@pytest.mark.parametrize("warm", [[SECOND], [SHARED], [FIRST, SHARED], [""]])
+def test_head_scores_do_not_depend_on_the_cache(minilm, kind, warm):
+    """Exact resume: a reward computed after a restart (an empty cache) equals the one computed
+    when some contexts had been embedded before, alone or with a context sharing a turn, bit for
+    bit; and a row reads its own context's vector of a shared turn."""
     encoder, tokenizer = minilm
     torch.manual_seed(0)
-    for kind in CONTEXT_PARTS:
-        settings = head_settings(kind)
-        inputs = (
-            3 * 384 if kind == "u*v,|u-v|,v" else (3 if kind == "copy+context" else 5) + len(NAMES)
-        )
-        head = make_head(settings, inputs, 1)
-        rows = ([FIRST, FIRST, SECOND], ["where was it?", "oh no, where?", "me too"])
-        embedding._CACHES.pop(encoder, None)
-        embedding._CALLS.pop(encoder, None)
-        cold = head_logits(encoder, head, tokenizer, settings, rows, 128)
-        context_vectors(encoder, tokenizer, [SECOND], CONTEXT_PARTS[kind], 128)
-        warm = head_logits(encoder, head, tokenizer, settings, rows, 128)
-        assert torch.equal(cold, warm), kind
+    settings = head_settings(kind)
+    inputs = 3 * 384 if kind == "u*v,|u-v|,v" else (3 if kind == "copy+context" else 5) + len(NAMES)
+    head = make_head(settings, inputs, 1)
+    forget(encoder)
+    cold = head_logits(encoder, head, tokenizer, settings, ROWS, 128)
+    forget(encoder)
+    context_vectors(encoder, tokenizer, warm, CONTEXT_PARTS[kind], 128)
+    warmed = head_logits(encoder, head, tokenizer, settings, ROWS, 128)
+    assert torch.equal(cold, warmed)
+    shared = context_vectors(encoder, tokenizer, [FIRST, SHARED], ("turns",), 128)
+    last = "oh no, where?"  # each context keeps the vector from its own batch
+    assert torch.equal(shared[SHARED][last], embed(encoder, tokenizer, SHARED_TURNS, 128)[1])
+    assert torch.equal(shared[FIRST][last], embed(encoder, tokenizer, FIRST_TURNS, 128)[2])
 
 
 def test_a_list_of_texts_is_embedded_once(minilm, forwards):

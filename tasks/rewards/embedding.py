@@ -9,27 +9,29 @@ so `same_weights` gives both one encoder object, and with it one cache.
 Why a batch per context: a row of a batched forward pass depends on the rest of its batch by
 float rounding. Exact resume needs bit-equal rewards whether or not a context was embedded before
 the restart, so `context_vectors` embeds a context's turns in a batch of their own (and the whole
-context alone): their vectors are a function of the context and the weights only, cached or not.
-An encoder is always used with its own tokenizer, so the tokenizer is not part of the key.
+context alone) and hands each context its own vectors: they are a function of that context, the
+weights and the tokenizer only, cached or not. A text's vector, as before the cache, depends on the
+texts scored with it, which a resumed run scores again together.
 """
 
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakValueDictionary
 
 from tasks.rewards.probes import context_turns
 
 EMBED_BATCH = 64
-CAPACITY = 8192  # contexts per encoder and part (a 3-turn context's vectors: ≈ 5 KB)
-TEXT_CALLS = 256  # lists of texts remembered per encoder (32 texts a list: ≈ 50 KB each)
+CAPACITY = 8192  # (context, part) entries per encoder, all parts together (≈ 1.5 KB a string)
+TEXT_CALLS = 256  # lists of texts remembered per encoder (a reward's batch: 32 texts, ≈ 50 KB)
 PARTS = ("whole", "turns")  # what of a context is embedded: itself, or its turns (one per line)
 Vectors = dict[str, Any]  # text → its (d,) embedding
 
-_ENCODERS: dict[str, Any] = {}  # weights' digest and device → the first encoder loaded with them
+_ENCODERS: "WeakValueDictionary[str, Any]" = WeakValueDictionary()  # digest → a loaded encoder
 _CACHES: "WeakKeyDictionary[Any, OrderedDict]" = WeakKeyDictionary()  # encoder → its contexts
 _CALLS: "WeakKeyDictionary[Any, OrderedDict]" = WeakKeyDictionary()  # encoder → recent text lists
+_TOKENIZERS: "WeakKeyDictionary[Any, str]" = WeakKeyDictionary()  # tokenizer → its fingerprint
 
 
 def embed(
@@ -91,26 +93,24 @@ def context_vectors(
     contexts: Iterable[str | None],
     parts: Sequence[str],
     max_length: int,
-) -> Vectors:
-    """text → embedding of every string of `parts` of each distinct context, each context's part
-    embedded in a batch of its own and kept (the `CAPACITY` most recently used per encoder).
-
-    A turn found in two contexts takes the later context's vector: rounding apart they are the
-    same, and which one is kept depends only on the call's contexts.
-    """
+) -> dict[str, Vectors]:
+    """context → the embeddings of its `parts`' strings, for each distinct context; each part
+    embedded in a batch of its own and kept (the `CAPACITY` most recently used per encoder)."""
     cache = _CACHES.setdefault(encoder, OrderedDict())
-    vectors: Vectors = {}
+    found: dict[str, Vectors] = {}
     for context in dict.fromkeys(c for c in contexts if c is not None):
+        own: Vectors = {}
         for part in parts:
-            key = (max_length, part, context)
+            key = (tokenizer_fingerprint(tokenizer), max_length, part, context)
             if key in cache:
                 cache.move_to_end(key)
             else:
                 cache[key] = embed_all(encoder, tokenizer, part_strings(context, part), max_length)
                 if len(cache) > CAPACITY:
                     cache.popitem(last=False)
-            vectors.update(cache[key])
-    return vectors
+            own.update(cache[key])
+        found[context] = own
+    return found
 
 
 def texts_vectors(encoder: Any, tokenizer: Any, texts: Sequence[str], max_length: int) -> Vectors:
@@ -120,25 +120,43 @@ def texts_vectors(encoder: Any, tokenizer: Any, texts: Sequence[str], max_length
     same references at every evaluation, and a card's two models the same probes, in the same
     chunks. The key is the whole list, so a remembered answer is the bits the call would compute.
     """
+    distinct = tuple(dict.fromkeys(texts))
+    if not distinct:
+        return {}
     calls = _CALLS.setdefault(encoder, OrderedDict())
-    key = (max_length, tuple(dict.fromkeys(texts)))
+    key = (tokenizer_fingerprint(tokenizer), max_length, distinct)
     if key in calls:
         calls.move_to_end(key)
     else:
-        calls[key] = embed_all(encoder, tokenizer, key[1], max_length)
+        calls[key] = embed_all(encoder, tokenizer, distinct, max_length)
         if len(calls) > TEXT_CALLS:
             calls.popitem(last=False)
     return dict(calls[key])
 
 
+def tokenizer_fingerprint(tokenizer: Any) -> str:
+    """A hash of what a tokenizer does (its class and, for a fast one, its whole definition; else
+    its vocabulary), computed once per tokenizer object: the caches' keys carry it, so two
+    folders with the same tokenizer share entries and different ones never do."""
+    if tokenizer not in _TOKENIZERS:
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        spec = backend.to_str() if backend is not None else repr(sorted(tokenizer.get_vocab()))
+        text = f"{type(tokenizer).__name__} {spec}"
+        _TOKENIZERS[tokenizer] = hashlib.sha256(text.encode()).hexdigest()
+    return _TOKENIZERS[tokenizer]
+
+
 def same_weights(encoder: Any) -> Any:
-    """The first encoder this process loaded with the same weights on the same device (this one
-    if none): the reward model and the judge then share one context cache and one copy in memory.
-    """
+    """An encoder this process has loaded, and still holds, with the same class, configuration,
+    attention implementation and weights on the same device (this one if none): the reward model
+    and the judge then share one context cache and one copy in memory."""
     import torch
 
-    digest = hashlib.sha256(str(next(encoder.parameters()).device).encode())
+    config = encoder.config
+    digest = hashlib.sha256(type(encoder).__name__.encode())
+    digest.update(config.to_json_string().encode())
+    digest.update(f"{getattr(config, '_attn_implementation', '')} {encoder.device}".encode())
     for name, tensor in encoder.state_dict().items():
-        digest.update(name.encode())
+        digest.update(f"{name} {tensor.dtype} {tuple(tensor.shape)}".encode())
         digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
     return _ENCODERS.setdefault(digest.hexdigest(), encoder)

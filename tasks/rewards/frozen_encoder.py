@@ -70,15 +70,16 @@ def features(contexts: Any | None, texts: Any) -> Any:
     return torch.cat([contexts * texts, (contexts - texts).abs(), texts], dim=1)
 
 
-def copy_row(kind: str, context: str, text: str, vectors: Vectors) -> list[float]:
-    """One row of a copy feature set: embedding cosines, then `overlap.overlap_features`."""
+def copy_row(kind: str, context: str, text: str, vectors: Vectors, own: Vectors) -> list[float]:
+    """One row of a copy feature set: embedding cosines, then `overlap.overlap_features`.
+    vectors: the text's embedding by text; own: the context's (its turns, itself) by string."""
     import torch
 
     v = vectors[text]
-    turns = torch.stack([vectors[turn] for turn in context_turns(context) or [""]])
+    turns = torch.stack([own[turn] for turn in context_turns(context) or [""]])
     cos = turns @ v
     if kind == "copy+context":
-        sims = [float(vectors[context] @ v), float(cos[-1]), float(cos.max())]
+        sims = [float(own[context] @ v), float(cos[-1]), float(cos.max())]
     else:
         mean = torch.nn.functional.normalize(turns.mean(0), dim=0)
         last3 = [float(cos[-k]) if len(cos) >= k else 0.0 for k in (1, 2, 3)]
@@ -87,17 +88,31 @@ def copy_row(kind: str, context: str, text: str, vectors: Vectors) -> list[float
 
 
 def rows_features(
-    kind: str, contexts: Sequence[str | None], texts: Sequence[str], vectors: Vectors
+    kind: str,
+    contexts: Sequence[str | None],
+    texts: Sequence[str],
+    vectors: Vectors,
+    by_context: dict[str, Vectors] | None = None,
 ) -> Any:
-    """(n, f) features of (context, text) rows (feature set `kind`) from embeddings by text."""
+    """(n, f) features of (context, text) rows (feature set `kind`) from embeddings by text.
+
+    by_context: each context's own embeddings (`embedding.context_vectors`), so that a row reads
+    its context's vectors whatever other contexts share a turn with it; None: `vectors` has them.
+    """
     import torch
+
+    def own(context: str) -> Vectors:
+        return vectors if by_context is None else by_context.get(context, vectors)
 
     v = torch.stack([vectors[t] for t in texts])
     if all(c is None for c in contexts):
         return v
     if kind == LINEAR:
-        return features(torch.stack([vectors[c or ""] for c in contexts]), v)
-    rows = [copy_row(kind, c or "", t, vectors) for c, t in zip(contexts, texts, strict=True)]
+        return features(torch.stack([own(c or "")[c or ""] for c in contexts]), v)
+    rows = [
+        copy_row(kind, c or "", t, vectors, own(c or ""))
+        for c, t in zip(contexts, texts, strict=True)
+    ]
     return torch.tensor(rows)
 
 
@@ -110,15 +125,14 @@ def head_logits(
     max_length: int,
 ) -> Any:
     """The head's outputs for (contexts, texts) rows. Each context is embedded once per process
-    (`embedding.context_vectors`), the other texts together, each distinct one once (a rollout
-    scores k samples of one prompt; `embedding.texts_vectors`). settings: the card's `head`
-    (LINEAR if absent)."""
+    (`embedding.context_vectors`), the texts together, each distinct one once (a rollout scores k
+    samples of one prompt; `embedding.texts_vectors`). settings: the card's `head` (LINEAR if
+    absent)."""
     contexts, texts = rows
     kind = settings.get("features", LINEAR)
-    vectors = context_vectors(encoder, tokenizer, contexts, CONTEXT_PARTS[kind], max_length)
-    rest = [text for text in texts if text not in vectors]
-    vectors.update(texts_vectors(encoder, tokenizer, rest, max_length))
-    return head(rows_features(kind, contexts, texts, vectors))
+    by_context = context_vectors(encoder, tokenizer, contexts, CONTEXT_PARTS[kind], max_length)
+    vectors = texts_vectors(encoder, tokenizer, texts, max_length)
+    return head(rows_features(kind, contexts, texts, vectors, by_context))
 
 
 def make_head(settings: dict[str, Any], inputs: int, outputs: int) -> Any:
