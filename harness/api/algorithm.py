@@ -46,6 +46,11 @@ class UpdateContext:
     kl_loss_coef: float = 0.0
 
 
+def no_precision_note(config: Any, precision: str) -> str | None:
+    """An algorithm that no precision defeats: no warning."""
+    return None
+
+
 @dataclass(frozen=True)
 class Algorithm:
     """An RL update rule.
@@ -70,7 +75,7 @@ class Algorithm:
     """a preset's parts: `rollout.*` and `algo.*` values set before the user's `-o` (which win)"""
     paper: str = ""
     """where a preset's parts come from"""
-    precision_note: Callable[[Any, str], str | None] = lambda config, precision: None
+    precision_note: Callable[[Any, str], str | None] = no_precision_note
     """a console warning for settings that `precision` (fp32 | bf16) defeats, or None: PPO's clip
     narrower than bf16's rounding of log-probs (`baselines/ppo.py`)"""
     trains_on: Literal["samples", "references"] = "samples"

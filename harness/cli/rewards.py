@@ -63,11 +63,13 @@ def reward_card_command(
         print(json.dumps(found, indent=2))
         return
     held = card["examples"]["heldout"]
+    noun = "pairs" if card["kind"] == "pairs" else "examples"
     accuracy = share_interval(round(found["accuracy"] * held), held)
     table = Table(
         title=f"{card['name']}: held-out accuracy {accuracy.mean:.3f} [95% CI {accuracy.low:.3f},"
-        f" {accuracy.high:.3f}] on {held} pairs",
-        caption="CI: Wilson score interval over the prompts",
+        f" {accuracy.high:.3f}] on {held} {noun}",
+        caption=f"95% CI: Wilson score interval, over the held-out {noun} (accuracy) and over a"
+        " family's prompts (its share)",
     )
     for column in ("probe family", "real beats probe", "95% CI", "prompts", "in training"):
         table.add_column(column)

@@ -76,6 +76,10 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
     max_new_tokens = config.rollout.max_new_tokens or task.generation.max_new_tokens
     for line in policy_lines(config, note, policy.overridden):
         console.print(line)
+    algo_config = algorithm.Config(**config.algo_config)
+    warning = algorithm.precision_note(algo_config, config.precision)
+    if warning:
+        console.print(warning)
     rollout = config.rollout
     estimator = Estimator(
         rollout.advantage, rollout.samples_per_prompt, rollout.gamma, rollout.lam, rollout.ema_decay
@@ -86,7 +90,7 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
         config=config,
         task=task,
         algorithm=algorithm,
-        algo_config=algorithm.Config(**config.algo_config),
+        algo_config=algo_config,
         policy=policy,
         reference=reference,
         run_dir=run_dir,
@@ -107,9 +111,6 @@ def prepare(config: RunConfig, console: Console, run_dir: Path) -> Setup:
         ),
         log=RunLog(run_dir),
     )
-    warning = algorithm.precision_note(setup.algo_config, config.precision)
-    if warning:
-        console.print(warning)
     setup.log.trackers = open_trackers(config, run_dir)  # last: nothing after it can fail
     return setup
 
