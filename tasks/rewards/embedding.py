@@ -17,6 +17,7 @@ texts scored with it, which a resumed run scores again together.
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 from weakref import WeakKeyDictionary, WeakValueDictionary
 
@@ -25,7 +26,6 @@ from tasks.rewards.probes import context_turns
 EMBED_BATCH = 64
 CAPACITY = 8192  # (context, part) entries per encoder, all parts together (≈ 1.5 KB a string)
 TEXT_CALLS = 256  # lists of texts remembered per encoder (a reward's batch: 32 texts, ≈ 50 KB)
-PARTS = ("whole", "turns")  # what of a context is embedded: itself, or its turns (one per line)
 Vectors = dict[str, Any]  # text → its (d,) embedding
 
 _ENCODERS: "WeakValueDictionary[str, Any]" = WeakValueDictionary()  # digest → a loaded encoder
@@ -94,21 +94,20 @@ def context_vectors(
     parts: Sequence[str],
     max_length: int,
 ) -> dict[str, Vectors]:
-    """context → the embeddings of its `parts`' strings, for each distinct context; each part
-    embedded in a batch of its own and kept (the `CAPACITY` most recently used per encoder)."""
-    cache = _CACHES.setdefault(encoder, OrderedDict())
+    """context → the embeddings of its `parts`' strings ("whole": itself, "turns": its lines),
+    for each distinct context; each part embedded in a batch of its own and kept (the `CAPACITY`
+    most recently used per encoder)."""
+    tokens = tokenizer_fingerprint(tokenizer)
+
+    def embedded(context: str, part: str) -> Callable[[], Vectors]:
+        return lambda: embed_all(encoder, tokenizer, part_strings(context, part), max_length)
+
     found: dict[str, Vectors] = {}
     for context in dict.fromkeys(c for c in contexts if c is not None):
         own: Vectors = {}
         for part in parts:
-            key = (tokenizer_fingerprint(tokenizer), max_length, part, context)
-            if key in cache:
-                cache.move_to_end(key)
-            else:
-                cache[key] = embed_all(encoder, tokenizer, part_strings(context, part), max_length)
-                if len(cache) > CAPACITY:
-                    cache.popitem(last=False)
-            own.update(cache[key])
+            key = (tokens, max_length, part, context)
+            own.update(remembered(_CACHES, encoder, key, CAPACITY, embedded(context, part)))
         found[context] = own
     return found
 
@@ -123,15 +122,28 @@ def texts_vectors(encoder: Any, tokenizer: Any, texts: Sequence[str], max_length
     distinct = tuple(dict.fromkeys(texts))
     if not distinct:
         return {}
-    calls = _CALLS.setdefault(encoder, OrderedDict())
     key = (tokenizer_fingerprint(tokenizer), max_length, distinct)
-    if key in calls:
-        calls.move_to_end(key)
+    compute = partial(embed_all, encoder, tokenizer, distinct, max_length)
+    return dict(remembered(_CALLS, encoder, key, TEXT_CALLS, compute))
+
+
+def remembered(
+    store: "WeakKeyDictionary[Any, OrderedDict]",
+    encoder: Any,
+    key: tuple,
+    capacity: int,
+    compute: Callable[[], Vectors],
+) -> Vectors:
+    """store[encoder][key], computed when absent; the `capacity` most recently used entries of
+    the encoder are kept (an LRU: the context cache and the texts memo)."""
+    entries = store.setdefault(encoder, OrderedDict())
+    if key in entries:
+        entries.move_to_end(key)
     else:
-        calls[key] = embed_all(encoder, tokenizer, distinct, max_length)
-        if len(calls) > TEXT_CALLS:
-            calls.popitem(last=False)
-    return dict(calls[key])
+        entries[key] = compute()
+        if len(entries) > capacity:
+            entries.popitem(last=False)
+    return entries[key]
 
 
 def tokenizer_fingerprint(tokenizer: Any) -> str:
