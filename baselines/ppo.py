@@ -55,6 +55,13 @@ class Config:
         )
 
 
+def clip_bounds(config: Config) -> tuple[float, float]:
+    """(ε_low, ε_high): clip_low and clip_high, each clip_eps where unset."""
+    low = config.clip_eps if config.clip_low is None else config.clip_low
+    high = config.clip_eps if config.clip_high is None else config.clip_high
+    return low, high
+
+
 def loss(
     logprobs: Tensor, batch: Batch, config: Config, settings: LossSettings
 ) -> tuple[Tensor, dict[str, Tensor]]:
@@ -76,8 +83,7 @@ def loss(
         ratio = torch.exp(mean_log_ratio)[:, None].expand_as(log_ratio)
     else:
         ratio = torch.exp(log_ratio)
-    low = config.clip_eps if config.clip_low is None else config.clip_low
-    high = config.clip_eps if config.clip_high is None else config.clip_high
+    low, high = clip_bounds(config)
     adv = token_advantages(batch.advantages)
     clipped = torch.clamp(ratio, 1.0 - low, 1.0 + high)
     policy_loss = -aggregate(torch.minimum(ratio * adv, clipped * adv), mask, settings)
@@ -100,8 +106,7 @@ def precision_note(config: Config, precision: str) -> str | None:
     measured). A rule of thumb, not a measurement of this run: a wider token clip still binds on
     some tokens (0.55 % at PPO's 0.2), and a sequence ratio averages rounding over a completion.
     """
-    low = config.clip_eps if config.clip_low is None else config.clip_low
-    high = config.clip_eps if config.clip_high is None else config.clip_high
+    low, high = clip_bounds(config)
     if precision != "bf16" or min(low, high) >= BF16_ROUNDING:
         return None
     return (
