@@ -185,3 +185,22 @@ def test_tiny_warm_start_stops_at_its_step_cap(summarization_task, monkeypatch):
     for name, value in loose["weights"].items():  # a cap above the schedule changes nothing
         assert torch.equal(value, exact["weights"][name])
     assert not torch.equal(capped["weights"]["lm_head.weight"], exact["weights"]["lm_head.weight"])
+
+
+def test_tiny_answer_loss_is_the_models_own_loss(summarization_task):
+    examples = summarization_task.examples("train")[:6]
+    recipe = tiny.TinyRecipe(vocab_size=300, hidden_size=16, layers=1, heads=2)
+    tokenizer = tiny.train_tokenizer(examples, recipe)
+    model = tiny.new_model(tokenizer, recipe)
+    pairs = [
+        (tokenizer(e.prompt)["input_ids"], tokenizer(" " + e.references[0])["input_ids"])
+        for e in examples
+    ]
+    input_ids, mask, labels = tiny.sft_batch(pairs, tokenizer, recipe)
+    assert (labels == -100).any() and (mask == 0).any()  # prompts and padding carry no loss
+    ours = tiny.answer_loss(model, input_ids, mask, labels)
+    ours_grad = torch.autograd.grad(ours, model.lm_head.weight)[0]
+    theirs = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
+    theirs_grad = torch.autograd.grad(theirs, model.lm_head.weight)[0]
+    torch.testing.assert_close(ours, theirs)
+    torch.testing.assert_close(ours_grad, theirs_grad)
