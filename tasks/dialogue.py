@@ -32,12 +32,13 @@ from tasks.rewards.learned import learned
 from tasks.rewards.lexical import BleuReward, rouge_f
 from tasks.rewards.training import load_recipe
 
+# 6: both heads fit on the first 400 of their training pairs, same held-out pairs (first use);
 # 5: hard negatives (probes.py families) for both models, the RM a copy-feature MLP head, the
 # judge another frozen-encoder head (its own features and mix); 4: the RM reads the first 1,500
 # of its 2,500 pairs (first use under 3 minutes; the judge is unchanged); 3: pairs reward
 # models score σ(s − held-out mean) (version 2's RM read σ ≈ 1e-8 for every reply);
 # 2: RM a head on a frozen encoder, judge a bf16 fine-tune, tiny 400 steps
-VERSION = "5"
+VERSION = "6"
 SHARES = {"train": (0, 90), "val": (90, 95), "test": (95, 100)}  # percent buckets of a chat hash
 INSTRUCTION = "Write the next reply in this chat."
 MAX_TURN_WORDS = 40

@@ -109,8 +109,9 @@ def test_the_judge_reads_no_turn_of_the_reward_model_data():
     reserved = load_data(replace(REWARD_RECIPE.config, max_examples=2500), REWARD_RECIPE.records)
     assert sha(reserved, drop=("negatives",)) == ORDINARY_DATA_SHA  # version 4's pairs
     assert sha(reserved) == RESERVED_DATA_SHA and main == reserved[:1500]
-    assert recipe_folder(REWARD_RECIPE).name == "dialogue-eacba58b14e0"
-    assert recipe_folder(JUDGE_RECIPE).name == "dialogue-judge-2b0e7ea405f8"
+    assert recipe_folder(REWARD_RECIPE).name == "dialogue-b6144f62386f"  # task version 6
+    assert recipe_folder(JUDGE_RECIPE).name == "dialogue-judge-be2022446c70"
+    assert recipe_folder(load_recipe("sentiment")).name == "sentiment-cddd72ae9945"  # as before
     judge = load_data(JUDGE_RECIPE.config, JUDGE_RECIPE.records)
     assert sha(judge) == JUDGE_DATA_SHA
     assert len(main) == 1500 and len(judge) == 1000  # from > 2,000 candidate pairs

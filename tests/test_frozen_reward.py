@@ -96,8 +96,9 @@ def test_score_center_by_hand():
 
 @pytest.fixture(scope="module")
 def dialogue_head(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, RewardTrainConfig]:
-    """The dialogue recipe (a head on frozen MiniLM) trained on 300 real chitchat pairs."""
-    config = replace(REWARD_RECIPE.config, max_examples=300)
+    """The dialogue recipe (a head on frozen MiniLM) on 300 real chitchat pairs: the last 60
+    held out, trained on the first 200 of the other 240 (`train_examples`)."""
+    config = replace(REWARD_RECIPE.config, max_examples=300, train_examples=200)
     folder = tmp_path_factory.mktemp("frozen") / "dialogue-300"
     recipe = replace(REWARD_RECIPE, probes=None)  # the card's probes: test_reward_cards.py
     card = train_reward_model("dialogue-300", config, folder, progress=False, recipe=recipe)
@@ -107,7 +108,7 @@ def dialogue_head(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict,
 def test_frozen_head_learns_real_replies_and_saves_its_head(dialogue_head):
     folder, card, _ = dialogue_head
     assert card["config"]["encoder"] == "frozen" and card["examples"] == {
-        "train": 240,
+        "train": 200,
         "heldout": 60,
     }
     assert card["heldout_accuracy"] >= 0.7  # chance 0.5; cosine alone reaches ≈ 0.85 on 500
@@ -120,7 +121,7 @@ def test_frozen_head_learns_real_replies_and_saves_its_head(dialogue_head):
 def test_learned_reward_reproduces_the_cards_heldout_accuracy(dialogue_head):
     folder, card, config = dialogue_head
     records = load_data(config, reward_records)
-    heldout = records[int(len(records) * 0.8) :]
+    heldout = records[int(len(records) * 0.8) :]  # train_examples leaves them as they were
     examples = [Example(str(i), r.context or "", ("-",)) for i, r in enumerate(heldout)]
     reward = learned(path=str(folder), context="prompt", batch_size=7)
     chosen = reward(examples, [r.text for r in heldout])

