@@ -31,7 +31,7 @@ ENCODERS = ("frozen", "finetune")
 def trained(encoder: str, pairs: int, root: Path) -> dict:
     """The card of the reward-model recipe trained with `encoder` on its first `pairs` pairs,
     with the training seconds."""
-    config = replace(REWARD_RECIPE.config, encoder=encoder, max_examples=pairs)
+    config = replace(REWARD_RECIPE.config, encoder=encoder, max_examples=pairs, train_examples=None)
     recipe = replace(REWARD_RECIPE, config=config)
     start = time.perf_counter()
     card = train_reward_model(f"dialogue-{encoder}", config, root / encoder, False, recipe)
