@@ -13,9 +13,9 @@ family, in neither model's data, tests whether "do not copy" generalised.
   head, data or negatives (they do share the frozen MiniLM encoder).
 
 Version 6 fits each head on the first 400 of its training pairs (version 5: all 1,200 and 800),
-holding out the same pairs: both heads' held-out accuracy and card figures were as good from
-300-400 pairs on (docs/tasks-and-rewards.md), and embedding the rest took ≈ 50 s of the task's
-first use.
+holding out the same pairs: from 300-400 pairs on, both heads' held-out accuracy and card
+figures were within noise of all the pairs' (docs/tasks-and-rewards.md), and embedding the rest
+took ≈ 50 s of the task's first use.
 """
 
 import random
