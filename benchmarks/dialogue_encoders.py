@@ -34,7 +34,9 @@ def trained(encoder: str, pairs: int, root: Path) -> dict:
     config = replace(REWARD_RECIPE.config, encoder=encoder, max_examples=pairs, train_examples=None)
     recipe = replace(REWARD_RECIPE, config=config)
     start = time.perf_counter()
-    card = train_reward_model(f"dialogue-{encoder}", config, root / encoder, False, recipe)
+    card = train_reward_model(
+        f"dialogue-{encoder}", config, root / encoder, progress=False, recipe=recipe
+    )
     return {**card, "seconds": time.perf_counter() - start}
 
 
