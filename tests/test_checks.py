@@ -79,7 +79,7 @@ def test_an_output_directory_below_a_file_is_refused(tmp_path):
 
 
 def test_unknown_policy_is_refused_before_loading(tmp_path):
-    with pytest.raises(BenchError, match="unknown policy 'no-such'.*smollm2-135m"):
+    with pytest.raises(BenchError, match=r"unknown policy 'no-such'.*\(policies: .*smollm2-135m"):
         build_config("summarization", "reinforce", policy="no-such", out=str(tmp_path))
 
 

@@ -13,5 +13,13 @@ def unknown_choice(kind: str, value: str, choices: Iterable[str]) -> BenchError:
     valid = sorted(choices)
     close = difflib.get_close_matches(value, valid, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    plural = "es" if kind.endswith("s") else "s"
-    return BenchError(f"unknown {kind} '{value}'{hint} ({kind}{plural}: {', '.join(valid)})")
+    return BenchError(f"unknown {kind} '{value}'{hint} ({plural(kind)}: {', '.join(valid)})")
+
+
+def plural(noun: str) -> str:
+    """An English plural of a kind's name: policy → policies, class → classes, task → tasks."""
+    if noun.endswith("s"):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in tuple("aeiou"):
+        return noun[:-1] + "ies"
+    return noun + "s"
