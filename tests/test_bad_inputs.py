@@ -109,6 +109,7 @@ CASES = [
     (["reward", "train", "rm", "--data", "nosuch.jsonl"], "nosuch.jsonl"),
     (["reward", "train", "rm", "--data", "rows.jsonl", "--kind", "triples"], "triples"),
     (["reward", "train", "dialogue", "--epochs", "3"], "--epochs does not apply to 'dialogue'"),
+    (["reward", "train", "dialogue", "--train-examples", "0"], "train_examples must be ≥ 1"),
     # bench sweep
     (["sweep", "nosuch.yaml"], "nosuch.yaml"),
     (["sweep", "spec_broken.yaml"], "spec_broken.yaml"),

@@ -73,6 +73,12 @@ def test_bench_reward_train_on_pairs_and_bad_inputs(tmp_path):
     card = json.loads((out / "reward_card.json").read_text())
     assert card["kind"] == "pairs" and card["input"] == "pair" and card["examples"]["train"] == 12
     assert "held-out accuracy" in result.output
+    fewer = CliRunner().invoke(
+        app, [*args, "--out", str(tmp_path / "six"), "--train-examples", "6"]
+    )
+    assert fewer.exit_code == 0, fewer.output
+    card = json.loads((tmp_path / "six" / "reward_card.json").read_text())
+    assert card["examples"] == {"train": 6, "heldout": 4} and card["config"]["train_examples"] == 6
     reward = learned(path=str(out), context="prompt")
     scores = reward([Example("x", "A: want to meet?", ("r",))] * 2, [GOOD[0], BAD[0]])
     assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)

@@ -27,13 +27,26 @@ def reward_train_command(
     max_examples: Annotated[
         int | None, typer.Option("--max-examples", help="subsample size (default 2000)")
     ] = None,
+    train_examples: Annotated[
+        int | None,
+        typer.Option(
+            "--train-examples",
+            help="train on the first N of the 80 % not held out (default: all, or the recipe's)",
+        ),
+    ] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", help="default 1")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="default 0")] = None,
 ) -> None:
     """Train a reward model, a recipe or from a file (Bradley–Terry on pairs, CE on labels)."""
     from tasks.rewards.training_cli import train_from_cli
 
-    card, folder = train_from_cli(name, data, kind, out, max_examples, epochs, seed)
+    changes = {
+        "max_examples": max_examples,
+        "train_examples": train_examples,
+        "epochs": epochs,
+        "seed": seed,
+    }
+    card, folder = train_from_cli(name, data, kind, out, changes)
     console.print(
         f"held-out accuracy {card['heldout_accuracy']:.3f} "
         f"({card['examples']['heldout']} held out) · saved {folder}",

@@ -144,6 +144,8 @@ def load_data(
     if config.features not in FEATURE_SETS:
         choices = ", ".join(FEATURE_SETS)
         raise BenchError(f"unknown feature set '{config.features}' (feature sets: {choices})")
+    if config.train_examples is not None and config.train_examples < 1:
+        raise BenchError(f"train_examples must be ≥ 1 (or unset: all), got {config.train_examples}")
     if source is not None:
         records = source(config.seed)
     else:

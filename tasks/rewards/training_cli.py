@@ -27,11 +27,13 @@ def train_from_cli(
     data: str | None,
     kind: str | None,
     out: Path | None,
-    max_examples: int | None,
-    epochs: int | None,
-    seed: int | None,
+    changes: dict[str, int | None],
 ) -> tuple[dict, Path]:
-    """`bench reward train`: a recipe (name dialogue/sentiment, no --data) or a data file."""
+    """`bench reward train`: a recipe (name dialogue/sentiment, no --data) or a data file.
+
+    changes: the config fields the options set (max_examples, train_examples, epochs, seed);
+    None leaves the recipe's or the default value.
+    """
     if data is None and name not in RECIPES:
         raise BenchError(f"'{name}' is not a recipe ({', '.join(RECIPES)}); pass --data and --kind")
     recipe = load_recipe(name) if data is None else recipe_for_data(data)
@@ -45,12 +47,11 @@ def train_from_cli(
         raise BenchError(f"--kind is needed for data '{data}' (kinds: {', '.join(KINDS)})")
     else:
         config = RewardTrainConfig(kind, data)
-    if epochs is not None and config.encoder == "frozen":
+    if changes.get("epochs") is not None and config.encoder == "frozen":
         raise BenchError(
-            f"--epochs does not apply to '{name}': its encoder is frozen and only a linear head"
-            " is fitted (full-batch steps); epochs apply to encoder=finetune recipes and data"
+            f"--epochs does not apply to '{name}': its encoder is frozen and only a head is"
+            " fitted (full-batch steps); epochs apply to encoder=finetune recipes and data"
         )
-    changes = {"max_examples": max_examples, "epochs": epochs, "seed": seed}
     config = replace(config, **{key: v for key, v in changes.items() if v is not None})
     if out is None and data is None and config == recipe.config:
         out = recipe_folder(recipe)  # exactly the model the tasks would train on first use
