@@ -121,3 +121,22 @@ def test_same_weights_share_one_encoder(minilm):
     with torch.no_grad():
         copy.pooler.dense.bias[0] += 1.0
     assert same_weights(copy) is copy
+
+
+def test_the_encoder_handed_out_last_outlives_its_holders(minilm):
+    """A first use lets its trained reward model go before the run loads it again: the encoder,
+    and with it the contexts it embedded, must still be the one a new load is given."""
+    import gc
+    import weakref
+
+    from transformers import AutoModel
+
+    def changed() -> torch.nn.Module:  # weights no other test's encoder has
+        model = AutoModel.from_pretrained(backbone_folder("minilm")).eval().requires_grad_(False)
+        with torch.no_grad():
+            model.pooler.dense.bias[0] += 2.0
+        return model
+
+    trained = weakref.ref(same_weights(changed()))
+    gc.collect()
+    assert trained() is not None and same_weights(changed()) is trained()

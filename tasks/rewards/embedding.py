@@ -32,6 +32,7 @@ _ENCODERS: "WeakValueDictionary[str, Any]" = WeakValueDictionary()  # digest →
 _CACHES: "WeakKeyDictionary[Any, OrderedDict]" = WeakKeyDictionary()  # encoder → its contexts
 _CALLS: "WeakKeyDictionary[Any, OrderedDict]" = WeakKeyDictionary()  # encoder → recent text lists
 _TOKENIZERS: "WeakKeyDictionary[Any, str]" = WeakKeyDictionary()  # tokenizer → its fingerprint
+_KEPT: list[Any] = []  # the encoder `same_weights` handed out last, held: see there
 
 
 def embed(
@@ -161,7 +162,13 @@ def tokenizer_fingerprint(tokenizer: Any) -> str:
 def same_weights(encoder: Any) -> Any:
     """An encoder this process has loaded, and still holds, with the same class, configuration,
     attention implementation and weights on the same device (this one if none): the reward model
-    and the judge then share one context cache and one copy in memory."""
+    and the judge then share one context cache and one copy in memory.
+
+    The one handed out last is also held here. A task's first use trains its reward model, lets
+    it go, trains the judge and loads both again for the run; unheld, the reward model's encoder
+    and its caches (the card's val contexts and probe texts, which the judge's card and the run's
+    evaluations read again) were freed in between and computed again, ≈ 25 s of dialogue's first
+    use. Holding one costs its weights' memory (MiniLM: 90 MB) until another replaces it."""
     import torch
 
     config = encoder.config
@@ -171,4 +178,5 @@ def same_weights(encoder: Any) -> Any:
     for name, tensor in encoder.state_dict().items():
         digest.update(f"{name} {tensor.dtype} {tuple(tensor.shape)}".encode())
         digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
-    return _ENCODERS.setdefault(digest.hexdigest(), encoder)
+    _KEPT[:] = [_ENCODERS.setdefault(digest.hexdigest(), encoder)]
+    return _KEPT[0]
