@@ -15,7 +15,8 @@ folders given with --model (e.g. the task-version-4 folders, to compare before a
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -54,20 +55,35 @@ def main() -> None:
         means = family_means(probes, scores)
         found[name] = {f: {**row, "mean": means[f]} for f, row in wins.items()}
         found[name]["real"] = {"mean": means["real"]}
-    if args.json:
+    title = f"dialogue val prompts ({len(probes)}): real reply beats probe (mean)"
+    print_families(found, title, mean_cell, args.json)
+
+
+def mean_cell(family: str, row: dict[str, Any] | None) -> str:
+    """A model's share and mean score for one family (the real replies: their mean only)."""
+    if row is None:
+        return "—"
+    share = "—" if family == "real" else f"{row['real_beats_probe']:.0%} "
+    return f"{share}({row['mean']:.3f})"
+
+
+def print_families(
+    found: dict[str, dict[str, Any]],
+    title: str,
+    cell: Callable[[str, dict[str, Any] | None], str],
+    as_json: bool,
+) -> None:
+    """found (model → family → figures) as JSON, or as a table: a row per family of the first
+    model, a column per model, cell(family, that model's figures or None) in each."""
+    if as_json:
         print(json.dumps(found, indent=2))
         return
-    table = Table(title=f"dialogue val prompts ({len(probes)}): real reply beats probe (mean)")
+    table = Table(title=title)
     table.add_column("family")
     for name in found:
         table.add_column(name)
     for family in found[next(iter(found))]:
-        cells = []
-        for rows in found.values():
-            row = rows[family]
-            share = "—" if family == "real" else f"{row['real_beats_probe']:.0%} "
-            cells.append(f"{share}({row['mean']:.3f})")
-        table.add_row(family, *cells)
+        table.add_row(family, *(cell(family, rows.get(family)) for rows in found.values()))
     Console().print(table)
 
 

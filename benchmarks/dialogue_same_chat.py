@@ -21,13 +21,11 @@ budget, so this asks only whether it would separate the families better.
 """
 
 import argparse
-import json
 from collections.abc import Sequence
+from typing import Any
 
-from dialogue_echo import scorer
-from rich.console import Console
+from dialogue_echo import print_families, scorer
 from rich.progress import track
-from rich.table import Table
 
 from harness.api.registry import load
 from harness.metrics.stats import share_interval
@@ -102,25 +100,16 @@ def main() -> None:
     if args.lm:
         chosen = probes[: args.lm]
         found[f"SmolLM2 PMI ({len(chosen)})"] = figures(chosen, lm_scorer()(chosen), ())
-    if args.json:
-        print(json.dumps(found, indent=2))
-        return
-    table = Table(title=f"real reply beats probe, {len(probes)} unused training pairs (95 % CI)")
-    table.add_column("family")
-    for name in found:
-        table.add_column(name)
-    for family in found["reward model"]:
-        cells = []
-        for rows in found.values():
-            row = rows.get(family)
-            if row is None:
-                cells.append("—")
-                continue
-            wins = round(row["real_beats_probe"] * row["n"])
-            ci = share_interval(wins, row["n"])
-            cells.append(f"{ci.mean:.1%} ({ci.low:.1%}–{ci.high:.1%}), n={row['n']}")
-        table.add_row(family, *cells)
-    Console(width=140).print(table)
+    title = f"real reply beats probe, {len(probes)} unused training pairs (95 % Wilson CI)"
+    print_families(found, title, interval_cell, args.json)
+
+
+def interval_cell(family: str, row: dict[str, Any] | None) -> str:
+    """A model's share of wins for one family, its Wilson 95 % CI and its number of prompts."""
+    if row is None:
+        return "—"
+    ci = share_interval(round(row["real_beats_probe"] * row["n"]), row["n"])
+    return f"{ci.mean:.1%} ({ci.low:.1%}–{ci.high:.1%}) of {row['n']}"
 
 
 if __name__ == "__main__":
