@@ -167,8 +167,9 @@ def same_weights(encoder: Any) -> Any:
     The one handed out last is also held here. A task's first use trains its reward model, lets
     it go, trains the judge and loads both again for the run; unheld, the reward model's encoder
     and its caches (the card's val contexts and probe texts, which the judge's card and the run's
-    evaluations read again) were freed in between and computed again, ≈ 25 s of dialogue's first
-    use. Holding one costs its weights' memory (MiniLM: 90 MB) until another replaces it."""
+    evaluations read again) were freed in between and computed again: ≈ 21 s of dialogue's first
+    use, in pairs (docs/performance.md). Holding one costs its weights' memory (MiniLM: 90 MB)
+    until another replaces it."""
     import torch
 
     config = encoder.config
